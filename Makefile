@@ -1,0 +1,89 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   creates .venv, installs Interlock, and runs the demo
+#   make test   installs everything the checks need and runs every check (CI runs exactly this)
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test lint format typecheck imports unit bench schema docs clean
+
+help:
+	@echo "make demo    set up .venv and run the embedded demo"
+	@echo "make test    set up .venv and run every check (format, lint, types, imports, tests)"
+	@echo "make bench   run the benchmarks in bench/ (prints numbers)"
+	@echo "make schema  regenerate schema/*.json from the config models"
+	@echo "make docs    regenerate docs/events.md from the event catalogue"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Interlock needs Python 3.11 or newer; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+
+# uv installs the stack in seconds; plain pip is the fallback if uv cannot be had.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv || true
+	if [ -x $(BIN)/uv ]; then \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'; \
+	else \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'; \
+	fi
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	@echo "== interlock validate examples/pipelines"
+	$(BIN)/interlock validate examples/pipelines
+	@echo
+	@echo "== a broken file: every problem, with file, line and key (exit 2 is expected)"
+	-$(BIN)/interlock validate tests/configs/broken/bad-types.yaml
+	@echo
+	@echo "== interlock explain: gold-revenue at 08:41 UTC, one sensor is stale (exit 1 = not ready)"
+	-$(BIN)/interlock explain gold-revenue --pipelines examples/pipelines \
+	  --sensors examples/sensors/gold-revenue.json --at 2026-03-02T08:41:00Z
+	@echo
+	@echo "== the same pipeline with fresh data (exit 0 = ready)"
+	$(BIN)/interlock explain gold-revenue --pipelines examples/pipelines \
+	  --sensors examples/sensors/gold-revenue-fresh.json --at 2026-03-02T08:41:00Z
+	@echo
+	@echo "== a business-day pipeline on a US holiday (Thanksgiving) in New York time"
+	-$(BIN)/interlock explain finance-close --pipelines examples/pipelines --at 2026-11-26T12:00:00Z
+
+test: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/pytest -n auto -p no:cacheprovider --cov --cov-report=term $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy
+
+imports: install
+	$(BIN)/lint-imports
+
+unit: install
+	$(BIN)/pytest -q tests/unit $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/rules.py
+
+schema: install
+	$(BIN)/interlock schema --write schema/
+
+docs: install
+	$(BIN)/interlock events catalogue --markdown > docs/events.md
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage htmlcov *.egg-info

@@ -1,0 +1,820 @@
+"""Pydantic models of a pipeline YAML file: what Interlock watches, when, and what it triggers.
+
+One file describes one pipeline::
+
+    pipeline:   identity (id, owner, description)
+    schedule:   what starts evaluation (cron and/or a trigger sensor), time zone, window, calendars
+    sla:        deadlines (daily HH:MM or hourly :MM, expected duration) or a relative maxDuration
+    validation: readiness rules, combined with ALL or ANY
+    job:        what to trigger (one of nine types, each with its own typed config) and its budgets
+    postRun:    rules and drift detection after a successful run
+    dryRun:     observe and report only, never trigger
+
+Every model is frozen and refuses unknown keys (the loader adds a "did you mean" hint). Defaults and bounds
+follow the original product; the checks it lacked (cron syntax, zones, deadlines, durations, rule value
+types) are added here so a bad file is refused when it is validated, not at 3 a.m.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from interlock.config.types import (
+    ClockTime,
+    CronExpr,
+    Deadline,
+    Duration,
+    IsoDate,
+    TimeoutDuration,
+    TimeZoneName,
+)
+from interlock.durations import parse_duration
+
+__all__ = [
+    "AirflowJobConfig",
+    "Calendar",
+    "CheckName",
+    "CommandJobConfig",
+    "DatabricksJobConfig",
+    "EmrJobConfig",
+    "EmrServerlessJobConfig",
+    "EvaluationSettings",
+    "Exclusion",
+    "GlueJobConfig",
+    "HttpJobConfig",
+    "Inclusion",
+    "Job",
+    "JobConfig",
+    "JobType",
+    "LambdaJobConfig",
+    "PipelineConfig",
+    "PipelineMeta",
+    "PostRun",
+    "Rule",
+    "SLA",
+    "Schedule",
+    "StepFunctionJobConfig",
+    "TriggerCondition",
+    "Validation",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+        str_strip_whitespace=True,
+    )
+
+
+# ----------------------------------------------------------------------------------------- rules
+
+
+class CheckName(StrEnum):
+    """The checks a rule can make."""
+
+    EXISTS = "exists"
+    EQUALS = "equals"
+    GT = "gt"
+    GTE = "gte"
+    LT = "lt"
+    LTE = "lte"
+    AGE_LT = "age_lt"
+    AGE_GT = "age_gt"
+
+
+NUMERIC_CHECKS = frozenset({CheckName.GT, CheckName.GTE, CheckName.LT, CheckName.LTE})
+AGE_CHECKS = frozenset({CheckName.AGE_LT, CheckName.AGE_GT})
+
+RuleValue = str | bool | int | float | None
+
+
+def _is_number_text(value: str) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except ValueError:
+        return False
+
+
+class Rule(_Model):
+    """One readiness check against one sensor.
+
+    ``exists`` passes when the sensor exists (and, if ``field`` is given, when that field is present).
+    ``equals`` compares numbers numerically and strings exactly. ``gt/gte/lt/lte`` compare numbers.
+    ``age_lt``/``age_gt`` compare the age of a timestamp field (RFC 3339 or epoch) with a duration.
+    """
+
+    key: str = Field(min_length=1)
+    """Sensor key, as written by producers under ``SENSOR#<key>``."""
+    check: CheckName
+    """One of exists, equals, gt, gte, lt, lte, age_lt, age_gt."""
+    field: str | None = None
+    """Field inside the sensor's data. Required for every check but ``exists``."""
+    value: RuleValue = None
+    """Expected value: a number for gt/gte/lt/lte, a duration (30m, 2h) for age checks, a scalar for equals."""
+
+    @field_validator("check", mode="before")
+    @classmethod
+    def _lower_check(cls, v: Any) -> Any:
+        return v.strip().lower() if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _check_value_types(self) -> Rule:
+        check = self.check
+        if check is CheckName.EXISTS:
+            return self
+        if not self.field:
+            raise ValueError(
+                f"@field: check {check.value!r} needs a field: the sensor field to compare"
+            )
+        if check is CheckName.EQUALS:
+            if self.value is None:
+                raise ValueError("@value: check 'equals' needs a value to compare with")
+        elif check in NUMERIC_CHECKS:
+            v = self.value
+            ok = (isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)) or (
+                isinstance(v, str) and _is_number_text(v)
+            )
+            if not ok:
+                raise ValueError(
+                    f"@value: check {check.value!r} needs a numeric value, got {self.value!r}"
+                )
+        elif check in AGE_CHECKS:
+            if not isinstance(self.value, str):
+                raise ValueError(
+                    f"@value: check {check.value!r} needs a duration such as 30m or 2h, got {self.value!r}"
+                )
+            try:
+                parse_duration(self.value)
+            except ValueError as exc:
+                raise ValueError(f"@value: {exc}") from None
+        return self
+
+    @property
+    def threshold(self) -> timedelta:
+        """The duration of an age check (``age_lt``/``age_gt`` only)."""
+        if self.check not in AGE_CHECKS or not isinstance(self.value, str):
+            raise TypeError(f"{self.check.value} has no duration threshold")
+        return parse_duration(self.value)
+
+
+class Validation(_Model):
+    """Readiness rules and how they combine.
+
+    With no rules, ``ALL`` is satisfied at once (the trigger alone decides) and ``ANY`` could never be;
+    the loader therefore refuses ``ANY`` with an empty rule list.
+    """
+
+    trigger: Literal["ALL", "ANY"] = "ALL"
+    """ALL: every rule must pass. ANY: at least one must."""
+    rules: tuple[Rule, ...] = ()
+    """The readiness rules, evaluated in order."""
+
+    @field_validator("trigger", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.strip().upper() if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _any_needs_rules(self) -> Validation:
+        if self.trigger == "ANY" and not self.rules:
+            raise ValueError(
+                "@trigger: validation.trigger ANY with no rules could never pass: add rules or use ALL"
+            )
+        return self
+
+
+# -------------------------------------------------------------------------------------- schedule
+
+
+class TriggerCondition(_Model):
+    """The sensor write that starts evaluation: a rule on a sensor whose key starts with ``key``."""
+
+    key: str = Field(min_length=1)
+    """Sensor key prefix: a write to any sensor whose key starts with this may start a run."""
+    check: CheckName = CheckName.EXISTS
+    """Check applied to the written sensor (default: it exists)."""
+    field: str | None = None
+    """Field of the written sensor to check."""
+    value: RuleValue = None
+    """Value for the check."""
+    deadline: Deadline | None = None
+    """Close the auto-trigger window at this local time (``HH:MM``) or minute (``:MM``)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_a_cron(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("expression" in data or data.get("type") == "cron"):
+            expr = data.get("expression", "...")
+            raise ValueError(
+                "schedule.trigger is a sensor condition (key, check, field, value), not a clock: "
+                f"to run on a clock write `schedule.cron: {expr!r}` and remove "
+                "schedule.trigger.type/expression (the original ignored them and matched every sensor write)"
+            )
+        return data
+
+    @field_validator("check", mode="before")
+    @classmethod
+    def _lower_check(cls, v: Any) -> Any:
+        return v.strip().lower() if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _check_rule(self) -> TriggerCondition:
+        self.as_rule()  # the same value-type checks as a validation rule
+        return self
+
+    def as_rule(self) -> Rule:
+        """The trigger's condition as a :class:`Rule` on the written sensor."""
+        # An empty field with `exists` is how the original's files spell "no field".
+        return Rule(key=self.key, check=self.check, field=self.field or None, value=self.value)
+
+
+class EvaluationSettings(_Model):
+    """How long and how often to evaluate the rules once a run starts."""
+
+    window: Duration = timedelta(hours=1)
+    """Give up (VALIDATION_EXHAUSTED) after this long without the rules passing."""
+    interval: Duration = timedelta(minutes=5)
+    """Wait this long between evaluations."""
+
+    @model_validator(mode="after")
+    def _bounds(self) -> EvaluationSettings:
+        if self.interval < timedelta(seconds=1):
+            raise ValueError("@interval: evaluation.interval must be at least 1s")
+        if self.window < self.interval:
+            raise ValueError(
+                f"@window: evaluation.window ({_fmt(self.window)}) is shorter than evaluation.interval "
+                f"({_fmt(self.interval)}): the rules would be evaluated once at most"
+            )
+        if self.window > timedelta(hours=24):
+            raise ValueError("@window: evaluation.window must be at most 24h")
+        return self
+
+
+class Exclusion(_Model):
+    """Days on which the pipeline does not run (in the schedule's time zone)."""
+
+    weekends: bool = False
+    """Skip Saturdays and Sundays."""
+    dates: tuple[IsoDate, ...] = ()
+    """Skip these dates (YYYY-MM-DD)."""
+    calendar: str | None = None
+    """Skip the days of this named calendar (a file in calendars/)."""
+    holidays: str | None = None
+    """Accepted for compatibility with the original, which never used it; use ``calendar``."""
+
+
+class Inclusion(_Model):
+    """An irregular schedule: the only dates the pipeline is expected to run."""
+
+    dates: tuple[IsoDate, ...] = Field(min_length=1)
+    """The expected run dates (YYYY-MM-DD); must not be empty."""
+
+
+class Schedule(_Model):
+    """When evaluation starts and on which days."""
+
+    cron: CronExpr | None = None
+    """A 5-field cron expression: each fire starts an evaluation (and a missed one is alerted)."""
+    timezone: TimeZoneName = "UTC"
+    """IANA time zone for cron, calendars, schedule.time and trigger deadlines."""
+    trigger: TriggerCondition | None = None
+    """A sensor write that starts an evaluation."""
+    evaluation: EvaluationSettings = EvaluationSettings()
+    """Evaluation window and interval."""
+    exclude: Exclusion | None = None
+    """Days not to run."""
+    include: Inclusion | None = None
+    """Irregular schedule: the only days to run (exclusive with cron)."""
+    calendar: str | None = None
+    """Same as exclude.calendar (the original's spelling)."""
+    time: ClockTime | None = None
+    """Local time (HH:MM) before which a missing run is not yet reported as missed."""
+
+    @model_validator(mode="after")
+    def _exclusive(self) -> Schedule:
+        if self.cron and self.include:
+            raise ValueError(
+                "@include: schedule.cron and schedule.include are mutually exclusive: a cron runs on its own "
+                "days; include.dates lists the days of an irregular schedule"
+            )
+        if self.calendar and self.exclude and self.exclude.calendar not in (None, self.calendar):
+            raise ValueError(
+                "@calendar: schedule.calendar and schedule.exclude.calendar name different calendars: keep one"
+            )
+        return self
+
+    @property
+    def schedule_id(self) -> Literal["cron", "stream"]:
+        """``cron`` for cron pipelines, ``stream`` for sensor-started ones (part of run identity)."""
+        return "cron" if self.cron else "stream"
+
+    @property
+    def calendar_name(self) -> str | None:
+        """The named calendar whose days are excluded, whichever key names it."""
+        return (self.exclude.calendar if self.exclude else None) or self.calendar
+
+
+# ------------------------------------------------------------------------------------------- sla
+
+
+class SLA(_Model):
+    """When the run must be done.
+
+    ``deadline`` is absolute: ``HH:MM`` each day or ``:MM`` each hour (the data for hour H is due at
+    H+1:MM). The warning fires ``expectedDuration`` before it (no warning without one). ``maxDuration``
+    is relative: the run must finish within it of the first trigger-sensor arrival.
+    """
+
+    deadline: Deadline | None = None
+    """Daily ``HH:MM`` or hourly ``:MM`` breach time."""
+    expectedDuration: Duration | None = None
+    """How long the job usually takes: warn this long before the deadline."""
+    maxDuration: Duration | None = None
+    """Relative SLA: breach this long after the first trigger sensor arrived (at most 24h)."""
+    timezone: TimeZoneName | None = None
+    """Zone of the deadline; defaults to schedule.timezone, then UTC."""
+    critical: bool = False
+    """Marks the SLA as critical in alerts."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SLA:
+        if self.deadline is None and self.maxDuration is None:
+            raise ValueError("sla needs a deadline (HH:MM or :MM) or a maxDuration (e.g. 2h)")
+        if self.maxDuration is not None:
+            if self.maxDuration <= timedelta(0) or self.maxDuration > timedelta(hours=24):
+                raise ValueError(
+                    f"@maxDuration: sla.maxDuration {_fmt(self.maxDuration)} must be between 1s and 24h"
+                )
+            if self.expectedDuration is not None and self.expectedDuration >= self.maxDuration:
+                raise ValueError(
+                    f"@expectedDuration: sla.expectedDuration ({_fmt(self.expectedDuration)}) must be shorter than "
+                    f"sla.maxDuration ({_fmt(self.maxDuration)})"
+                )
+        if self.deadline and self.deadline.startswith(":") and self.expectedDuration is not None:
+            if self.expectedDuration >= timedelta(hours=1):
+                raise ValueError(
+                    "@expectedDuration: an hourly deadline (:MM) with expectedDuration of 1h or more would warn before "
+                    "the hour's data exists: shorten expectedDuration or use a daily HH:MM deadline"
+                )
+        return self
+
+
+# ------------------------------------------------------------------------------------------- job
+
+
+class JobType(StrEnum):
+    """The kinds of job Interlock can trigger."""
+
+    COMMAND = "command"
+    HTTP = "http"
+    AIRFLOW = "airflow"
+    GLUE = "glue"
+    EMR = "emr"
+    EMR_SERVERLESS = "emr-serverless"
+    STEP_FUNCTION = "step-function"
+    DATABRICKS = "databricks"
+    LAMBDA = "lambda"
+
+
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+def _check_url(value: str, what: str) -> str:
+    if "${" in value:  # a Terraform/templatefile placeholder, filled at deploy time
+        return value
+    if not _URL.match(value):
+        raise ValueError(f"{what} {value!r} is not an http(s) URL")
+    return value
+
+
+class CommandJobConfig(_Model):
+    """Run a local command (no shell)."""
+
+    command: str | tuple[str, ...]
+    """The program and its arguments: a list, or a string split on whitespace."""
+    env: dict[str, str] = {}
+    """Extra environment variables."""
+    cwd: str | None = None
+    """Working directory."""
+    timeout: TimeoutDuration | None = None
+    """Kill the command after this long."""
+
+    @field_validator("command")
+    @classmethod
+    def _non_empty(cls, v: str | tuple[str, ...]) -> str | tuple[str, ...]:
+        if (isinstance(v, str) and not v.strip()) or (isinstance(v, tuple) and not v):
+            raise ValueError("command must not be empty")
+        return v
+
+
+class HttpJobConfig(_Model):
+    """Call an HTTP endpoint."""
+
+    url: str
+    """The endpoint (http or https)."""
+    method: HttpMethod = "POST"
+    """HTTP method."""
+    headers: dict[str, str] = {}
+    """Request headers."""
+    body: str | dict[str, Any] | None = None
+    """Request body: a string, or a mapping sent as JSON."""
+    timeout: TimeoutDuration | None = None
+    """Request timeout (seconds or a duration)."""
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.strip().upper() if isinstance(v, str) else v
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return _check_url(v, "url")
+
+
+class AirflowJobConfig(_Model):
+    """Start an Airflow DAG run through the REST API."""
+
+    url: str
+    """Airflow base URL."""
+    dagId: str = Field(min_length=1)
+    """The DAG to run."""
+    headers: dict[str, str] = {}
+    """Request headers (e.g. Authorization); also sent when polling the run's status."""
+    body: dict[str, Any] | None = None
+    """The DAG run's ``conf``."""
+    timeout: TimeoutDuration | None = None
+    """Request timeout."""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return _check_url(v, "url")
+
+
+class GlueJobConfig(_Model):
+    """Start an AWS Glue job run."""
+
+    jobName: str = Field(min_length=1)
+    """The Glue job name."""
+    arguments: dict[str, str] = {}
+    """Job arguments (``--key: value``); ``--par_day``/``--par_hour`` are added per run."""
+
+
+class EmrJobConfig(_Model):
+    """Add a step to a running EMR cluster."""
+
+    clusterId: str = Field(min_length=1)
+    """The cluster (j-XXXXXXXX)."""
+    stepName: str = Field(min_length=1)
+    """Name of the step."""
+    command: str = Field(min_length=1)
+    """The step's jar or command."""
+    arguments: dict[str, str] = {}
+    """Step arguments."""
+
+
+class EmrServerlessJobConfig(_Model):
+    """Start an EMR Serverless job run."""
+
+    applicationId: str = Field(min_length=1)
+    """The EMR Serverless application."""
+    jobName: str = Field(min_length=1)
+    """Name of the job run."""
+    executionRoleArn: str | None = None
+    """IAM role the job runs as."""
+    jobDriver: dict[str, Any] | None = None
+    """The job driver (sparkSubmit or hive) as the AWS API takes it."""
+    configurationOverrides: dict[str, Any] | None = None
+    """Configuration overrides as the AWS API takes them."""
+
+
+class StepFunctionJobConfig(_Model):
+    """Start an AWS Step Functions execution."""
+
+    stateMachineArn: str = Field(min_length=1)
+    """The state machine to start."""
+    arguments: dict[str, Any] = {}
+    """The execution input."""
+
+
+class DatabricksJobConfig(_Model):
+    """Submit a Databricks job run (REST API 2.1)."""
+
+    workspaceUrl: str
+    """Workspace URL."""
+    jobId: str | int
+    """Job id (or run name)."""
+    headers: dict[str, str] = {}
+    """Request headers (Authorization); also sent when polling."""
+    arguments: dict[str, str] = {}
+    """Notebook parameters."""
+
+    @field_validator("workspaceUrl")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return _check_url(v, "workspaceUrl")
+
+
+class LambdaJobConfig(_Model):
+    """Invoke an AWS Lambda function synchronously."""
+
+    functionName: str = Field(min_length=1)
+    """Function name or ARN."""
+    payload: str | dict[str, Any] | None = None
+    """Invocation payload: a JSON string or a mapping."""
+
+
+class _JobBase(_Model):
+    maxRetries: int = Field(default=0, ge=0, le=10)
+    """Automatic retries after a job failure (0-10)."""
+    maxCodeRetries: int = Field(default=1, ge=0, le=3)
+    """Retries when the failure is permanent, e.g. a code error (0-3)."""
+    maxDriftReruns: int = Field(default=1, ge=0, le=5)
+    """Reruns for data drift and late data, shared (0-5)."""
+    maxManualReruns: int = Field(default=1, ge=0, le=5)
+    """Reruns for each other reason, e.g. manual (0-5)."""
+    jobPollWindowSeconds: int = 3600
+    """Stop polling the job after this many seconds (60-86400; 0 means the default, 3600)."""
+    pollInterval: Duration | None = None
+    """Accepted for compatibility with the original, which never used it."""
+
+    @field_validator("jobPollWindowSeconds")
+    @classmethod
+    def _poll_window(cls, v: int) -> int:
+        if v <= 0:
+            return 3600
+        if not 60 <= v <= 86400:
+            raise ValueError(f"jobPollWindowSeconds {v} is out of range 60-86400")
+        return v
+
+
+class CommandJob(_JobBase):
+    """A ``command`` job."""
+
+    type: Literal[JobType.COMMAND]
+    config: CommandJobConfig
+
+
+class HttpJob(_JobBase):
+    """An ``http`` job."""
+
+    type: Literal[JobType.HTTP]
+    config: HttpJobConfig
+
+
+class AirflowJob(_JobBase):
+    """An ``airflow`` job."""
+
+    type: Literal[JobType.AIRFLOW]
+    config: AirflowJobConfig
+
+
+class GlueJob(_JobBase):
+    """A ``glue`` job."""
+
+    type: Literal[JobType.GLUE]
+    config: GlueJobConfig
+
+
+class EmrJob(_JobBase):
+    """An ``emr`` job."""
+
+    type: Literal[JobType.EMR]
+    config: EmrJobConfig
+
+
+class EmrServerlessJob(_JobBase):
+    """An ``emr-serverless`` job."""
+
+    type: Literal[JobType.EMR_SERVERLESS]
+    config: EmrServerlessJobConfig
+
+
+class StepFunctionJob(_JobBase):
+    """A ``step-function`` job."""
+
+    type: Literal[JobType.STEP_FUNCTION]
+    config: StepFunctionJobConfig
+
+
+class DatabricksJob(_JobBase):
+    """A ``databricks`` job."""
+
+    type: Literal[JobType.DATABRICKS]
+    config: DatabricksJobConfig
+
+
+class LambdaJob(_JobBase):
+    """A ``lambda`` job."""
+
+    type: Literal[JobType.LAMBDA]
+    config: LambdaJobConfig
+
+
+Job = Annotated[
+    CommandJob
+    | HttpJob
+    | AirflowJob
+    | GlueJob
+    | EmrJob
+    | EmrServerlessJob
+    | StepFunctionJob
+    | DatabricksJob
+    | LambdaJob,
+    Field(discriminator="type"),
+]
+"""The job to trigger: ``type`` selects the shape of ``config``."""
+
+JobConfig = (
+    CommandJobConfig
+    | HttpJobConfig
+    | AirflowJobConfig
+    | GlueJobConfig
+    | EmrJobConfig
+    | EmrServerlessJobConfig
+    | StepFunctionJobConfig
+    | DatabricksJobConfig
+    | LambdaJobConfig
+)
+
+JOB_MODELS: dict[str, type[_JobBase]] = {
+    JobType.COMMAND.value: CommandJob,
+    JobType.HTTP.value: HttpJob,
+    JobType.AIRFLOW.value: AirflowJob,
+    JobType.GLUE.value: GlueJob,
+    JobType.EMR.value: EmrJob,
+    JobType.EMR_SERVERLESS.value: EmrServerlessJob,
+    JobType.STEP_FUNCTION.value: StepFunctionJob,
+    JobType.DATABRICKS.value: DatabricksJob,
+    JobType.LAMBDA.value: LambdaJob,
+}
+
+# -------------------------------------------------------------------------------------- post-run
+
+
+class PostRun(_Model):
+    """What to check after a successful run."""
+
+    rules: tuple[Rule, ...] = ()
+    """Rules that must hold after the run (always ALL)."""
+    driftField: str = Field(default="sensor_count", min_length=1)
+    """Numeric sensor field compared with the value captured when the job was triggered."""
+    driftThreshold: float = Field(default=0.0, ge=0)
+    """Drift when |current - baseline| is greater than this."""
+    sensorTimeout: Duration = timedelta(hours=2)
+    """Report POST_RUN_SENSOR_MISSING if no post-run sensor arrives within this after completion."""
+    evaluation: dict[str, Any] | None = None
+    """Accepted for compatibility with the original, which never used it."""
+
+
+# -------------------------------------------------------------------------------------- pipeline
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class PipelineMeta(_Model):
+    """The pipeline's identity."""
+
+    id: str = Field(min_length=1, max_length=64)
+    """Unique id: letters, digits, '-', '_' and '.'; the file must be named <id>.yaml."""
+    owner: str | None = None
+    """Owning team, shown in alerts."""
+    description: str | None = None
+    """What the pipeline does."""
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError(
+                f"pipeline id {v!r} may use only letters, digits, '-', '_' and '.' and must start "
+                "with a letter or digit"
+            )
+        return v
+
+
+class PipelineConfig(_Model):
+    """One pipeline: identity, schedule, SLA, readiness rules, job, post-run checks, dry-run."""
+
+    pipeline: PipelineMeta
+    """Identity."""
+    schedule: Schedule = Schedule()
+    """What starts evaluation and on which days."""
+    sla: SLA | None = None
+    """Deadlines."""
+    validation: Validation = Validation()
+    """Readiness rules."""
+    job: Job
+    """What to trigger."""
+    postRun: PostRun | None = None
+    """Checks after a successful run."""
+    dryRun: bool = False
+    """Observe and report what would happen; never trigger."""
+
+    @model_validator(mode="after")
+    def _startable(self) -> PipelineConfig:
+        s = self.schedule
+        if not s.cron and s.trigger is None:
+            raise ValueError(
+                "nothing would ever start this pipeline: add schedule.trigger (a sensor condition) "
+                "or schedule.cron (a clock)"
+            )
+        if self.sla and self.sla.maxDuration is not None and s.trigger is None:
+            raise ValueError(
+                "@sla.maxDuration: sla.maxDuration counts from the first trigger sensor: add schedule.trigger, "
+                "or use sla.deadline"
+            )
+        if self.dryRun and s.trigger is None:
+            raise ValueError("@dryRun: dryRun observes trigger-sensor writes: add schedule.trigger")
+        return self
+
+    @property
+    def id(self) -> str:
+        """The pipeline id."""
+        return self.pipeline.id
+
+    @property
+    def schedule_id(self) -> Literal["cron", "stream"]:
+        """``cron`` or ``stream``: the schedule part of a run's identity."""
+        return self.schedule.schedule_id
+
+    @property
+    def sla_timezone(self) -> str:
+        """The zone SLA deadlines are read in: sla.timezone, else schedule.timezone."""
+        return (self.sla.timezone if self.sla else None) or self.schedule.timezone
+
+    def __repr__(self) -> str:
+        s = self.schedule
+        start = f"cron {s.cron!r}" if s.cron else ""
+        if s.trigger:
+            start += (" + " if start else "") + f"sensor {s.trigger.key!r}"
+        extra = " dry-run" if self.dryRun else ""
+        return (
+            f"<PipelineConfig {self.id!r} {start}, {len(self.validation.rules)} rule(s) "
+            f"{self.validation.trigger}, job {self.job.type.value}{extra}>"
+        )
+
+
+# -------------------------------------------------------------------------------------- calendar
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[Weekday, ...] = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+
+
+class Calendar(_Model):
+    """A named calendar of days off (``calendars/<name>.yaml``)."""
+
+    name: str = Field(min_length=1)
+    """The name pipelines use in schedule.exclude.calendar."""
+    description: str | None = None
+    """What the calendar is."""
+    days: tuple[Weekday, ...] = ()
+    """Weekdays off every week (monday … sunday, or mon … sun)."""
+    dates: tuple[IsoDate, ...] = ()
+    """Dates off (YYYY-MM-DD)."""
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _weekdays(cls, v: Any) -> Any:
+        if not isinstance(v, list | tuple):
+            return v
+        out: list[Any] = []
+        for d in v:
+            if isinstance(d, str):
+                name = d.strip().lower()
+                match = [n for n in WEEKDAYS if n == name or n[:3] == name]
+                if not match:
+                    raise ValueError(f"{d!r} is not a weekday: write monday … sunday")
+                out.append(match[0])
+            else:
+                raise ValueError(f"{d!r} is not a weekday: write monday … sunday")
+        return out
+
+    def is_day_off(self, day: date) -> bool:
+        """Whether ``day`` is off in this calendar."""
+        return WEEKDAYS[day.weekday()] in self.days or day in self.dates
+
+
+def _fmt(d: timedelta) -> str:
+    from interlock.durations import format_duration
+
+    return format_duration(d)

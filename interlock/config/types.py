@@ -1,0 +1,310 @@
+"""Field types shared by the pipeline and calendar models: durations, clock times, dates, zones, crons.
+
+Each type parses strictly and says what to write instead when it refuses a value. They are annotated
+``pydantic`` types, so the committed JSON Schema describes them as the strings users actually write.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+from interlock.durations import format_duration, parse_duration
+
+__all__ = [
+    "ClockTime",
+    "CronExpr",
+    "Deadline",
+    "Duration",
+    "IsoDate",
+    "TimeZoneName",
+    "TimeoutDuration",
+    "normalize_cron",
+    "parse_clock_time",
+    "parse_deadline",
+]
+
+DURATION_PATTERN = r"^\s*(0|((\d+(\.\d+)?|\.\d+)(ms|s|m|h|d))+)\s*$"
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"expected a duration string such as 30m or 1h30m, got {value!r}")
+    if isinstance(value, int | float):
+        if value == 0:
+            return timedelta(0)
+        raise ValueError(f"duration {value!r} has no unit: write {value}s, {value}m or {value}h")
+    return parse_duration(value)
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": DURATION_PATTERN,
+            "examples": ["90s", "30m", "2h", "1h30m"],
+        }
+    ),
+]
+"""A duration written as ``90s``, ``30m``, ``2h``, ``1h30m`` (units ms, s, m, h, d)."""
+
+
+def _seconds_or_duration(value: Any) -> timedelta:
+    # The original took trigger timeouts as a number of seconds; a duration string reads better.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value <= 0:
+            raise ValueError(f"timeout must be positive, got {value!r}")
+        return timedelta(seconds=value)
+    return _duration(value)
+
+
+TimeoutDuration = Annotated[
+    timedelta,
+    BeforeValidator(_seconds_or_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(
+        {
+            "oneOf": [
+                {"type": "number", "exclusiveMinimum": 0, "description": "seconds"},
+                {"type": "string", "pattern": DURATION_PATTERN},
+            ],
+            "examples": [30, "2m"],
+        }
+    ),
+]
+"""A timeout: a number of seconds (as the original wrote it) or a duration string."""
+
+_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
+_MM = re.compile(r"^:(\d{2})$")
+
+
+def parse_clock_time(text: str) -> tuple[int, int]:
+    """Parse ``HH:MM`` (24-hour) into ``(hour, minute)``.
+
+    Raises:
+        ValueError: not a 24-hour clock time.
+    """
+    m = _HHMM.match(text.strip())
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ValueError(f"{text!r} is not a time of day: write HH:MM in 24-hour form, e.g. 09:30")
+    return int(m.group(1)), int(m.group(2))
+
+
+def parse_deadline(text: str) -> tuple[int | None, int]:
+    """Parse a deadline: ``HH:MM`` (daily) or ``:MM`` (hourly, minutes past the hour).
+
+    Returns:
+        ``(hour, minute)``; ``hour`` is ``None`` for an hourly ``:MM`` deadline.
+
+    Raises:
+        ValueError: neither form.
+    """
+    s = text.strip()
+    m = _MM.match(s)
+    if m:
+        minute = int(m.group(1))
+        if minute > 59:
+            raise ValueError(f"{text!r}: minutes past the hour must be 00-59")
+        return None, minute
+    try:
+        return parse_clock_time(s)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a deadline: write HH:MM for a daily deadline (e.g. 10:00) "
+            "or :MM for minutes past each hour (e.g. :15)"
+        ) from None
+
+
+def _str_check(parser: Any, what: str) -> Any:
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"expected {what} as a quoted string, got {value!r}")
+        parser(value)
+        return value.strip()
+
+    return check
+
+
+ClockTime = Annotated[
+    str,
+    BeforeValidator(_str_check(parse_clock_time, "a time of day (HH:MM)")),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$", "examples": ["09:30"]}),
+]
+"""A 24-hour time of day, ``HH:MM``."""
+
+Deadline = Annotated[
+    str,
+    BeforeValidator(_str_check(parse_deadline, "a deadline (HH:MM or :MM)")),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^(\d{1,2}:\d{2}|:\d{2})$", "examples": ["10:00", ":15"]}
+    ),
+]
+"""``HH:MM`` (daily) or ``:MM`` (hourly) deadline."""
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a real date ({exc})") from None
+    raise ValueError(f"expected a date written YYYY-MM-DD, got {value!r}")
+
+
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_iso_date),
+    PlainSerializer(lambda d: d.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}),
+]
+"""A calendar date, ``YYYY-MM-DD``."""
+
+
+def _zone(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected an IANA time zone name such as Europe/London, got {value!r}")
+    name = value.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        hint = ""
+        if name.upper() in {"EST", "PST", "CST", "MST", "CET", "BST", "IST", "EDT", "PDT"}:
+            hint = " (abbreviations are ambiguous: use a region name such as America/New_York)"
+        raise ValueError(
+            f"unknown time zone {name!r}{hint}; use an IANA name such as UTC or Europe/Berlin"
+        ) from None
+    return name
+
+
+TimeZoneName = Annotated[
+    str,
+    BeforeValidator(_zone),
+    WithJsonSchema({"type": "string", "examples": ["UTC", "Europe/London", "America/New_York"]}),
+]
+"""An IANA time zone name (``UTC``, ``Europe/London``)."""
+
+_AWS_DOW = {"1": "0", "2": "1", "3": "2", "4": "3", "5": "4", "6": "5", "7": "6"}
+
+
+def _translate_aws_dow(field: str) -> str:
+    """AWS numbers weekdays 1-7 from Sunday; standard cron numbers them 0-6 from Sunday."""
+
+    def one(tok: str) -> str:
+        if tok in _AWS_DOW:
+            return _AWS_DOW[tok]
+        if tok.isdigit():
+            raise ValueError(f"AWS day-of-week {tok} is out of range 1-7")
+        return tok
+
+    out = []
+    for part in field.split(","):
+        step = ""
+        if "/" in part:
+            part, step = part.split("/", 1)
+            step = "/" + step
+        if "-" in part:
+            a, b = part.split("-", 1)
+            out.append(f"{one(a)}-{one(b)}{step}")
+        else:
+            out.append(one(part) + step)
+    return ",".join(out)
+
+
+def normalize_cron(expr: str) -> tuple[str, str | None]:
+    """Check a cron expression and return it in standard 5-field form.
+
+    Standard 5-field expressions (minute hour day-of-month month day-of-week) are kept as written.
+    An AWS EventBridge expression, 6 fields with a year (``0 6 * * ? *``, optionally wrapped in
+    ``cron(...)``), is translated deliberately: ``?`` becomes ``*``, weekdays 1-7 (Sunday first) become
+    0-6, and the year must be ``*``. croniter would otherwise read the sixth field as *seconds*.
+
+    Returns:
+        ``(expression, note)``: the 5-field expression and, when it was translated, a note saying how.
+
+    Raises:
+        ValueError: the expression is not valid, or uses AWS features with no standard equivalent.
+    """
+    from croniter import croniter  # local: keeps `import interlock.config` light for the CLI
+
+    raw = expr.strip()
+    text = raw
+    wrapped = text.startswith("cron(") and text.endswith(")")
+    if wrapped:
+        text = text[5:-1].strip()
+    fields = text.split()
+    note = None
+    if text.startswith("@") and not wrapped:
+        if text not in {
+            "@yearly",
+            "@annually",
+            "@monthly",
+            "@weekly",
+            "@daily",
+            "@midnight",
+            "@hourly",
+        }:
+            raise ValueError(
+                f"cron {raw!r}: unknown shortcut; use @hourly, @daily, @weekly or 5 fields"
+            )
+        return text, None
+    if len(fields) == 6 or wrapped:
+        if len(fields) != 6:
+            raise ValueError(
+                f"cron({text}) needs 6 fields (AWS form: minutes hours dom month dow year)"
+            )
+        minute, hour, dom, month, dow, year = fields
+        if year not in {"*", "?"}:
+            raise ValueError(
+                f"cron {raw!r} pins the year to {year!r}; Interlock schedules repeat every year: "
+                "use schedule.include.dates for one-off days"
+            )
+        for f in (dom, dow):
+            if any(c in f for c in "LW#"):
+                raise ValueError(
+                    f"cron {raw!r} uses AWS-only syntax (L, W or #) that has no standard equivalent"
+                )
+        dom = "*" if dom == "?" else dom
+        dow = "*" if dow == "?" else _translate_aws_dow(dow)
+        text = " ".join([minute, hour, dom, month, dow])
+        note = f"AWS-style cron {raw!r} read as the standard 5-field {text!r}"
+    elif len(fields) != 5:
+        raise ValueError(
+            f"cron {raw!r} has {len(fields)} fields; write 5 (minute hour day-of-month month "
+            "day-of-week), e.g. '0 8 * * *' for 08:00 daily"
+        )
+    if "?" in text:
+        raise ValueError(f"cron {raw!r}: '?' is AWS syntax; in 5-field cron write '*'")
+    if not croniter.is_valid(text):
+        raise ValueError(
+            f"cron {raw!r} is not a valid expression, e.g. '0 8 * * *' for 08:00 daily"
+        )
+    return text, note
+
+
+def _cron(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(
+            f"expected a cron expression as a string such as '0 8 * * *', got {value!r}"
+        )
+    return normalize_cron(value)[0]
+
+
+CronExpr = Annotated[
+    str,
+    BeforeValidator(_cron),
+    WithJsonSchema({"type": "string", "examples": ["0 8 * * *", "*/15 * * * *"]}),
+]
+"""A 5-field cron expression (an AWS 6-field one is translated, see :func:`normalize_cron`)."""

@@ -1,0 +1,221 @@
+"""Read a YAML document into plain data plus the line of every key, refusing YAML's traps.
+
+Pipeline files are read with YAML 1.2 scalars, not PyYAML's YAML 1.1 defaults, because 1.1 misreads
+values people write in these files every day:
+
+* ``deadline: 10:00`` is the *integer 600* in YAML 1.1 (base-60); here it stays the string ``"10:00"``;
+* ``value: on`` / ``yes`` / ``no`` are booleans in 1.1; here only ``true``/``false`` are;
+* ``date: 2026-03-01`` becomes a ``datetime.date`` in 1.1; here it stays a string, exactly as the JSON
+  CONFIG row in the store would carry it.
+
+Duplicate keys (which YAML silently resolves to the last one) are reported, and alias bombs are cut off.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+__all__ = ["MAX_BYTES", "MAX_NODES", "SourceDocument", "YamlProblem", "read_yaml"]
+
+MAX_BYTES = 1_000_000
+"""Larger files are refused: no pipeline file is a megabyte."""
+MAX_NODES = 50_000
+"""Documents that expand (through aliases) to more nodes than this are refused."""
+
+Path_ = tuple[str | int, ...]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema scalars (see the module docstring)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag not in _DROP]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+    for _DROP in [
+        {
+            "tag:yaml.org,2002:bool",
+            "tag:yaml.org,2002:int",
+            "tag:yaml.org,2002:float",
+            "tag:yaml.org,2002:timestamp",
+        }
+    ]
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"),
+)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+0123456789."),
+)
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    if text.startswith(("0o", "0x")):
+        return int(text, 0)
+    return int(text, 10)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+@dataclass(frozen=True, slots=True)
+class YamlProblem:
+    """A problem found while reading the YAML itself."""
+
+    line: int | None
+    path: Path_
+    message: str
+
+
+@dataclass
+class SourceDocument:
+    """A parsed document: its data, the line of each key path, and any YAML-level problems."""
+
+    data: Any
+    lines: dict[Path_, int] = field(default_factory=dict)
+    problems: list[YamlProblem] = field(default_factory=list)
+
+    def line_of(self, path: Path_) -> int | None:
+        """The line of ``path``, or of its nearest ancestor that has one (for missing keys)."""
+        p = tuple(path)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return self.lines.get((), None)
+
+
+def _walk(node: yaml.Node, path: Path_, doc: SourceDocument, budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            line = key_node.start_mark.line + 1
+            if key is None:
+                doc.problems.append(YamlProblem(line, path, "keys must be plain strings"))
+                continue
+            if key == "<<":  # merge key: its children are merged into this mapping
+                _walk(value_node, path, doc, budget)
+                continue
+            if key in seen:
+                doc.problems.append(
+                    YamlProblem(
+                        line,
+                        (*path, key),
+                        f"duplicate key {key!r} (first on line {seen[key]}); YAML would silently "
+                        "keep only the last one",
+                    )
+                )
+                continue
+            seen[key] = line
+            doc.lines[(*path, key)] = line
+            _walk(value_node, (*path, key), doc, budget)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            doc.lines[(*path, i)] = item.start_mark.line + 1
+            _walk(item, (*path, i), doc, budget)
+
+
+def read_yaml(text: str) -> SourceDocument:
+    """Parse one YAML document.
+
+    Args:
+        text: the file's contents.
+
+    Returns:
+        The document; ``problems`` is non-empty when the YAML is unusable or suspicious. ``data`` is
+        ``None`` when it could not be read at all.
+    """
+    doc = SourceDocument(data=None)
+    if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
+        doc.problems.append(YamlProblem(None, (), f"file is larger than {MAX_BYTES} bytes"))
+        return doc
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        msg = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+        doc.problems.append(YamlProblem(line, (), msg))
+        return doc
+    nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        doc.problems.append(YamlProblem(1, (), "file is empty: expected a pipeline definition"))
+        return doc
+    if len(nodes) > 1:
+        doc.problems.append(
+            YamlProblem(
+                nodes[1].start_mark.line + 1,
+                (),
+                "file holds several YAML documents ('---'): write one pipeline per file",
+            )
+        )
+        return doc
+    node = nodes[0]
+    if _expanded_size(node) > MAX_NODES:
+        doc.problems.append(
+            YamlProblem(None, (), f"document expands to more than {MAX_NODES} values (alias bomb?)")
+        )
+        return doc
+    doc.lines[()] = node.start_mark.line + 1
+    _walk(node, (), doc, [MAX_NODES])
+    try:
+        doc.data = _Loader(text).get_single_data()
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:  # pragma: no cover
+        doc.problems.append(YamlProblem(None, (), f"invalid YAML: {exc}"))
+        doc.data = None
+    except yaml.constructor.ConstructorError as exc:  # pragma: no cover - subclass of YAMLError
+        doc.problems.append(YamlProblem(None, (), f"invalid YAML: {exc}"))
+    return doc
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Node count with aliases expanded, computed without expanding them (memoised by identity)."""
+    memo: dict[int, int] = {}
+    on_stack: set[int] = set()
+
+    def size(n: yaml.Node) -> int:
+        key = id(n)
+        if key in memo:
+            return memo[key]
+        if key in on_stack:  # a recursive alias: refuse as if infinite
+            return MAX_NODES + 1
+        on_stack.add(key)
+        total = 1
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                total += size(k) + size(v)
+                if total > MAX_NODES:
+                    break
+        elif isinstance(n, yaml.SequenceNode):
+            for item in n.value:
+                total += size(item)
+                if total > MAX_NODES:
+                    break
+        on_stack.discard(key)
+        memo[key] = total
+        return total
+
+    return size(root)

@@ -1,0 +1,71 @@
+"""Duration strings as pipeline files write them: ``90s``, ``30m``, ``2h``, ``1h30m``, ``1.5h``, ``500ms``.
+
+The original accepted Go duration syntax; we accept the same units (``ms``, ``s``, ``m``, ``h``) and add
+``d`` for days, and refuse everything else with a message that shows the accepted forms. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+__all__ = ["format_duration", "parse_duration"]
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h|d)")
+_EXAMPLES = "write a number and a unit, e.g. 90s, 30m, 2h, 1h30m (units: ms, s, m, h, d)"
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse a duration string.
+
+    Args:
+        text: e.g. ``"1h30m"``. Surrounding whitespace is ignored. A bare ``"0"`` means zero.
+
+    Returns:
+        The duration as a :class:`~datetime.timedelta` (never negative).
+
+    Raises:
+        ValueError: the text is not a duration; the message says which forms are accepted.
+    """
+    if not isinstance(text, str):  # pragma: no cover - callers type-check; defensive for YAML input
+        raise ValueError(f"expected a duration string, got {type(text).__name__}: {_EXAMPLES}")
+    s = text.strip()
+    if s == "0":
+        return timedelta(0)
+    if not s:
+        raise ValueError(f"empty duration: {_EXAMPLES}")
+    pos = 0
+    total = 0.0
+    seen: list[str] = []
+    for m in _PART.finditer(s):
+        if m.start() != pos:
+            break
+        unit = m.group(2)
+        if unit in seen:
+            raise ValueError(f"duration {text!r} repeats the unit {unit!r}: {_EXAMPLES}")
+        seen.append(unit)
+        total += float(m.group(1)) * _UNITS[unit]
+        pos = m.end()
+    if pos != len(s) or not seen:
+        if re.fullmatch(r"\d+(\.\d+)?", s):
+            raise ValueError(f"duration {text!r} has no unit: write {s}s, {s}m or {s}h")
+        raise ValueError(f"{text!r} is not a duration: {_EXAMPLES}")
+    return timedelta(seconds=total)
+
+
+def format_duration(delta: timedelta) -> str:
+    """Render a duration compactly and readably: ``2h31m``, ``45s``, ``1d2h``, ``-5m`` for negatives."""
+    total = int(round(delta.total_seconds()))
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    days, rem = divmod(total, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, seconds = divmod(rem, 60)
+    parts = [f"{v}{u}" for v, u in ((days, "d"), (hours, "h"), (minutes, "m")) if v]
+    if seconds or not parts:
+        parts.append(f"{seconds}s")
+    # Past an hour the seconds are noise for a human reading an age or a countdown.
+    if days or hours:
+        parts = [p for p in parts if not p.endswith("s")] or parts
+    return sign + "".join(parts)
