@@ -267,7 +267,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     else:
         from interlock.explain import render_explain
 
-        _out().print(render_explain(config, evaluation, now, calendars=project.calendars))
+        _out().print(
+            render_explain(config, evaluation, now, calendars=project.calendars, sensors=sensors)
+        )
     return EXIT_OK if evaluation.passed else EXIT_NOT_READY
 
 

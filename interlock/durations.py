@@ -51,7 +51,10 @@ def parse_duration(text: str) -> timedelta:
         if re.fullmatch(r"\d+(\.\d+)?", s):
             raise ValueError(f"duration {text!r} has no unit: write {s}s, {s}m or {s}h")
         raise ValueError(f"{text!r} is not a duration: {_EXAMPLES}")
-    return timedelta(seconds=total)
+    try:
+        return timedelta(seconds=total)
+    except OverflowError:
+        raise ValueError(f"duration {text!r} is too large") from None
 
 
 def format_duration(delta: timedelta) -> str:

@@ -91,11 +91,9 @@ def load_project(
     files = _collect_files(paths, errors)
 
     cal_dir = Path(calendars) if calendars is not None else discover_calendars_dir(paths)
+    broken_calendars: set[str] = set()
     if cal_dir is not None:
-        try:
-            project.calendars = load_calendars(cal_dir)
-        except ConfigError as exc:
-            errors.extend(exc.problems)
+        project.calendars = _load_calendars(cal_dir, errors, broken_calendars)
 
     for f in files:
         doc = _read(f, errors)
@@ -105,7 +103,7 @@ def load_project(
         for prob in problems:
             (project.warnings if prob.severity == "warning" else errors).append(prob)
         if config is not None:
-            _add(project, config, doc, f, cal_dir, errors)
+            _add(project, config, doc, f, cal_dir, errors, broken_calendars)
 
     if errors:
         raise ConfigError(errors)
@@ -136,6 +134,7 @@ def _add(
     f: Path,
     cal_dir: Path | None,
     errors: list[Problem],
+    broken_calendars: set[str],
 ) -> None:
     """Cross-file checks (stem, duplicate id, calendar exists), then add the pipeline."""
     pid = config.id
@@ -161,7 +160,8 @@ def _add(
         )
         return
     cal = config.schedule.calendar_name
-    if cal is not None and cal not in project.calendars:
+    # A calendar whose own file is broken is reported there; naming it here is not a second error.
+    if cal is not None and cal not in project.calendars and cal not in broken_calendars:
         exclude = config.schedule.exclude
         key: tuple[str, ...] = (
             ("schedule", "exclude", "calendar")
@@ -197,19 +197,32 @@ def load_calendars(directory: str | Path) -> dict[str, Calendar]:
     Raises:
         ConfigError: listing every problem found.
     """
-    directory = Path(directory)
     errors: list[Problem] = []
+    out = _load_calendars(Path(directory), errors, set())
+    if errors:
+        raise ConfigError(errors)
+    return out
+
+
+def _load_calendars(
+    directory: Path, errors: list[Problem], broken: set[str]
+) -> dict[str, Calendar]:
+    """Valid calendars by name; problems go to ``errors`` and the names of broken files to ``broken``."""
     out: dict[str, Calendar] = {}
     if not directory.is_dir():
-        raise ConfigError([Problem(directory, None, (), "calendars directory not found")])
+        errors.append(Problem(directory, None, (), "calendars directory not found"))
+        return out
     for f in sorted(x for x in directory.iterdir() if x.suffix in YAML_SUFFIXES and x.is_file()):
         doc = _read(f, errors)
         if doc is None:
+            broken.add(f.stem)
             continue
         try:
             cal = Calendar.model_validate(doc.data)
         except ValidationError as exc:
             errors.extend(_problems_from(exc, doc, f, Calendar))
+            name = doc.data.get("name") if isinstance(doc.data, dict) else None
+            broken.add(name if isinstance(name, str) else f.stem)
             continue
         if cal.name in out:
             errors.append(
@@ -219,8 +232,6 @@ def load_calendars(directory: str | Path) -> dict[str, Calendar]:
             )
             continue
         out[cal.name] = cal
-    if errors:
-        raise ConfigError(errors)
     return out
 
 

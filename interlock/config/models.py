@@ -100,7 +100,7 @@ RuleValue = str | bool | int | float | None
 def _is_number_text(value: str) -> bool:
     try:
         return math.isfinite(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):
         return False
 
 
@@ -140,8 +140,10 @@ class Rule(_Model):
                 raise ValueError("@value: check 'equals' needs a value to compare with")
         elif check in NUMERIC_CHECKS:
             v = self.value
-            ok = (isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)) or (
-                isinstance(v, str) and _is_number_text(v)
+            ok = (
+                (isinstance(v, int) and not isinstance(v, bool))
+                or (isinstance(v, float) and math.isfinite(v))
+                or (isinstance(v, str) and _is_number_text(v))
             )
             if not ok:
                 raise ValueError(

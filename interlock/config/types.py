@@ -61,8 +61,8 @@ Duration = Annotated[
 def _seconds_or_duration(value: Any) -> timedelta:
     # The original took trigger timeouts as a number of seconds; a duration string reads better.
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if value <= 0:
-            raise ValueError(f"timeout must be positive, got {value!r}")
+        if not 0 < value <= 7 * 86400:
+            raise ValueError(f"timeout must be between 0 and 7 days (in seconds), got {value!r}")
         return timedelta(seconds=value)
     return _duration(value)
 
@@ -177,14 +177,19 @@ def _zone(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"expected an IANA time zone name such as Europe/London, got {value!r}")
     name = value.strip()
+    if "/" not in name and name not in {"UTC", "GMT"}:
+        # ZoneInfo knows legacy names such as EST or CET, but they are fixed offsets or ambiguous
+        # abbreviations: "EST" never observes daylight saving, so a New York pipeline would run an
+        # hour off all summer. Refuse them and name the region zone to use.
+        raise ValueError(
+            f"time zone {name!r} is an abbreviation or legacy name: use a region name such as "
+            "America/New_York, Europe/Berlin or UTC"
+        )
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        hint = ""
-        if name.upper() in {"EST", "PST", "CST", "MST", "CET", "BST", "IST", "EDT", "PDT"}:
-            hint = " (abbreviations are ambiguous: use a region name such as America/New_York)"
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(
-            f"unknown time zone {name!r}{hint}; use an IANA name such as UTC or Europe/Berlin"
+            f"unknown time zone {name[:80]!r}; use an IANA name such as UTC or Europe/Berlin"
         ) from None
     return name
 

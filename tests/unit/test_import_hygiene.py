@@ -1,0 +1,51 @@
+"""The core stays light: pure modules pull in no I/O or UI library, and the public API is explicit."""
+
+from __future__ import annotations
+
+import subprocess
+import types
+import sys
+
+import interlock
+
+PURE = ["interlock.config", "interlock.rules", "interlock.schedule", "interlock.sla", "interlock.events"]
+FORBIDDEN = ["boto3", "botocore", "slack_sdk", "textual", "rich", "sqlite3", "tui", "lambdas"]
+
+
+def test_pure_modules_import_no_io_or_ui_library() -> None:
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in PURE)
+        + f"bad = sorted(m for m in {FORBIDDEN!r} if m in sys.modules)\n"
+        + "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"pure modules imported: {out.stdout.strip()}"
+
+
+def test_import_interlock_is_lazy() -> None:
+    code = "import sys, interlock; print(sorted(m for m in sys.modules if m.startswith('interlock')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['interlock']"
+
+
+def test_all_is_sorted_complete_and_resolvable() -> None:
+    names = list(interlock.__all__)
+    assert names == sorted(names)
+    for name in names:
+        assert getattr(interlock, name) is not None, name
+    public = {
+        n
+        for n in dir(interlock)
+        if not n.startswith("_") and not isinstance(getattr(interlock, n), types.ModuleType)
+    }
+    assert public <= set(names) | {"annotations", "importlib", "TYPE_CHECKING", "Any"}
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    try:
+        _ = interlock.nonexistent  # type: ignore[attr-defined]
+    except AttributeError as exc:
+        assert "nonexistent" in str(exc)
+    else:  # pragma: no cover - the assertion documents the failure
+        raise AssertionError("expected AttributeError")
