@@ -349,6 +349,8 @@ class SLA(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> SLA:
+        if self.expectedDuration is not None and self.expectedDuration >= timedelta(hours=24):
+            raise ValueError("@expectedDuration: sla.expectedDuration must be shorter than 24h")
         if self.deadline is None and self.maxDuration is None:
             raise ValueError("sla needs a deadline (HH:MM or :MM) or a maxDuration (e.g. 2h)")
         if self.maxDuration is not None:
@@ -737,6 +739,13 @@ class PipelineConfig(_Model):
                 "@sla.maxDuration: sla.maxDuration counts from the first trigger sensor: add schedule.trigger, "
                 "or use sla.deadline"
             )
+        if self.sla and self.sla.deadline and self.sla.deadline.startswith(":") and s.cron:
+            hour_field = s.cron.split()[1]
+            if hour_field.isdigit():
+                raise ValueError(
+                    f"@sla.deadline: an hourly deadline ({self.sla.deadline}) needs hourly runs, but "
+                    f"schedule.cron {s.cron!r} fires at one hour of the day: use a daily HH:MM deadline"
+                )
         if self.dryRun and s.trigger is None:
             raise ValueError("@dryRun: dryRun observes trigger-sensor writes: add schedule.trigger")
         return self

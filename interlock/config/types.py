@@ -7,7 +7,7 @@ Each type parses strictly and says what to write instead when it refuses a value
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -201,6 +201,15 @@ TimeZoneName = Annotated[
 ]
 """An IANA time zone name (``UTC``, ``Europe/London``)."""
 
+_SHORTCUTS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
 _AWS_DOW = {"1": "0", "2": "1", "3": "2", "4": "3", "5": "4", "6": "5", "7": "6"}
 
 
@@ -242,7 +251,8 @@ def normalize_cron(expr: str) -> tuple[str, str | None]:
     Raises:
         ValueError: the expression is not valid, or uses AWS features with no standard equivalent.
     """
-    from croniter import croniter  # local: keeps `import interlock.config` light for the CLI
+    # Imported here: keeps `import interlock.config` light for the CLI.
+    from croniter import CroniterBadDateError, croniter
 
     raw = expr.strip()
     text = raw
@@ -252,38 +262,14 @@ def normalize_cron(expr: str) -> tuple[str, str | None]:
     fields = text.split()
     note = None
     if text.startswith("@") and not wrapped:
-        if text not in {
-            "@yearly",
-            "@annually",
-            "@monthly",
-            "@weekly",
-            "@daily",
-            "@midnight",
-            "@hourly",
-        }:
+        if text not in _SHORTCUTS:
             raise ValueError(
                 f"cron {raw!r}: unknown shortcut; use @hourly, @daily, @weekly or 5 fields"
             )
-        return text, None
+        # Expanded so every consumer sees five fields.
+        return _SHORTCUTS[text], None
     if len(fields) == 6 or wrapped:
-        if len(fields) != 6:
-            raise ValueError(
-                f"cron({text}) needs 6 fields (AWS form: minutes hours dom month dow year)"
-            )
-        minute, hour, dom, month, dow, year = fields
-        if year not in {"*", "?"}:
-            raise ValueError(
-                f"cron {raw!r} pins the year to {year!r}; Interlock schedules repeat every year: "
-                "use schedule.include.dates for one-off days"
-            )
-        for f in (dom, dow):
-            if any(c in f for c in "LW#"):
-                raise ValueError(
-                    f"cron {raw!r} uses AWS-only syntax (L, W or #) that has no standard equivalent"
-                )
-        dom = "*" if dom == "?" else dom
-        dow = "*" if dow == "?" else _translate_aws_dow(dow)
-        text = " ".join([minute, hour, dom, month, dow])
+        text = _from_aws(fields, raw, text)
         note = f"AWS-style cron {raw!r} read as the standard 5-field {text!r}"
     elif len(fields) != 5:
         raise ValueError(
@@ -296,7 +282,33 @@ def normalize_cron(expr: str) -> tuple[str, str | None]:
         raise ValueError(
             f"cron {raw!r} is not a valid expression, e.g. '0 8 * * *' for 08:00 daily"
         )
+    try:
+        croniter(text, datetime(2026, 1, 1)).get_next(datetime)
+    except CroniterBadDateError:
+        raise ValueError(f"cron {raw!r} never fires (e.g. February 30th)") from None
     return text, note
+
+
+def _from_aws(fields: list[str], raw: str, text: str) -> str:
+    """Translate the six fields of an AWS EventBridge cron into a standard 5-field one."""
+    if len(fields) != 6:
+        raise ValueError(
+            f"cron({text}) needs 6 fields (AWS form: minutes hours dom month dow year)"
+        )
+    minute, hour, dom, month, dow, year = fields
+    if year not in {"*", "?"}:
+        raise ValueError(
+            f"cron {raw!r} pins the year to {year!r}; Interlock schedules repeat every year: "
+            "use schedule.include.dates for one-off days"
+        )
+    for f in (dom, dow):
+        if any(c in f for c in "LW#"):
+            raise ValueError(
+                f"cron {raw!r} uses AWS-only syntax (L, W or #) that has no standard equivalent"
+            )
+    dom = "*" if dom == "?" else dom
+    dow = "*" if dow == "?" else _translate_aws_dow(dow)
+    return " ".join([minute, hour, dom, month, dow])
 
 
 def _cron(value: Any) -> str:

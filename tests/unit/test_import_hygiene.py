@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import subprocess
-import types
 import sys
+import types
 
 import interlock
 
-PURE = ["interlock.config", "interlock.rules", "interlock.schedule", "interlock.sla", "interlock.events"]
+PURE = [
+    "interlock.config",
+    "interlock.rules",
+    "interlock.schedule",
+    "interlock.sla",
+    "interlock.events",
+]
 FORBIDDEN = ["boto3", "botocore", "slack_sdk", "textual", "rich", "sqlite3", "tui", "lambdas"]
 
 
@@ -24,7 +30,9 @@ def test_pure_modules_import_no_io_or_ui_library() -> None:
 
 
 def test_import_interlock_is_lazy() -> None:
-    code = "import sys, interlock; print(sorted(m for m in sys.modules if m.startswith('interlock')))"
+    code = (
+        "import sys, interlock; print(sorted(m for m in sys.modules if m.startswith('interlock')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['interlock']"
 

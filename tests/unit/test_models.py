@@ -31,7 +31,12 @@ def minimal(**overrides: Any) -> dict[str, Any]:
 def test_defaults_follow_the_original() -> None:
     c = PipelineConfig.model_validate(minimal())
     assert isinstance(c.job, GlueJob)
-    assert (c.job.maxRetries, c.job.maxCodeRetries, c.job.maxDriftReruns, c.job.maxManualReruns) == (
+    assert (
+        c.job.maxRetries,
+        c.job.maxCodeRetries,
+        c.job.maxDriftReruns,
+        c.job.maxManualReruns,
+    ) == (
         0,
         1,
         1,
@@ -104,15 +109,28 @@ def test_cron_pipeline_has_cron_schedule_id_and_translated_cron() -> None:
             {"schedule": {"cron": "0 1 * * *", "include": {"dates": ["2026-01-02"]}}},
             "mutually exclusive",
         ),
-        ({"sla": {"maxDuration": "1h"}, "schedule": {"cron": "0 1 * * *"}}, "counts from the first"),
+        (
+            {"sla": {"maxDuration": "1h"}, "schedule": {"cron": "0 1 * * *"}},
+            "counts from the first",
+        ),
         ({"dryRun": True, "schedule": {"cron": "0 1 * * *"}}, "dryRun observes"),
         ({"sla": {"expectedDuration": "5m"}}, "needs a deadline"),
         ({"sla": {"maxDuration": "25h"}}, "between 1s and 24h"),
         ({"sla": {"maxDuration": "30m", "expectedDuration": "30m"}}, "must be shorter"),
         ({"sla": {"deadline": ":15", "expectedDuration": "1h"}}, "hourly deadline"),
+        ({"sla": {"deadline": "10:00", "expectedDuration": "24h"}}, "shorter than 24h"),
+        (
+            {"schedule": {"cron": "0 6 * * *"}, "sla": {"deadline": ":15"}},
+            "needs hourly runs",
+        ),
         ({"validation": {"trigger": "any", "rules": []}}, "could never pass"),
         (
-            {"schedule": {"trigger": {"key": "k"}, "evaluation": {"window": "5m", "interval": "10m"}}},
+            {
+                "schedule": {
+                    "trigger": {"key": "k"},
+                    "evaluation": {"window": "5m", "interval": "10m"},
+                }
+            },
             "shorter than evaluation.interval",
         ),
         ({"pipeline": {"id": "has space"}}, "may use only letters"),
@@ -151,7 +169,9 @@ def test_rule_case_and_values() -> None:
 
 
 def test_trigger_condition_reads_like_a_rule() -> None:
-    t = TriggerCondition.model_validate({"key": "orders", "check": "exists", "field": "", "value": None})
+    t = TriggerCondition.model_validate(
+        {"key": "orders", "check": "exists", "field": "", "value": None}
+    )
     assert t.as_rule() == Rule(key="orders", check=CheckName.EXISTS)
     with pytest.raises(ValidationError, match=r"schedule.cron: '0 \* \* \* \*'"):
         TriggerCondition.model_validate({"type": "cron", "expression": "0 * * * *"})
