@@ -12,7 +12,7 @@ from datetime import timedelta
 __all__ = ["format_duration", "parse_duration"]
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h|d)")
+_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?|\.[0-9]+)(ms|s|m|h|d)")
 _EXAMPLES = "write a number and a unit, e.g. 90s, 30m, 2h, 1h30m (units: ms, s, m, h, d)"
 
 
@@ -48,7 +48,7 @@ def parse_duration(text: str) -> timedelta:
         total += float(m.group(1)) * _UNITS[unit]
         pos = m.end()
     if pos != len(s) or not seen:
-        if re.fullmatch(r"\d+(\.\d+)?", s):
+        if re.fullmatch(r"[0-9]+(\.[0-9]+)?", s):
             raise ValueError(f"duration {text!r} has no unit: write {s}s, {s}m or {s}h")
         raise ValueError(f"{text!r} is not a duration: {_EXAMPLES}")
     try:

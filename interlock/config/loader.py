@@ -209,6 +209,7 @@ def _load_calendars(
 ) -> dict[str, Calendar]:
     """Valid calendars by name; problems go to ``errors`` and the names of broken files to ``broken``."""
     out: dict[str, Calendar] = {}
+    files: dict[str, Path] = {}
     if not directory.is_dir():
         errors.append(Problem(directory, None, (), "calendars directory not found"))
         return out
@@ -227,11 +228,15 @@ def _load_calendars(
         if cal.name in out:
             errors.append(
                 Problem(
-                    f, doc.line_of(("name",)), ("name",), f"duplicate calendar name {cal.name!r}"
+                    f,
+                    doc.line_of(("name",)),
+                    ("name",),
+                    f"duplicate calendar name {cal.name!r}, also in {files[cal.name].name}",
                 )
             )
             continue
         out[cal.name] = cal
+        files[cal.name] = f
     return out
 
 
@@ -241,8 +246,21 @@ def validate_config_data(data: Any, *, source: str | Path | None = None) -> Pipe
     Raises:
         ConfigError: listing every problem (without line numbers).
     """
+    file = Path(source) if source is not None else None
+    if not isinstance(data, dict):
+        kind = type(data).__name__ if data is not None else "nothing"
+        raise ConfigError(
+            [
+                Problem(
+                    file,
+                    None,
+                    (),
+                    f"expected a mapping of keys (pipeline:, schedule:, …), found {kind}",
+                )
+            ]
+        )
     doc = SourceDocument(data=data)
-    config, problems = _validate(doc, Path(source) if source is not None else None)
+    config, problems = _validate(doc, file)
     errors = [p for p in problems if p.severity == "error"]
     if config is None or errors:
         raise ConfigError(errors)
@@ -290,13 +308,18 @@ def _problems_from(
 ) -> list[Problem]:
     out: list[Problem] = []
     seen: set[tuple[Any, ...]] = set()
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for err in errors:
+        if err["type"] == "too_short" and any(
+            e is not err and e["loc"][: len(err["loc"])] == err["loc"] for e in errors
+        ):
+            continue  # "must not be empty" because its only items were invalid: those errors say why
         path = _real_path(err["loc"], doc.data)
         msg = _message(err, path, doc.data, root)
         if msg.startswith("@") and ": " in msg:
             # Cross-field validators name the key they blame as "@key: message" (see models.py).
             sub, msg = msg[1:].split(": ", 1)
-            path = (*path, *sub.split("."))
+            path = (*path, *(int(p) if p.isdigit() else p for p in sub.split(".")))
         if err["type"] == "union_tag_invalid":
             path = (*path, "type")
         key = (path, msg)

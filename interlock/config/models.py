@@ -23,7 +23,14 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from interlock.config.types import (
     ClockTime,
@@ -33,6 +40,7 @@ from interlock.config.types import (
     IsoDate,
     TimeoutDuration,
     TimeZoneName,
+    case_insensitive_enum,
 )
 from interlock.durations import parse_duration
 
@@ -91,6 +99,11 @@ class CheckName(StrEnum):
     AGE_GT = "age_gt"
 
 
+CheckField = Annotated[
+    CheckName, WithJsonSchema(case_insensitive_enum([c.value for c in CheckName]))
+]
+"""A check name as written in YAML (read case-insensitively)."""
+
 NUMERIC_CHECKS = frozenset({CheckName.GT, CheckName.GTE, CheckName.LT, CheckName.LTE})
 AGE_CHECKS = frozenset({CheckName.AGE_LT, CheckName.AGE_GT})
 
@@ -114,7 +127,7 @@ class Rule(_Model):
 
     key: str = Field(min_length=1)
     """Sensor key, as written by producers under ``SENSOR#<key>``."""
-    check: CheckName
+    check: CheckField
     """One of exists, equals, gt, gte, lt, lte, age_lt, age_gt."""
     field: str | None = None
     """Field inside the sensor's data. Required for every check but ``exists``."""
@@ -175,7 +188,9 @@ class Validation(_Model):
     the loader therefore refuses ``ANY`` with an empty rule list.
     """
 
-    trigger: Literal["ALL", "ANY"] = "ALL"
+    trigger: Annotated[
+        Literal["ALL", "ANY"], WithJsonSchema(case_insensitive_enum(["ALL", "ANY"]))
+    ] = "ALL"
     """ALL: every rule must pass. ANY: at least one must."""
     rules: tuple[Rule, ...] = ()
     """The readiness rules, evaluated in order."""
@@ -202,7 +217,7 @@ class TriggerCondition(_Model):
 
     key: str = Field(min_length=1)
     """Sensor key prefix: a write to any sensor whose key starts with this may start a run."""
-    check: CheckName = CheckName.EXISTS
+    check: CheckField = CheckName.EXISTS
     """Check applied to the written sensor (default: it exists)."""
     field: str | None = None
     """Field of the written sensor to check."""
@@ -389,7 +404,10 @@ class JobType(StrEnum):
     LAMBDA = "lambda"
 
 
-HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+HttpMethod = Annotated[
+    Literal["GET", "POST", "PUT", "PATCH", "DELETE"],
+    WithJsonSchema(case_insensitive_enum(["GET", "POST", "PUT", "PATCH", "DELETE"])),
+]
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
@@ -556,7 +574,7 @@ class _JobBase(_Model):
     @field_validator("jobPollWindowSeconds")
     @classmethod
     def _poll_window(cls, v: int) -> int:
-        if v <= 0:
+        if v == 0:
             return 3600
         if not 60 <= v <= 86400:
             raise ValueError(f"jobPollWindowSeconds {v} is out of range 60-86400")
@@ -674,7 +692,7 @@ class PostRun(_Model):
     """Rules that must hold after the run (always ALL)."""
     driftField: str = Field(default="sensor_count", min_length=1)
     """Numeric sensor field compared with the value captured when the job was triggered."""
-    driftThreshold: float = Field(default=0.0, ge=0)
+    driftThreshold: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     """Drift when |current - baseline| is greater than this."""
     sensorTimeout: Duration = timedelta(hours=2)
     """Report POST_RUN_SENSOR_MISSING if no post-run sensor arrives within this after completion."""
@@ -731,8 +749,8 @@ class PipelineConfig(_Model):
         s = self.schedule
         if not s.cron and s.trigger is None:
             raise ValueError(
-                "nothing would ever start this pipeline: add schedule.trigger (a sensor condition) "
-                "or schedule.cron (a clock)"
+                "@schedule: nothing would ever start this pipeline: add schedule.trigger (a sensor "
+                "condition) or schedule.cron (a clock)"
             )
         if self.sla and self.sla.maxDuration is not None and s.trigger is None:
             raise ValueError(
@@ -798,7 +816,13 @@ class Calendar(_Model):
     """The name pipelines use in schedule.exclude.calendar."""
     description: str | None = None
     """What the calendar is."""
-    days: tuple[Weekday, ...] = ()
+    days: tuple[
+        Annotated[
+            Weekday,
+            WithJsonSchema(case_insensitive_enum([*WEEKDAYS, *(d[:3] for d in WEEKDAYS)])),
+        ],
+        ...,
+    ] = ()
     """Weekdays off every week (monday … sunday, or mon … sun)."""
     dates: tuple[IsoDate, ...] = ()
     """Dates off (YYYY-MM-DD)."""
@@ -809,15 +833,14 @@ class Calendar(_Model):
         if not isinstance(v, list | tuple):
             return v
         out: list[Any] = []
-        for d in v:
-            if isinstance(d, str):
-                name = d.strip().lower()
-                match = [n for n in WEEKDAYS if n == name or n[:3] == name]
-                if not match:
-                    raise ValueError(f"{d!r} is not a weekday: write monday … sunday")
-                out.append(match[0])
-            else:
-                raise ValueError(f"{d!r} is not a weekday: write monday … sunday")
+        for i, d in enumerate(v):
+            name = d.strip().lower() if isinstance(d, str) else None
+            match = [n for n in WEEKDAYS if n == name or n[:3] == name]
+            if not match:
+                raise ValueError(
+                    f"@{i}: {d!r} is not a weekday: write monday … sunday (or mon … sun)"
+                )
+            out.append(match[0])
         return out
 
     def is_day_off(self, day: date) -> bool:

@@ -23,6 +23,7 @@ __all__ = [
     "IsoDate",
     "TimeZoneName",
     "TimeoutDuration",
+    "case_insensitive_enum",
     "normalize_cron",
     "parse_clock_time",
     "parse_deadline",
@@ -83,8 +84,8 @@ TimeoutDuration = Annotated[
 ]
 """A timeout: a number of seconds (as the original wrote it) or a duration string."""
 
-_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
-_MM = re.compile(r"^:(\d{2})$")
+_HHMM = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
+_MM = re.compile(r"^:([0-9]{2})$")
 
 
 def parse_clock_time(text: str) -> tuple[int, int]:
@@ -150,7 +151,7 @@ Deadline = Annotated[
 ]
 """``HH:MM`` (daily) or ``:MM`` (hourly) deadline."""
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 def _iso_date(value: Any) -> date:
@@ -173,11 +174,25 @@ IsoDate = Annotated[
 """A calendar date, ``YYYY-MM-DD``."""
 
 
+def case_insensitive_enum(values: list[str]) -> dict[str, Any]:
+    """JSON Schema for a string the loader reads case-insensitively: editors complete ``values``."""
+
+    def ci(v: str) -> str:
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in v)
+
+    return {
+        "anyOf": [
+            {"enum": values},
+            {"type": "string", "pattern": "^(?:" + "|".join(ci(v) for v in values) + ")$"},
+        ]
+    }
+
+
 def _zone(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"expected an IANA time zone name such as Europe/London, got {value!r}")
     name = value.strip()
-    if "/" not in name and name not in {"UTC", "GMT"}:
+    if re.fullmatch(r"[A-Za-z]{2,5}[0-9]?([A-Za-z]{3})?", name) and name not in {"UTC", "GMT"}:
         # ZoneInfo knows legacy names such as EST or CET, but they are fixed offsets or ambiguous
         # abbreviations: "EST" never observes daylight saving, so a New York pipeline would run an
         # hour off all summer. Refuse them and name the region zone to use.
@@ -189,9 +204,24 @@ def _zone(value: Any) -> str:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(
-            f"unknown time zone {name[:80]!r}; use an IANA name such as UTC or Europe/Berlin"
+            f"unknown time zone {name[:60]!r}; use an IANA name such as UTC or Europe/Berlin"
+            + _zone_hint(name)
         ) from None
     return name
+
+
+def _zone_hint(name: str) -> str:
+    import difflib
+    from zoneinfo import available_timezones
+
+    if len(name) > 60:
+        return ""
+    zones = sorted(available_timezones())
+    close = difflib.get_close_matches(name, zones, n=1, cutoff=0.75)
+    if not close:
+        lower = {z.lower(): z for z in zones}
+        close = [lower[name.lower()]] if name.lower() in lower else []
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 TimeZoneName = Annotated[

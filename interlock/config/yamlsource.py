@@ -19,12 +19,14 @@ from typing import Any
 
 import yaml
 
-__all__ = ["MAX_BYTES", "MAX_NODES", "SourceDocument", "YamlProblem", "read_yaml"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "SourceDocument", "YamlProblem", "read_yaml"]
 
 MAX_BYTES = 1_000_000
 """Larger files are refused: no pipeline file is a megabyte."""
 MAX_NODES = 50_000
 """Documents that expand (through aliases) to more nodes than this are refused."""
+MAX_DEPTH = 64
+"""Documents nested deeper than this are refused (a pipeline file is about five levels deep)."""
 
 Path_ = tuple[str | int, ...]
 
@@ -67,6 +69,10 @@ _Loader.add_implicit_resolver(
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     text = str(loader.construct_scalar(node)).replace("_", "")
+    if len(text) > 1000:  # Python refuses to parse very long integers; no config value needs one
+        raise yaml.constructor.ConstructorError(
+            None, None, "a number with more than 1000 digits", node.start_mark
+        )
     if text.startswith(("0o", "0x")):
         return int(text, 0)
     return int(text, 10)
@@ -102,38 +108,88 @@ class SourceDocument:
         return self.lines.get((), None)
 
 
+_STR = "tag:yaml.org,2002:str"
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_RESOLVER = _Loader("")
+
+
+def _implicit_tag(node: yaml.ScalarNode) -> str:
+    """The tag the scalar would have without an explicit ``!!tag`` (quoted scalars are strings)."""
+    if node.style is not None:
+        return _STR
+    return str(_RESOLVER.resolve(yaml.ScalarNode, node.value, (True, False)))  # type: ignore[no-untyped-call]
+
+
+def _tag_problem(node: yaml.Node, path: Path_) -> YamlProblem | None:
+    if isinstance(node, yaml.ScalarNode):
+        # `!!str 3` only says what quoting would; every other explicit tag is refused.
+        explicit = node.tag not in (_implicit_tag(node), _STR)
+    else:
+        explicit = node.tag not in _COLLECTION_TAGS
+    if not explicit:
+        return None
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    return YamlProblem(
+        node.start_mark.line + 1,
+        path,
+        f"invalid YAML: explicit tag {tag!r} is not allowed in pipeline files; write the plain value",
+    )
+
+
 def _walk(node: yaml.Node, path: Path_, doc: SourceDocument, budget: list[int]) -> None:
     budget[0] -= 1
     if budget[0] < 0:
         return
+    problem = _tag_problem(node, path)
+    if problem is not None:
+        doc.problems.append(problem)
+        return
     if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, int] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            line = key_node.start_mark.line + 1
-            if key is None:
-                doc.problems.append(YamlProblem(line, path, "keys must be plain strings"))
-                continue
-            if key == "<<":  # merge key: its children are merged into this mapping
-                _walk(value_node, path, doc, budget)
-                continue
-            if key in seen:
-                doc.problems.append(
-                    YamlProblem(
-                        line,
-                        (*path, key),
-                        f"duplicate key {key!r} (first on line {seen[key]}); YAML would silently "
-                        "keep only the last one",
-                    )
-                )
-                continue
-            seen[key] = line
-            doc.lines[(*path, key)] = line
-            _walk(value_node, (*path, key), doc, budget)
+        _walk_mapping(node, path, doc, budget)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             doc.lines[(*path, i)] = item.start_mark.line + 1
             _walk(item, (*path, i), doc, budget)
+
+
+def _walk_mapping(
+    node: yaml.MappingNode, path: Path_, doc: SourceDocument, budget: list[int]
+) -> None:
+    seen: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            doc.problems.append(
+                YamlProblem(line, path, "keys must be plain strings, not lists or maps")
+            )
+            continue
+        key = str(key_node.value)
+        if key == "<<" and key_node.style is None:  # merge key: its children join this mapping
+            _walk(value_node, path, doc, budget)
+            continue
+        if key_node.tag != _STR:
+            shown = key or "~"
+            doc.problems.append(
+                YamlProblem(
+                    line,
+                    (*path, shown),
+                    f"key {shown!r} is not a string: write a key name, or quote it ('\"{shown}\"')",
+                )
+            )
+            continue
+        if key in seen:
+            doc.problems.append(
+                YamlProblem(
+                    line,
+                    (*path, key),
+                    f"duplicate key {key!r} (first on line {seen[key]}); YAML would silently "
+                    "keep only the last one",
+                )
+            )
+            continue
+        seen[key] = line
+        doc.lines[(*path, key)] = line
+        _walk(value_node, (*path, key), doc, budget)
 
 
 def read_yaml(text: str) -> SourceDocument:
@@ -153,12 +209,12 @@ def read_yaml(text: str) -> SourceDocument:
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        context = getattr(exc, "context", None)
-        msg = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-        doc.problems.append(YamlProblem(line, (), msg))
+        doc.problems.append(YamlProblem(_line_of(exc), (), _yaml_message(exc)))
+        return doc
+    except RecursionError:
+        doc.problems.append(
+            YamlProblem(None, (), f"invalid YAML: nested more than {MAX_DEPTH} levels deep")
+        )
         return doc
     nodes = [n for n in nodes if n is not None]
     if not nodes:
@@ -174,6 +230,12 @@ def read_yaml(text: str) -> SourceDocument:
         )
         return doc
     node = nodes[0]
+    deep = _too_deep(node)
+    if deep is not None:
+        doc.problems.append(
+            YamlProblem(deep, (), f"invalid YAML: nested more than {MAX_DEPTH} levels deep")
+        )
+        return doc
     if _expanded_size(node) > MAX_NODES:
         doc.problems.append(
             YamlProblem(None, (), f"document expands to more than {MAX_NODES} values (alias bomb?)")
@@ -181,14 +243,42 @@ def read_yaml(text: str) -> SourceDocument:
         return doc
     doc.lines[()] = node.start_mark.line + 1
     _walk(node, (), doc, [MAX_NODES])
+    if doc.problems:
+        return doc
     try:
         doc.data = _Loader(text).get_single_data()
-    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:  # pragma: no cover
-        doc.problems.append(YamlProblem(None, (), f"invalid YAML: {exc}"))
-        doc.data = None
-    except yaml.constructor.ConstructorError as exc:  # pragma: no cover - subclass of YAMLError
-        doc.problems.append(YamlProblem(None, (), f"invalid YAML: {exc}"))
+    except yaml.YAMLError as exc:  # pragma: no cover - _walk refuses what construction would
+        doc.problems.append(YamlProblem(_line_of(exc), (), _yaml_message(exc)))
     return doc
+
+
+def _line_of(exc: yaml.YAMLError) -> int | None:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return mark.line + 1 if mark is not None else None
+
+
+def _yaml_message(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    return f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+
+
+def _too_deep(root: yaml.Node) -> int | None:
+    """The line where nesting first exceeds MAX_DEPTH, else None (iterative: no recursion limit)."""
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    seen: set[int] = set()
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return node.start_mark.line + 1
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((v, depth + 1) for _, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((v, depth + 1) for v in node.value)
+    return None
 
 
 def _expanded_size(root: yaml.Node) -> int:

@@ -52,7 +52,7 @@ def test_all_is_sorted_complete_and_resolvable() -> None:
 
 def test_unknown_attribute_is_an_attribute_error() -> None:
     try:
-        _ = interlock.nonexistent  # type: ignore[attr-defined]
+        _ = interlock.nonexistent
     except AttributeError as exc:
         assert "nonexistent" in str(exc)
     else:  # pragma: no cover - the assertion documents the failure
