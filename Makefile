@@ -39,18 +39,19 @@ demo: install
 	$(BIN)/interlock validate examples/pipelines
 	@echo
 	@echo "== a broken file: every problem, with file, line and key (exit 2 is expected)"
-	-$(BIN)/interlock validate tests/configs/broken/bad-types.yaml
+	$(BIN)/interlock validate tests/configs/broken/bad-types.yaml; echo "(exit $$?)"
 	@echo
 	@echo "== interlock explain: gold-revenue at 08:41 UTC, one sensor is stale (exit 1 = not ready)"
-	-$(BIN)/interlock explain gold-revenue --pipelines examples/pipelines \
-	  --sensors examples/sensors/gold-revenue.json --at 2026-03-02T08:41:00Z
+	$(BIN)/interlock explain gold-revenue --pipelines examples/pipelines \
+	  --sensors examples/sensors/gold-revenue.json --at 2026-03-02T08:41:00Z; echo "(exit $$?)"
 	@echo
 	@echo "== the same pipeline with fresh data (exit 0 = ready)"
 	$(BIN)/interlock explain gold-revenue --pipelines examples/pipelines \
-	  --sensors examples/sensors/gold-revenue-fresh.json --at 2026-03-02T08:41:00Z
+	  --sensors examples/sensors/gold-revenue-fresh.json --at 2026-03-02T08:41:00Z; echo "(exit $$?)"
 	@echo
 	@echo "== a business-day pipeline on a US holiday (Thanksgiving) in New York time"
-	-$(BIN)/interlock explain finance-close --pipelines examples/pipelines --at 2026-11-26T12:00:00Z
+	$(BIN)/interlock explain finance-close --pipelines examples/pipelines --at 2026-11-26T12:00:00Z; \
+	  echo "(exit $$?)"
 
 test: install
 	$(BIN)/ruff format --check .
