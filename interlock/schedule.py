@@ -298,25 +298,14 @@ def period_from_sensor(data: Mapping[str, Any], now: datetime, tz: str) -> Perio
 
 # ------------------------------------------------------------------------------------ cron fires
 
-_SHORTCUTS = {
-    "@yearly": "0 0 1 1 *",
-    "@annually": "0 0 1 1 *",
-    "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0",
-    "@daily": "0 0 * * *",
-    "@midnight": "0 0 * * *",
-    "@hourly": "0 * * * *",
-}
-
-
 @lru_cache(maxsize=256)
 def _cron_text(cron: str) -> str:
-    """The 5-field expression (shortcuts expanded, AWS form translated)."""
+    """The 5-field expression (normalize_cron expands shortcuts and translates the AWS form)."""
     try:
         text, _note = normalize_cron(cron)
     except ValueError as exc:
         raise ScheduleError(str(exc)) from None
-    return _SHORTCUTS.get(text, text)
+    return text
 
 
 def _transition_after(before: datetime, after: datetime, zone: ZoneInfo) -> datetime:
