@@ -58,7 +58,8 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest -n auto -p no:cacheprovider --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/python scripts/with_dynamodb_local.py \
+	  $(BIN)/pytest -n auto -p no:cacheprovider --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff format --check .

@@ -115,7 +115,9 @@ def _sla_line(config: PipelineConfig, period: Period, now: datetime) -> str | No
     return f"SLA  {' · '.join(parts)}  [{colour}]{status}[/]"
 
 
-def _rules_table(evaluation: Evaluation) -> Table:
+def _rules_table(
+    evaluation: Evaluation, now: datetime, updated: Mapping[str, datetime | None]
+) -> Table:
     table = Table(box=None, pad_edge=False, show_edge=False)
     table.add_column("", no_wrap=True)
     table.add_column("RULE", no_wrap=True)
@@ -124,7 +126,14 @@ def _rules_table(evaluation: Evaluation) -> Table:
     table.add_column("WHY NOT", overflow="fold")
     for r in evaluation.results:
         value = "—" if r.actual is None else str(r.actual)
-        age = format_duration(r.age) if r.age is not None else ""
+        # An age check shows the age it judged; otherwise how long ago the sensor was written.
+        written = updated.get(r.rule.key)
+        if r.age is not None:
+            age = format_duration(r.age)
+        elif written is not None:
+            age = format_duration(now - written)
+        else:
+            age = ""
         mark = Text("✓", style="green") if r.passed else Text("✗", style="red")
         table.add_row(mark, describe(r.rule), value, age, "" if r.passed else _short_reason(r))
     return table
@@ -147,8 +156,18 @@ def render_explain(
     *,
     calendars: Mapping[str, Calendar] | None = None,
     sensors: Mapping[str, Mapping[str, Any]] | None = None,
+    updated: Mapping[str, datetime | None] | None = None,
 ) -> RenderableType:
-    """A rich renderable explaining a pipeline's readiness at ``now``."""
+    """A rich renderable explaining a pipeline's readiness at ``now``.
+
+    Args:
+        config: the pipeline.
+        evaluation: its rules evaluated at ``now``.
+        now: the instant of the evaluation.
+        calendars: named calendars, for today's run-day check.
+        sensors: the sensor fields evaluated (the trigger sensor gives the period).
+        updated: when each sensor was written, for the AGE column.
+    """
     cals = calendars or {}
     verdict = "[green]READY[/]" if evaluation.passed else "[red]NOT READY[/]"
     n, total = evaluation.passed_count, len(evaluation.results)
@@ -172,7 +191,7 @@ def render_explain(
             parts.append(f"  {sla}")
     parts.append("")
     if evaluation.results:
-        parts.append(_rules_table(evaluation))
+        parts.append(_rules_table(evaluation, now, updated or {}))
     else:
         parts.append("no readiness rules: the trigger alone decides")
     return Group(*parts)

@@ -298,6 +298,7 @@ def period_from_sensor(data: Mapping[str, Any], now: datetime, tz: str) -> Perio
 
 # ------------------------------------------------------------------------------------ cron fires
 
+
 @lru_cache(maxsize=256)
 def _cron_text(cron: str) -> str:
     """The 5-field expression (normalize_cron expands shortcuts and translates the AWS form)."""

@@ -6,6 +6,7 @@ through this package. Drivers import their I/O libraries (sqlite3, boto3) only i
 
 from __future__ import annotations
 
+from interlock.store.factory import Store, open_store
 from interlock.store.table import (
     ConflictError,
     StoreError,
@@ -23,6 +24,7 @@ from interlock.store.table import (
 
 __all__ = [
     "ConflictError",
+    "Store",
     "StoreError",
     "StoreUnavailableError",
     "Table",
@@ -33,5 +35,6 @@ __all__ = [
     "between",
     "equals",
     "exists",
+    "open_store",
     "query_all",
 ]

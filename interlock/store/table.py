@@ -21,13 +21,15 @@ TTL
     An item whose ``ttl`` attribute (epoch seconds) is at or before the table clock's now is *expired*:
     invisible to get/query/count and treated as absent by conditions (DynamoDB deletes expired items
     lazily, up to days later; the drivers hide them until then). Expired items are purged lazily; the
-    purge appears in the change feed as a REMOVE, as DynamoDB's TTL deletions do.
+    purge appears in the change feed as a REMOVE carrying DynamoDB's TTL ``userIdentity``, as DynamoDB's TTL
+    deletions do. Reads may purge too, so a read-only role still answers correctly but logs a warning.
 
 Change feed
     Tables created with a stream (control and joblog) keep a feed of every write in the DynamoDB Streams
     record shape that a Lambda receives (``eventName`` INSERT/MODIFY/REMOVE, ``dynamodb.Keys``,
     ``NewImage``, ``OldImage``, ``SequenceNumber``; images in DynamoDB JSON). The router cannot tell a
-    SQLite feed from a DynamoDB stream.
+    SQLite feed from a DynamoDB stream. A write that changes nothing (a put of an identical item) writes
+    no record, as DynamoDB documents.
 
 Queries
     By partition key, with an optional sort-key condition (:func:`sk_eq`, :func:`begins_with`,
@@ -63,6 +65,7 @@ __all__ = [
     "StoreUnavailableError",
     "Table",
     "TableSpec",
+    "ValidationError",
     "absent",
     "all_of",
     "begins_with",
@@ -93,6 +96,15 @@ class StoreError(InterlockError):
 
 class StoreUnavailableError(StoreError):
     """The store cannot be reached or opened (network, permissions, a corrupt or foreign file)."""
+
+
+class ValidationError(StoreError, ValueError):
+    """DynamoDB refuses this request (its ValidationException), or would; nothing was written.
+
+    Both a :class:`StoreError` and a :class:`ValueError`: an unstorable value, a wrongly typed index key,
+    an update of ``PK``/``SK``, an item over 400 KB, a bad query argument. Every driver raises it for the
+    same requests (the DynamoDB driver checks some itself, because moto lets them through).
+    """
 
 
 class ConflictError(StoreError):

@@ -1,0 +1,902 @@
+"""The control table: configs, sensors, run rows, rerun requests, dry-run markers, overrides and acks.
+
+Every method is one or two :class:`~interlock.store.table.Table` calls; keys come from
+:mod:`interlock.store.keys`. Writes that start something are conditional, so a duplicate delivery or a
+race cannot start a run twice.
+
+The run row (``TRIGGER#<schedule>#<period>``)
+---------------------------------------------
+One row per run identity: it is the lock that lets exactly one writer start the run, and the run's
+state afterwards::
+
+    acquire_run (absent → put)          reset_run (exists → update, attempt+1)
+          │                                   │
+          ▼                                   ▼
+       RUNNING ──────────── set_run_status ──────────▶ COMPLETED | FAILED_FINAL
+       lockExpiresAt = t0 + lock_ttl                    no ttl, no index keys: kept forever,
+       ttl           = lockExpiresAt + stale_grace     so an expired lock can never let the
+       GSI1 = RUNNING / <pid>#<schedule>#<period>       watchdog start the period again
+          │
+          ├─ now > lockExpiresAt: *stale* (RunRow.is_stale): the watchdog reports SFN_TIMEOUT and sets
+          │  FAILED_FINAL; running_runs() still lists the row, because the table hides items past ``ttl``
+          └─ now ≥ ttl (watchdog down for stale_grace): the row is gone and acquire_run succeeds again,
+             which is what the original's TTL deletion did
+
+``set_run_status`` is conditional on the row existing (the original's was an upsert, so a late
+CompleteTrigger could resurrect a released row, reference §13 item 14); pass ``attempt=`` to refuse a
+status from an execution that a rerun has already superseded. ``running_runs`` reads the sparse
+``RUNNING`` index partition, never a Scan.
+
+Configs are indexed the same way (GSI1 ``CONFIGS`` / ``<pid>``), and one undecodable or invalid CONFIG
+row is reported in :attr:`ConfigSet.invalid` while the others load (the original failed them all).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Final
+
+from interlock.config.loader import validate_config_data
+from interlock.exceptions import ConfigError, Problem
+from interlock.rules import sensor_fields
+from interlock.store import keys
+from interlock.store.codec import normalize
+from interlock.store.table import (
+    ConflictError,
+    StoreError,
+    absent,
+    begins_with,
+    equals,
+    exists,
+    query_all,
+)
+
+if TYPE_CHECKING:
+    from interlock.config.models import PipelineConfig
+    from interlock.store.table import Condition, Item, Table
+
+__all__ = [
+    "DRY_RUN_MARKER_TTL",
+    "DRY_RUN_OVERRIDE",
+    "Ack",
+    "ConfigSet",
+    "ControlStore",
+    "DryRunMarker",
+    "InvalidConfigError",
+    "Override",
+    "RerunRequest",
+    "RunRow",
+    "RunStatus",
+    "SensorRecord",
+]
+
+DRY_RUN_MARKER_TTL: Final = timedelta(days=7)
+"""How long a dry-run marker lives (the original's 7 days)."""
+DRY_RUN_OVERRIDE: Final = "dry-run"
+"""The override that switches a pipeline into (``True``) or out of (``False``) dry run."""
+_ACK_RETENTION: Final = timedelta(days=30)  # an expired ack stays readable for audit, then goes
+
+_GSI1PK, _GSI1SK = "GSI1PK", "GSI1SK"
+
+
+class InvalidConfigError(StoreError):
+    """A stored CONFIG row cannot be used: it is not JSON, or it fails validation.
+
+    Attributes:
+        pipeline_id: the pipeline whose row it is.
+        problems: what is wrong, as the loader reports it.
+    """
+
+    def __init__(self, pipeline_id: str, problems: list[Problem]) -> None:
+        self.pipeline_id = pipeline_id
+        self.problems = problems
+        super().__init__(f"stored config of {pipeline_id!r} is invalid: {self.reason}")
+
+    @property
+    def reason(self) -> str:
+        """Every problem on one line: ``key: message; key: message``."""
+        return "; ".join(f"{p.key}: {p.message}" for p in self.problems) or "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigSet:
+    """Every stored config, valid or not.
+
+    Attributes:
+        configs: valid configs by pipeline id.
+        invalid: pipeline id → why its row was skipped (publish CONFIG_INVALID for each).
+    """
+
+    configs: dict[str, PipelineConfig] = field(default_factory=dict)
+    invalid: dict[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        bad = (
+            f", {len(self.invalid)} invalid ({', '.join(sorted(self.invalid))})"
+            if self.invalid
+            else ""
+        )
+        return f"<ConfigSet {len(self.configs)} valid{bad}>"
+
+
+# ----------------------------------------------------------------------------------------- sensors
+
+_DIGITS = re.compile(r"-?\d+(?:\.\d+)?")
+_MILLIS_FROM: Final = 1e11  # as in rules: epoch values this large are milliseconds
+
+
+def _instant(value: Any) -> datetime | None:
+    """An RFC 3339 string (with offset) or epoch seconds/milliseconds as an instant; else ``None``."""
+    number: float | None = None
+    if isinstance(value, str):
+        try:
+            return keys.parse_time(value)
+        except ValueError:
+            pass
+        if _DIGITS.fullmatch(value):
+            number = float(value)
+    elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        number = float(value)
+    if number is None:
+        return None
+    try:
+        if abs(number) >= _MILLIS_FROM:
+            return datetime.fromtimestamp(number / 1000, UTC)
+        return datetime.fromtimestamp(number, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class SensorRecord:
+    """One sensor as stored.
+
+    Attributes:
+        key: the sensor key (without ``SENSOR#``).
+        fields: its fields, read alike from a ``data`` map or flat attributes (:func:`rules.sensor_fields`).
+        updated_at: when it was written: the item's top-level ``updatedAt`` if present, else the
+            ``updatedAt``/``updated_at`` field when it is RFC 3339 or epoch; ``None`` if unknown.
+    """
+
+    key: str
+    fields: dict[str, Any]
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> SensorRecord:
+        """Read a stored ``SENSOR#`` item (or a stream image of one).
+
+        Raises:
+            ValueError: the item's SK is not a sensor key.
+        """
+        key = keys.parse_sensor_sk(item["SK"])
+        data = item.get("data")
+        meta = item.get("updatedAt") if isinstance(data, Mapping) else None
+        if isinstance(data, Mapping):
+            # Beside a data map, top-level updatedAt is write metadata, not one of the producer's fields.
+            fields = sensor_fields({k: v for k, v in item.items() if k != "updatedAt"})
+        else:
+            fields = sensor_fields(item)
+        updated = _instant(meta) if meta is not None else None
+        if updated is None:
+            for name in ("updatedAt", "updated_at"):
+                if name in fields:
+                    updated = _instant(fields[name])
+                    break
+        return cls(key=key, fields=fields, updated_at=updated)
+
+
+# -------------------------------------------------------------------------------------------- runs
+
+
+class RunStatus(StrEnum):
+    """The states a run row records."""
+
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED_FINAL = "FAILED_FINAL"
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the run is over (the row then lives forever)."""
+        return self is not RunStatus.RUNNING
+
+
+def _time_attr(item: Mapping[str, Any], name: str) -> datetime | None:
+    value = item.get(name)
+    return keys.parse_time(value) if isinstance(value, str) else None
+
+
+def _epoch_attr(item: Mapping[str, Any], name: str) -> datetime | None:
+    value = item.get(name)
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return datetime.fromtimestamp(int(value), UTC)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """One run's lock and state.
+
+    Attributes:
+        pipeline_id: the pipeline.
+        schedule: ``cron`` or ``stream``.
+        period: ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH``.
+        status: RUNNING, COMPLETED or FAILED_FINAL.
+        attempt: 1 for the first start, +1 for every reset (rerun or retry); 0 on rows without one.
+        started_at: when the current attempt started (``None`` on rows written by the original).
+        updated_at: the last status change.
+        finished_at: when a terminal status was set.
+        lock_expires_at: RUNNING only: past this the run is stale (its execution is presumed lost).
+    """
+
+    pipeline_id: str
+    schedule: str
+    period: str
+    status: RunStatus
+    attempt: int = 0
+    started_at: datetime | None = None
+    updated_at: datetime | None = None
+    finished_at: datetime | None = None
+    lock_expires_at: datetime | None = None
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> RunRow:
+        """Read a stored ``TRIGGER#`` item.
+
+        Raises:
+            ValueError: malformed keys or an unknown status.
+        """
+        schedule, period = keys.parse_trigger_sk(item["SK"])
+        status = item.get("status")
+        try:
+            run_status = RunStatus(str(status))
+        except ValueError:
+            raise ValueError(
+                f"run row {item['PK']} / {item['SK']} has unknown status {status!r}"
+            ) from None
+        attempt = item.get("attempt")
+        # Rows written by the original carry only ttl: there it is the lock's expiry.
+        lock = _epoch_attr(item, "lockExpiresAt") or (
+            _epoch_attr(item, "ttl") if run_status is RunStatus.RUNNING else None
+        )
+        return cls(
+            pipeline_id=keys.pipeline_id(item["PK"]),
+            schedule=schedule,
+            period=period,
+            status=run_status,
+            attempt=attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else 0,
+            started_at=_time_attr(item, "startedAt"),
+            updated_at=_time_attr(item, "updatedAt"),
+            finished_at=_time_attr(item, "finishedAt"),
+            lock_expires_at=lock,
+        )
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the run is over."""
+        return self.status.terminal
+
+    def is_stale(self, now: datetime) -> bool:
+        """RUNNING past its lock expiry: its execution is presumed lost (the watchdog's SFN_TIMEOUT)."""
+        return (
+            self.status is RunStatus.RUNNING
+            and self.lock_expires_at is not None
+            and now > self.lock_expires_at
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<RunRow {self.pipeline_id} {self.schedule} {self.period} {self.status.value}"
+            f" attempt {self.attempt}>"
+        )
+
+
+# ---------------------------------------------------------------------------------- small records
+
+
+@dataclass(frozen=True, slots=True)
+class RerunRequest:
+    """An operator's (or the controller's) request to rerun a period.
+
+    Attributes:
+        pipeline_id: the pipeline.
+        schedule: the run's schedule.
+        period: the run's period.
+        reason: ``manual``, ``late-data``, ``data-drift`` or any reason string (``manual`` if none).
+        by: who asked (``None`` on rows written by other tools).
+        requested_at: when (``None`` if the row does not say).
+    """
+
+    pipeline_id: str
+    schedule: str
+    period: str
+    reason: str
+    by: str | None = None
+    requested_at: datetime | None = None
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> RerunRequest:
+        """Read a stored ``RERUN_REQUEST#`` item (or a stream image of one).
+
+        Raises:
+            ValueError: malformed keys.
+        """
+        schedule, period = keys.parse_rerun_request_sk(item["SK"])
+        reason = item.get("reason")
+        by = item.get("by")
+        requested = item.get("requestedAt")
+        return cls(
+            pipeline_id=keys.pipeline_id(item["PK"]),
+            schedule=schedule,
+            period=period,
+            reason=reason if isinstance(reason, str) and reason else "manual",
+            by=by if isinstance(by, str) else None,
+            requested_at=_instant(requested) if requested is not None else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DryRunMarker:
+    """A dry-run pipeline's note that the period would have triggered.
+
+    Attributes:
+        triggered_at: when the would-be trigger happened (``None`` if the row does not say).
+    """
+
+    triggered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """An operator's switch on a pipeline (e.g. ``dry-run``), with who, when and why.
+
+    Attributes:
+        name: the override, e.g. :data:`DRY_RUN_OVERRIDE`.
+        value: its value (JSON-like; numbers read back as ``int`` or ``Decimal``).
+        by: who set it.
+        at: when.
+        reason: why.
+    """
+
+    name: str
+    value: Any
+    by: str
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """An operator's acknowledgement of a run's SLA alerts.
+
+    Attributes:
+        pipeline_id: the pipeline.
+        schedule: the run's schedule.
+        period: the run's period.
+        by: who acknowledged.
+        reason: why.
+        at: when.
+        until: when the acknowledgement lapses (``None``: for the rest of the run).
+    """
+
+    pipeline_id: str
+    schedule: str
+    period: str
+    by: str
+    reason: str
+    at: datetime
+    until: datetime | None = None
+
+    def active(self, now: datetime) -> bool:
+        """Whether the acknowledgement still holds at ``now``."""
+        return self.until is None or now < self.until
+
+
+# ------------------------------------------------------------------------------------------- store
+
+
+class ControlStore:
+    """Domain operations on the control table.
+
+    Args:
+        table: the control table (spec :data:`interlock.store.specs.CONTROL`, with GSI1).
+        stale_grace: how long a RUNNING row outlives its lock expiry before the table drops it, so the
+            watchdog can see stale runs (see the module docstring). ``timedelta(0)`` gives the original's
+            behaviour (the row vanishes when the lock expires).
+    """
+
+    def __init__(self, table: Table, *, stale_grace: timedelta = timedelta(days=1)) -> None:
+        if stale_grace < timedelta(0):
+            raise ValueError("stale_grace must not be negative")
+        self.table = table
+        self.stale_grace = stale_grace
+
+    def __repr__(self) -> str:
+        return f"<ControlStore {self.table.spec.name}>"
+
+    # ------------------------------------------------------------------------------------ configs
+
+    def put_config(self, config: PipelineConfig, *, now: datetime) -> None:
+        """Store (or replace) a pipeline's config as a JSON string, indexed for :meth:`all_configs`.
+
+        Args:
+            config: the validated config; its ``pipeline.id`` is the key.
+            now: the write time (``updatedAt``).
+        """
+        pid = config.id
+        dumped = config.model_dump(mode="json", exclude_unset=False)
+        self.table.put(
+            {
+                "PK": keys.pipeline_pk(pid),
+                "SK": keys.CONFIG_SK,
+                "config": json.dumps(dumped, sort_keys=True, separators=(",", ":")),
+                "updatedAt": keys.format_time(now),
+                _GSI1PK: keys.CONFIG_INDEX_PK,
+                _GSI1SK: pid,
+            }
+        )
+
+    def get_config(self, pid: str) -> PipelineConfig | None:
+        """The validated config of one pipeline, or ``None`` if none is stored.
+
+        Raises:
+            InvalidConfigError: the stored row is not JSON, fails validation, or names another pipeline.
+        """
+        item = self.table.get(keys.pipeline_pk(pid), keys.CONFIG_SK)
+        return None if item is None else _decode_config(pid, item)
+
+    def all_configs(self) -> ConfigSet:
+        """Every stored config, from one index query (never a Scan).
+
+        A row that cannot be decoded or validated is skipped and reported in ``invalid``; it never keeps
+        the others from loading.
+        """
+        out = ConfigSet()
+        for item in query_all(self.table, keys.CONFIG_INDEX_PK, index=keys.INDEX):
+            pid = item.get(_GSI1SK)
+            pid = pid if isinstance(pid, str) else str(item.get("PK", "?"))
+            try:
+                out.configs[pid] = _decode_config(pid, item)
+            except InvalidConfigError as exc:
+                out.invalid[pid] = exc.reason
+        return out
+
+    def delete_config(self, pid: str) -> bool:
+        """Remove a pipeline's config; returns whether there was one."""
+        return self.table.delete(keys.pipeline_pk(pid), keys.CONFIG_SK) is not None
+
+    # ------------------------------------------------------------------------------------ sensors
+
+    def put_sensor(
+        self,
+        pid: str,
+        key: str,
+        fields: Mapping[str, Any],
+        *,
+        now: datetime,
+        ttl: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Write a sensor in the ``data``-map form producers use, replacing any previous value.
+
+        Args:
+            pid: the pipeline.
+            key: the sensor key (no ``#``), or a :func:`keys.bookkeeping_key`.
+            fields: the sensor's fields.
+            now: the write time, stored as top-level ``updatedAt`` (metadata, not a field).
+            ttl: when the sensor expires, if it should.
+
+        Returns:
+            The fields as stored (numbers as the store keeps them).
+
+        Raises:
+            ValueError: a bad key, or a value the store cannot hold.
+        """
+        data = normalize(dict(fields))
+        item: Item = {
+            "PK": keys.pipeline_pk(pid),
+            "SK": keys.sensor_sk(key),
+            "data": data,
+            "updatedAt": keys.format_time(now),
+        }
+        if ttl is not None:
+            item["ttl"] = keys.epoch_seconds(ttl)
+        self.table.put(item)
+        return dict(data)
+
+    def get_sensor(self, pid: str, key: str) -> SensorRecord | None:
+        """One sensor, or ``None`` if absent (or expired)."""
+        item = self.table.get(keys.pipeline_pk(pid), keys.sensor_sk(key))
+        return None if item is None else SensorRecord.from_item(item)
+
+    def sensors(self, pid: str) -> dict[str, SensorRecord]:
+        """Every sensor of a pipeline by key, bookkeeping rows included (the lifecycle decides)."""
+        out: dict[str, SensorRecord] = {}
+        for item in query_all(self.table, keys.pipeline_pk(pid), begins_with(keys.SENSOR_PREFIX)):
+            record = SensorRecord.from_item(item)
+            out[record.key] = record
+        return out
+
+    def delete_sensor(self, pid: str, key: str) -> bool:
+        """Remove a sensor (e.g. a post-run baseline on an accepted rerun); returns whether it existed."""
+        return self.table.delete(keys.pipeline_pk(pid), keys.sensor_sk(key)) is not None
+
+    # --------------------------------------------------------------------------------------- runs
+
+    def _lock_attrs(
+        self, pid: str, schedule: str, period: str, now: datetime, lock_ttl: timedelta
+    ) -> Item:
+        if lock_ttl <= timedelta(0):
+            raise ValueError(f"lock_ttl must be positive, got {lock_ttl}")
+        lock_expires = now + lock_ttl
+        return {
+            "status": RunStatus.RUNNING.value,
+            "startedAt": keys.format_time(now),
+            "updatedAt": keys.format_time(now),
+            "lockExpiresAt": keys.epoch_seconds(lock_expires),
+            "ttl": keys.epoch_seconds(lock_expires + self.stale_grace),
+            _GSI1PK: keys.RUNNING_INDEX_PK,
+            _GSI1SK: keys.running_index_sk(pid, schedule, period),
+        }
+
+    def acquire_run(
+        self, pid: str, schedule: str, period: str, *, now: datetime, lock_ttl: timedelta
+    ) -> bool:
+        """Start a run: create its RUNNING row iff there is none.
+
+        Args:
+            pid: the pipeline.
+            schedule: ``cron`` or ``stream``.
+            period: the run's period.
+            now: the start time.
+            lock_ttl: how long the run may stay RUNNING before it counts as stale.
+
+        Returns:
+            ``True`` if this call started the run; ``False`` if a row already exists (running or done).
+        """
+        item: Item = {
+            "PK": keys.pipeline_pk(pid),
+            "SK": keys.trigger_sk(schedule, period),
+            "attempt": 1,
+            **self._lock_attrs(pid, schedule, period, now, lock_ttl),
+        }
+        try:
+            self.table.put(item, condition=absent())
+        except ConflictError:
+            return False
+        return True
+
+    def reset_run(
+        self, pid: str, schedule: str, period: str, *, now: datetime, lock_ttl: timedelta
+    ) -> bool:
+        """Restart an existing run (rerun or retry): back to RUNNING, fresh lock, ``attempt + 1``.
+
+        Returns:
+            ``True`` if reset; ``False`` if there is no row (a rerun cannot start a period that never ran).
+        """
+        try:
+            self.table.update(
+                keys.pipeline_pk(pid),
+                keys.trigger_sk(schedule, period),
+                set={**self._lock_attrs(pid, schedule, period, now, lock_ttl)},
+                remove=("finishedAt",),
+                add={"attempt": 1},
+                condition=exists(),
+            )
+        except ConflictError:
+            return False
+        return True
+
+    def set_run_status(
+        self,
+        pid: str,
+        schedule: str,
+        period: str,
+        status: RunStatus | str,
+        *,
+        now: datetime,
+        attempt: int | None = None,
+    ) -> None:
+        """Finish a run: set COMPLETED or FAILED_FINAL on its existing row.
+
+        Terminal rows lose ``ttl``, their lock expiry and their index keys: they are kept forever and
+        leave :meth:`running_runs`.
+
+        Args:
+            pid: the pipeline.
+            schedule: the run's schedule.
+            period: the run's period.
+            status: COMPLETED or FAILED_FINAL (use :meth:`acquire_run`/:meth:`reset_run` to run again).
+            now: the time of the change.
+            attempt: if given, only change the row while it is still this attempt, so an execution a
+                rerun has superseded cannot overwrite the rerun's state.
+
+        Raises:
+            ConflictError: there is no such row (this is not an upsert), or it is another attempt.
+            ValueError: ``status`` is RUNNING or unknown.
+        """
+        run_status = RunStatus(status)
+        if not run_status.terminal:
+            raise ValueError("set_run_status sets a terminal status; use acquire_run or reset_run")
+        condition: Condition = exists() if attempt is None else equals("attempt", attempt)
+        self.table.update(
+            keys.pipeline_pk(pid),
+            keys.trigger_sk(schedule, period),
+            set={
+                "status": run_status.value,
+                "updatedAt": keys.format_time(now),
+                "finishedAt": keys.format_time(now),
+            },
+            remove=("ttl", "lockExpiresAt", _GSI1PK, _GSI1SK),
+            condition=condition,
+        )
+
+    def create_run_if_absent(
+        self, pid: str, schedule: str, period: str, status: RunStatus | str, *, now: datetime
+    ) -> bool:
+        """Record a terminal state for a period that never started (the watchdog's trigger deadline).
+
+        Returns:
+            ``True`` if created; ``False`` if a row already exists.
+
+        Raises:
+            ValueError: ``status`` is RUNNING or unknown (RUNNING rows need a lock: :meth:`acquire_run`).
+        """
+        run_status = RunStatus(status)
+        if not run_status.terminal:
+            raise ValueError("create_run_if_absent records a terminal status; use acquire_run")
+        item: Item = {
+            "PK": keys.pipeline_pk(pid),
+            "SK": keys.trigger_sk(schedule, period),
+            "status": run_status.value,
+            "attempt": 0,
+            "updatedAt": keys.format_time(now),
+            "finishedAt": keys.format_time(now),
+        }
+        try:
+            self.table.put(item, condition=absent())
+        except ConflictError:
+            return False
+        return True
+
+    def release_run(self, pid: str, schedule: str, period: str) -> bool:
+        """Delete a run row (a start that failed, so the period can start again); returns whether it existed."""
+        return (
+            self.table.delete(keys.pipeline_pk(pid), keys.trigger_sk(schedule, period)) is not None
+        )
+
+    def get_run(self, pid: str, schedule: str, period: str) -> RunRow | None:
+        """One run's row, or ``None``."""
+        item = self.table.get(keys.pipeline_pk(pid), keys.trigger_sk(schedule, period))
+        return None if item is None else RunRow.from_item(item)
+
+    def has_run(self, pid: str, schedule: str, period_prefix: str) -> bool:
+        """Whether any run row exists whose period starts with ``period_prefix``.
+
+        A day (``2026-03-02``) also matches that day's hourly runs, as the watchdog's missed-schedule
+        check wants.
+        """
+        page = self.table.query(
+            keys.pipeline_pk(pid),
+            begins_with(keys.trigger_prefix(schedule, period_prefix)),
+            limit=1,
+        )
+        return bool(page.items)
+
+    def running_runs(self) -> list[RunRow]:
+        """Every RUNNING run of every pipeline (stale ones included), from the index: never a Scan."""
+        rows = (
+            RunRow.from_item(item)
+            for item in query_all(self.table, keys.RUNNING_INDEX_PK, index=keys.INDEX)
+        )
+        return [row for row in rows if row.status is RunStatus.RUNNING]
+
+    def runs(self, pid: str, schedule: str | None = None) -> list[RunRow]:
+        """A pipeline's run history, newest period first (both schedules unless one is named)."""
+        prefix = keys.trigger_prefix(schedule) if schedule is not None else keys.TRIGGER_PREFIX
+        rows = [
+            RunRow.from_item(item)
+            for item in query_all(self.table, keys.pipeline_pk(pid), begins_with(prefix))
+        ]
+        rows.sort(key=lambda r: (r.period, r.schedule), reverse=True)
+        return rows
+
+    # ----------------------------------------------------------------------------- rerun requests
+
+    def request_rerun(
+        self, pid: str, schedule: str, period: str, *, reason: str, by: str, now: datetime
+    ) -> None:
+        """Ask for a rerun; the router decides (calendar, budget, circuit breaker) when the write streams.
+
+        A new request replaces the previous one for the period, and each write is a new request.
+        """
+        if not reason:
+            raise ValueError("a rerun request needs a reason (e.g. manual)")
+        self.table.put(
+            {
+                "PK": keys.pipeline_pk(pid),
+                "SK": keys.rerun_request_sk(schedule, period),
+                "reason": reason,
+                "by": by,
+                "requestedAt": keys.format_time(now),
+            }
+        )
+
+    def get_rerun_request(self, pid: str, schedule: str, period: str) -> RerunRequest | None:
+        """The last rerun request for a period, or ``None``."""
+        item = self.table.get(keys.pipeline_pk(pid), keys.rerun_request_sk(schedule, period))
+        return None if item is None else RerunRequest.from_item(item)
+
+    # ---------------------------------------------------------------------------- dry-run markers
+
+    def mark_dry_run(self, pid: str, schedule: str, period: str, *, now: datetime) -> bool:
+        """Note that a dry-run period would have triggered now (kept 7 days).
+
+        Returns:
+            ``True`` the first time for the period; ``False`` if a marker exists (late data).
+        """
+        try:
+            self.table.put(
+                {
+                    "PK": keys.pipeline_pk(pid),
+                    "SK": keys.dry_run_sk(schedule, period),
+                    "data": {"triggeredAt": keys.format_time(now)},
+                    "ttl": keys.epoch_seconds(now + DRY_RUN_MARKER_TTL),
+                },
+                condition=absent(),
+            )
+        except ConflictError:
+            return False
+        return True
+
+    def get_dry_run(self, pid: str, schedule: str, period: str) -> DryRunMarker | None:
+        """The period's dry-run marker, or ``None``."""
+        item = self.table.get(keys.pipeline_pk(pid), keys.dry_run_sk(schedule, period))
+        if item is None:
+            return None
+        data = item.get("data")
+        at = data.get("triggeredAt") if isinstance(data, Mapping) else None
+        return DryRunMarker(triggered_at=_instant(at) if at is not None else None)
+
+    # ---------------------------------------------------------------------------------- overrides
+
+    def set_override(
+        self, pid: str, name: str, value: Any, *, by: str, reason: str, now: datetime
+    ) -> None:
+        """Set an operator override (e.g. ``dry-run`` → ``True``), recording who, when and why."""
+        self.table.put(
+            {
+                "PK": keys.pipeline_pk(pid),
+                "SK": keys.override_sk(name),
+                "name": name,
+                "value": value,
+                "by": by,
+                "reason": reason,
+                "at": keys.format_time(now),
+            }
+        )
+
+    def clear_override(self, pid: str, name: str) -> bool:
+        """Remove an override; returns whether it was set."""
+        return self.table.delete(keys.pipeline_pk(pid), keys.override_sk(name)) is not None
+
+    def get_override(self, pid: str, name: str) -> Override | None:
+        """One override, or ``None``."""
+        item = self.table.get(keys.pipeline_pk(pid), keys.override_sk(name))
+        return None if item is None else _override(item)
+
+    def overrides(self, pid: str) -> dict[str, Override]:
+        """Every override of a pipeline, by name."""
+        out: dict[str, Override] = {}
+        for item in query_all(self.table, keys.pipeline_pk(pid), begins_with(keys.OVERRIDE_PREFIX)):
+            override = _override(item)
+            out[override.name] = override
+        return out
+
+    # --------------------------------------------------------------------------------------- acks
+
+    def ack_sla(
+        self,
+        pid: str,
+        schedule: str,
+        period: str,
+        *,
+        by: str,
+        reason: str,
+        until: datetime | None,
+        now: datetime,
+    ) -> None:
+        """Acknowledge a run's SLA alerts until ``until`` (``None``: for the rest of the run).
+
+        Raises:
+            ValueError: ``until`` is not after ``now``.
+        """
+        if until is not None and until <= now:
+            raise ValueError(f"an acknowledgement must last: until {until} is not after now {now}")
+        item: Item = {
+            "PK": keys.pipeline_pk(pid),
+            "SK": keys.ack_sk(schedule, period),
+            "by": by,
+            "reason": reason,
+            "at": keys.format_time(now),
+        }
+        if until is not None:
+            item["until"] = keys.format_time(until)
+            item["ttl"] = keys.epoch_seconds(until + _ACK_RETENTION)
+        self.table.put(item)
+
+    def get_ack(self, pid: str, schedule: str, period: str, *, now: datetime) -> Ack | None:
+        """The run's acknowledgement if it still holds at ``now``, else ``None``."""
+        item = self.table.get(keys.pipeline_pk(pid), keys.ack_sk(schedule, period))
+        if item is None:
+            return None
+        ack = Ack(
+            pipeline_id=pid,
+            schedule=schedule,
+            period=period,
+            by=str(item.get("by", "")),
+            reason=str(item.get("reason", "")),
+            at=_time_attr(item, "at") or now,
+            until=_time_attr(item, "until"),
+        )
+        return ack if ack.active(now) else None
+
+
+# --------------------------------------------------------------------------------------- helpers
+
+
+def _decode_config(pid: str, item: Mapping[str, Any]) -> PipelineConfig:
+    raw = item.get("config")
+    if isinstance(raw, str):
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise InvalidConfigError(
+                pid, [Problem(None, None, ("config",), f"not valid JSON: {exc}")]
+            ) from None
+    elif isinstance(raw, Mapping):  # tolerated: a map written by hand or another tool
+        data = dict(raw)
+    else:
+        raise InvalidConfigError(
+            pid,
+            [
+                Problem(
+                    None, None, ("config",), f"expected a JSON string, found {type(raw).__name__}"
+                )
+            ],
+        )
+    try:
+        config = validate_config_data(data)
+    except ConfigError as exc:
+        raise InvalidConfigError(pid, list(exc.problems)) from None
+    if config.id != pid:
+        raise InvalidConfigError(
+            pid,
+            [
+                Problem(
+                    None,
+                    None,
+                    ("pipeline", "id"),
+                    f"the row of pipeline {pid!r} holds pipeline.id {config.id!r}",
+                )
+            ],
+        )
+    return config
+
+
+def _override(item: Mapping[str, Any]) -> Override:
+    name = item.get("name")
+    at = _time_attr(item, "at")
+    return Override(
+        name=name if isinstance(name, str) else item["SK"][len(keys.OVERRIDE_PREFIX) :],
+        value=item.get("value"),
+        by=str(item.get("by", "")),
+        at=at if at is not None else datetime.fromtimestamp(0, UTC),
+        reason=str(item.get("reason", "")),
+    )

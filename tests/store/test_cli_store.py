@@ -1,0 +1,171 @@
+"""The store-backed CLI, tried as a new user would: push configs, put sensors, explain, tail events."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from interlock.cli import main
+from interlock.events import Event, EventType
+from interlock.store import open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+PIPELINES = str(ROOT / "examples" / "pipelines")
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/cli.db"
+
+
+def run(*argv: str) -> int:
+    return main(list(argv))
+
+
+def test_push_put_explain_not_ready_then_ready(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the example configs pushed to a fresh store
+    assert run("config", "push", PIPELINES, "--store", url) == 0
+    assert "pushed 7 pipeline configs" in capsys.readouterr().out
+    # WHEN two of three sensors are written
+    assert (
+        run("sensor", "put", "gold-revenue", "upstream-complete", "status=ready", "--store", url)
+        == 0
+    )
+    assert run("sensor", "put", "gold-revenue", "row-count", "count=15432", "--store", url) == 0
+    capsys.readouterr()
+    # THEN explain says not ready, naming the missing sensor
+    assert run("explain", "gold-revenue", "--store", url) == 1
+    out = capsys.readouterr().out
+    assert "NOT READY" in out and "2/3 rules pass" in out
+    assert "sensor freshness missing" in out
+    # WHEN the last one arrives (updatedAt=now is fresh), THEN ready
+    assert run("sensor", "put", "gold-revenue", "freshness", "updatedAt=now", "--store", url) == 0
+    capsys.readouterr()
+    assert run("explain", "gold-revenue", "--store", url, "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ready"] is True
+    assert data["rules"][1]["actual"] == 15432
+    assert data["rules"][0]["sensorUpdatedAt"] is not None
+
+
+def test_push_refuses_invalid_configs_and_writes_nothing(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = ROOT / "tests" / "configs" / "broken" / "bad-types.yaml"
+    assert run("config", "push", str(bad), "--store", url) == 2
+    assert "nothing pushed" in capsys.readouterr().out
+    with open_store(url) as store:
+        assert store.control.all_configs().configs == {}
+
+
+def test_sensor_put_types_values_and_period(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(
+        "sensor", "put", "bronze-cdr-hourly", "hourly-status",
+        "complete=true", "pct_of_expected=0.7", "label=\"42\"", "rows=12", "note=hello", "gone=null",
+        "--date", "2026-07-01", "--hour", "8", "--store", url, "--json",
+    )  # fmt: skip
+    assert code == 0
+    fields = json.loads(capsys.readouterr().out)["fields"]
+    assert fields == {
+        "complete": True,
+        "pct_of_expected": 0.7,
+        "label": "42",
+        "rows": 12,
+        "note": "hello",
+        "gone": None,
+        "date": "2026-07-01",
+        "hour": "08",
+    }
+    assert run("sensor", "ls", "bronze-cdr-hourly", "--store", url) == 0
+    listing = capsys.readouterr().out
+    assert "hourly-status" in listing and "pct_of_expected=0.7" in listing
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["nofield"], "is not field=value"),
+        (["a=1", "a=2"], "given twice"),
+        (["a=1", "--hour", "07"], "--hour needs --date"),
+        (["a=1", "--date", "2026-02-30"], "2026-02-30"),
+    ],
+)
+def test_sensor_put_bad_input_exits_2(
+    url: str, capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str
+) -> None:
+    assert run("sensor", "put", "p", "k", *argv, "--store", url) == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_explain_unknown_pipeline_in_store(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("config", "push", PIPELINES, "--store", url) == 0
+    capsys.readouterr()
+    assert run("explain", "gold-revenu", "--store", url) == 2
+    assert "did you mean 'gold-revenue'" in capsys.readouterr().err
+
+
+def test_bad_store_url_is_an_operational_or_input_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("sensor", "ls", "p", "--store", "postgres://nope") in (2, 3)
+    assert "sqlite:///" in capsys.readouterr().err
+
+
+def _event(pid: str, type_: EventType, at: datetime, message: str) -> Event:
+    return Event.create(
+        type_, pid, now=at, message=message, schedule_id="stream", date="2026-03-02"
+    )
+
+
+def test_events_tail_filters_by_pipeline_and_type(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = datetime.now(UTC)
+    with open_store(url) as store:
+        store.events.append(_event("a", EventType.JOB_TRIGGERED, now, "started a"))
+        store.events.append(_event("b", EventType.SLA_BREACH, now, "late b"))
+    assert run("events", "tail", "--store", url) == 0
+    out = capsys.readouterr().out
+    assert "started a" in out and "late b" in out
+    assert run("events", "tail", "--store", url, "--pipeline", "b", "--json") == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [x["detail-type"] for x in lines] == ["SLA_BREACH"]
+    assert run("events", "tail", "--store", url, "--type", "job_triggered") == 0
+    out = capsys.readouterr().out
+    assert "started a" in out and "late b" not in out
+    assert run("events", "tail", "--store", url, "--type", "NOPE") == 2
+
+
+def test_events_tail_follow_sees_another_process(url: str, tmp_path: Path) -> None:
+    # GIVEN a tail --follow running in its own process
+    env = {**os.environ, "COLUMNS": "200"}
+    tail = subprocess.Popen(
+        [sys.executable, "-m", "interlock.cli", "events", "tail", "--follow", "--json",
+         "--store", url, "--interval", "0.05", "--max-polls", "400"],
+        stdout=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        # WHEN another process appends an event
+        writer = (
+            "import sys; from datetime import UTC, datetime; from interlock.store import open_store; "
+            "from interlock.events import Event, EventType; "
+            "s = open_store(sys.argv[1]); "
+            "s.events.append(Event.create(EventType.SLA_WARNING, 'gold-revenue', "
+            "now=datetime.now(UTC), message='from another process')); s.close()"
+        )
+        subprocess.run([sys.executable, "-c", writer, url], check=True, env=env, timeout=60)
+        # THEN the tail prints it (readline blocks until it does, or the tail gives up after its polls)
+        assert tail.stdout is not None
+        line = tail.stdout.readline()
+        assert json.loads(line)["message"] == "from another process"
+    finally:
+        tail.kill()
+        tail.wait(timeout=10)
+        if tail.stdout is not None:
+            tail.stdout.close()
