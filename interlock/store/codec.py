@@ -33,6 +33,8 @@ __all__ = [
 ]
 
 
+_BIG = 10**38
+
 # Wide enough never to round a number DynamoDB accepts (the default context rounds at 28 digits).
 _EXACT = Context(prec=200)
 
@@ -51,7 +53,7 @@ def _number(value: int | float | Decimal) -> int | Decimal:
     if isinstance(value, bool):  # pragma: no cover - callers route bools first
         raise TypeError("bool is not a number")
     if isinstance(value, int):
-        if value and (abs(value) >= 10**38 or value % 10 == 0):
+        if not -_BIG < value < _BIG:  # below 1e38 an int always fits DynamoDB's 38 digits
             _check_range(Decimal(value), value)
         return value
     if isinstance(value, float):
@@ -75,7 +77,20 @@ def normalize(value: Any) -> Any:
     Raises:
         ValueError: the value cannot be stored in DynamoDB.
     """
-    if value is None or isinstance(value, bool | str):
+    kind = type(value)
+    # Fast paths for the common shapes (this runs on every write): exact types first.
+    if kind is str or kind is bool or value is None:
+        return value
+    if kind is int and -_BIG < value < _BIG:
+        return value
+    if kind is dict:
+        out = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                raise ValueError(f"map keys must be strings, got {k!r}")
+            out[k] = normalize(v)
+        return out
+    if isinstance(value, bool | str):
         return value
     if isinstance(value, int | float | Decimal):
         return _number(value)
