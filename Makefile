@@ -80,6 +80,7 @@ unit: install
 
 bench: install
 	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/store.py
 
 schema: install
 	$(BIN)/interlock schema --write schema/
