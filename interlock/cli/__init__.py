@@ -175,8 +175,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _interlock_error(exc: InterlockError) -> int:
+    from interlock.store.factory import StoreURLError
     from interlock.store.table import StoreError
 
+    if isinstance(exc, StoreURLError):
+        err().print(f"[red]error:[/] {escape(str(exc))}")
+        return EXIT_BAD_INPUT
     if isinstance(exc, StoreError):
         err().print(f"[red]store error:[/] {escape(str(exc))}")
         return EXIT_OPERATIONAL

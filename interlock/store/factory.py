@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from interlock.store.table import Table
 
-__all__ = ["DEFAULT_STORE_URL", "STORE_ENV", "Store", "open_store"]
+__all__ = ["DEFAULT_STORE_URL", "STORE_ENV", "Store", "StoreURLError", "open_store"]
 
 STORE_ENV: Final = "INTERLOCK_STORE"
 """The environment variable naming the store when no URL is given."""
@@ -121,8 +121,12 @@ def _unquote(text: str) -> str:
     return raw.encode("latin-1").decode("utf-8")
 
 
-def _bad(url: str, why: str) -> StoreError:
-    return StoreError(f"bad store URL {url!r}: {why}; {_FORMS}")
+class StoreURLError(StoreError, ValueError):
+    """A store URL that names no store this version can open (bad input, not an outage)."""
+
+
+def _bad(url: str, why: str) -> StoreURLError:
+    return StoreURLError(f"bad store URL {url!r}: {why}; {_FORMS}")
 
 
 def _sqlite_path(url: str) -> Path:

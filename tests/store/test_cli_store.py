@@ -113,7 +113,7 @@ def test_explain_unknown_pipeline_in_store(url: str, capsys: pytest.CaptureFixtu
 
 
 def test_bad_store_url_is_an_operational_or_input_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("sensor", "ls", "p", "--store", "postgres://nope") in (2, 3)
+    assert run("sensor", "ls", "p", "--store", "postgres://nope") == 2
     assert "sqlite:///" in capsys.readouterr().err
 
 
