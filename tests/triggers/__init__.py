@@ -1,0 +1,1 @@
+"""Tests of the trigger runners (local subprocesses and a loopback HTTP server)."""
