@@ -33,6 +33,7 @@ __all__ = [
     "load_calendars",
     "load_pipelines",
     "load_project",
+    "open_store",
 ]
 
 _LAZY = {
@@ -50,6 +51,7 @@ _LAZY = {
     "load_calendars": "interlock.config.loader",
     "load_pipelines": "interlock.config.loader",
     "load_project": "interlock.config.loader",
+    "open_store": "interlock.store.factory",
 }
 
 if TYPE_CHECKING:
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
     from interlock.rules import Evaluation, RuleResult, evaluate
     from interlock.schedule import Period
     from interlock.sla import SLAWindow
+    from interlock.store.factory import open_store
 
 
 def __getattr__(name: str) -> Any:
