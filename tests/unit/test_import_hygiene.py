@@ -14,6 +14,9 @@ PURE = [
     "interlock.schedule",
     "interlock.sla",
     "interlock.events",
+    "interlock.lifecycle.router",
+    "interlock.lifecycle.run",
+    "interlock.local.asl",
 ]
 FORBIDDEN = ["boto3", "botocore", "slack_sdk", "textual", "rich", "sqlite3", "tui", "lambdas"]
 

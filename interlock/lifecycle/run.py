@@ -1,0 +1,413 @@
+"""The run state table (DESIGN §3), as pure step functions the orchestrator's modes call.
+
+::
+
+    EVALUATING --rules pass--> TRIGGERING --started--> RUNNING --succeeded--> COMPLETED
+       |  not yet: wait interval        | infra error: retry w/ backoff   |--failed--> FAILED (→ auto-retry per budget)
+       `- window exhausted -->          |  30/60/120/240 s                `- poll window over --> POLL_EXHAUSTED
+          VALIDATION_EXHAUSTED          `- retries exhausted / permanent --> TRIGGER_EXHAUSTED
+
+    mode               function                  decides                           actions
+    -----------------  ------------------------  --------------------------------  -------------------------------
+    evaluate           evaluate_step             TRIGGERING | EVALUATING |         VALIDATION_PASSED, or
+                                                 VALIDATION_EXHAUSTED              joblog validation-exhausted +
+                                                                                   VALIDATION_EXHAUSTED + FAILED_FINAL
+    trigger            trigger_step              RUNNING | TRIGGERING (retry) |    JOB_TRIGGERED (once per run), or
+                                                 TRIGGER_EXHAUSTED                 joblog infra-trigger-failure, or
+                                                                                   joblog infra-trigger-exhausted +
+                                                                                   RETRY_EXHAUSTED + FAILED_FINAL
+    trigger-exhausted  trigger_exhausted_step    TRIGGER_EXHAUSTED (Catch path)    as above
+    check-job          check_job_step            RUNNING | COMPLETED | FAILED |    joblog success + COMPLETED, or
+                                                 POLL_EXHAUSTED                    joblog fail + JOB_FAILED + FAILED_FINAL,
+                                                                                   or joblog job-poll-exhausted +
+                                                                                   JOB_POLL_EXHAUSTED + FAILED_FINAL
+
+Windows are inclusive: the last evaluation (or poll) happens exactly at ``start + window``, and only a
+failing evaluation (a still-running job) at or after that instant exhausts. Waits are whole seconds
+(ASL ``SecondsPath``), never past the window's end.
+
+Fixes of the original's quirks (reference §13): every output carries every field the state machine reads
+(item 11); JOB_TRIGGERED only here (item 9); exhaustion sets FAILED_FINAL instead of leaving the row
+RUNNING or deleting it (items 12, 15); a permanent trigger failure is not retried (item 10); poll
+exhaustion writes ``job-poll-exhausted`` and no synthetic ``timeout`` (item 16); the job's outcome comes
+from the runner's status, not from the latest job-log row, so a retry never sees the previous attempt's
+``fail`` (item 13); terminal statuses are conditional on the attempt (item 14). JOB_COMPLETED is
+published by the router when the ``success`` row lands, as in the original.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Final
+
+from interlock.events import EventType
+from interlock.lifecycle.actions import AppendJobLog, Decision, PublishEvent, SetRunStatus
+from interlock.rules import describe, evaluate
+from interlock.store import keys
+from interlock.store.control import RunStatus
+from interlock.store.joblog import JobEvent
+from interlock.triggers.base import FailureClass, TriggerError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from interlock.config.models import PipelineConfig
+    from interlock.lifecycle.actions import Action, RunRef
+    from interlock.triggers.base import JobStatus, RunHandle
+
+__all__ = [
+    "DEFAULT_MAX_TRIGGER_ATTEMPTS",
+    "JOB_POLL_INTERVAL",
+    "TRIGGER_BACKOFF_RATE",
+    "TRIGGER_RETRY_ERROR",
+    "TRIGGER_RETRY_INTERVAL",
+    "RunState",
+    "check_job_step",
+    "evaluate_step",
+    "trigger_backoff",
+    "trigger_exhausted_step",
+    "trigger_step",
+]
+
+TRIGGER_RETRY_ERROR: Final = "Interlock.TriggerRetry"
+"""The Task error an orchestrator raises when :func:`trigger_step` decides to retry (ASL Retry matches it)."""
+TRIGGER_RETRY_INTERVAL: Final = timedelta(seconds=30)
+"""The first trigger retry's backoff (ASL ``IntervalSeconds``)."""
+TRIGGER_BACKOFF_RATE: Final = 2
+"""Each further retry waits this much longer (ASL ``BackoffRate``)."""
+DEFAULT_MAX_TRIGGER_ATTEMPTS: Final = 4
+"""Retries after the first start, as ASL ``MaxAttempts`` counts them: backoffs 30/60/120/240 s."""
+JOB_POLL_INTERVAL: Final = timedelta(seconds=60)
+"""How long to wait between job status polls."""
+
+
+class RunState(StrEnum):
+    """Where a run is in its lifecycle (the state machine's Choice states read these values)."""
+
+    EVALUATING = "EVALUATING"
+    TRIGGERING = "TRIGGERING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    VALIDATION_EXHAUSTED = "VALIDATION_EXHAUSTED"
+    TRIGGER_EXHAUSTED = "TRIGGER_EXHAUSTED"
+    POLL_EXHAUSTED = "POLL_EXHAUSTED"
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the run (this attempt) is over."""
+        return self not in (RunState.EVALUATING, RunState.TRIGGERING, RunState.RUNNING)
+
+
+def _wait_seconds(now: datetime, end: datetime, interval: timedelta) -> int:
+    """Whole seconds to wait: one interval, but never past ``end`` (at least 1 s)."""
+    remaining = (end - now).total_seconds()
+    return max(1, math.ceil(min(interval.total_seconds(), remaining)))
+
+
+def _event(
+    run: RunRef, type_: EventType, message: str, now: datetime, **detail: Any
+) -> PublishEvent:
+    return PublishEvent(
+        type=type_,
+        pipeline_id=run.pipeline_id,
+        schedule_id=run.schedule_id,
+        period=run.period,
+        message=message,
+        at=now,
+        detail=detail,
+    )
+
+
+def _log(run: RunRef, event: JobEvent, now: datetime, **kw: Any) -> AppendJobLog:
+    return AppendJobLog(run.pipeline_id, run.schedule_id, run.period, event, now, **kw)
+
+
+def _finish(run: RunRef, status: RunStatus, now: datetime) -> SetRunStatus:
+    return SetRunStatus(run.pipeline_id, run.schedule_id, run.period, status, run.attempt, now)
+
+
+# ----------------------------------------------------------------------------------- evaluate
+
+
+def evaluate_step(
+    config: PipelineConfig,
+    sensors: Mapping[str, Mapping[str, Any] | None],
+    *,
+    run: RunRef,
+    started_at: datetime,
+    now: datetime,
+) -> Decision:
+    """One evaluation of the pipeline's readiness rules (mode ``evaluate``).
+
+    Args:
+        config: the pipeline's config (``validation``, ``schedule.evaluation``).
+        sensors: sensor key → fields, already remapped for the run's period.
+        run: the run.
+        started_at: when evaluation began (the execution's start); the window counts from here.
+        now: the instant of evaluation (timezone-aware).
+
+    Returns:
+        ``next`` TRIGGERING (with VALIDATION_PASSED), EVALUATING (``waitSeconds`` until the next
+        evaluation) or VALIDATION_EXHAUSTED (job-log row, event, FAILED_FINAL). ``output`` always has
+        ``state``, ``waitSeconds``, ``results`` and ``elapsedSeconds``.
+    """
+    evaluation = evaluate(config.validation, sensors, now)
+    results: list[dict[str, Any]] = [
+        {"rule": describe(r.rule), "key": r.rule.key, "passed": r.passed, "reason": r.reason}
+        for r in evaluation.results
+    ]
+    elapsed = now - started_at
+    settings = config.schedule.evaluation
+    end = started_at + settings.window
+
+    def out(state: RunState, wait: int) -> dict[str, Any]:
+        return {
+            "state": state.value,
+            "waitSeconds": wait,
+            "results": results,
+            "elapsedSeconds": int(elapsed.total_seconds()),
+        }
+
+    if evaluation.passed:
+        event = _event(run, EventType.VALIDATION_PASSED, "all validation rules passed", now)
+        return Decision((event,), RunState.TRIGGERING, out(RunState.TRIGGERING, 0), "rules passed")
+    if now < end:
+        wait = _wait_seconds(now, end, settings.interval)
+        return Decision(
+            (), RunState.EVALUATING, out(RunState.EVALUATING, wait), f"not ready; next in {wait}s"
+        )
+    failing = "; ".join(r["reason"] for r in results if not r["passed"])
+    message = f"evaluation window exhausted for {run.pipeline_id} without passing: {failing}"
+    actions: tuple[Action, ...] = (
+        _log(
+            run,
+            JobEvent.VALIDATION_EXHAUSTED,
+            now,
+            error="evaluation window exhausted without passing",
+        ),
+        _event(run, EventType.VALIDATION_EXHAUSTED, message, now, results=results),
+        _finish(run, RunStatus.FAILED_FINAL, now),
+    )
+    return Decision(
+        actions, RunState.VALIDATION_EXHAUSTED, out(RunState.VALIDATION_EXHAUSTED, 0), message
+    )
+
+
+# ------------------------------------------------------------------------------------ trigger
+
+
+def trigger_backoff(retry: int) -> timedelta:
+    """The wait before trigger retry number ``retry`` (1-based): 30, 60, 120, 240 s …"""
+    factor: int = TRIGGER_BACKOFF_RATE ** (retry - 1)
+    return TRIGGER_RETRY_INTERVAL * factor
+
+
+def _job_output(
+    state: RunState,
+    wait: int,
+    *,
+    run_id: str = "",
+    metadata: Mapping[str, Any] | None = None,
+    poll_started_at: str = "",
+    error: str = "",
+) -> dict[str, Any]:
+    """Every field the job-phase states read (never absent, so no JSONPath can miss)."""
+    return {
+        "state": state.value,
+        "waitSeconds": wait,
+        "runId": run_id,
+        "metadata": dict(metadata or {}),
+        "pollStartedAt": poll_started_at,
+        "error": error,
+    }
+
+
+def _trigger_exhausted(
+    run: RunRef, cause: str, category: str | None, now: datetime, **detail: Any
+) -> Decision:
+    message = f"trigger retries exhausted for {run.pipeline_id}: {cause}"
+    actions: tuple[Action, ...] = (
+        _log(run, JobEvent.INFRA_TRIGGER_EXHAUSTED, now, error=cause, category=category),
+        _event(run, EventType.RETRY_EXHAUSTED, message, now, cause=cause, **detail),
+        _finish(run, RunStatus.FAILED_FINAL, now),
+    )
+    return Decision(
+        actions,
+        RunState.TRIGGER_EXHAUSTED,
+        _job_output(RunState.TRIGGER_EXHAUSTED, 0, error=cause),
+        message,
+    )
+
+
+def trigger_step(
+    result: RunHandle | TriggerError,
+    *,
+    run: RunRef,
+    job_type: str,
+    retries: int,
+    now: datetime,
+    max_trigger_attempts: int = DEFAULT_MAX_TRIGGER_ATTEMPTS,
+) -> Decision:
+    """Decide on one trigger attempt (mode ``trigger``), given what starting the job gave.
+
+    Args:
+        result: the runner's handle (the job started) or the :class:`TriggerError` it raised.
+        run: the run.
+        job_type: the pipeline's ``job.type`` (for messages).
+        retries: retries already made for this run's trigger (``$$.State.RetryCount``; 0 at first).
+        now: the instant of the attempt.
+        max_trigger_attempts: retries allowed after the first start (ASL ``MaxAttempts``).
+
+    Returns:
+        RUNNING with JOB_TRIGGERED (the only place it is published); TRIGGERING for a transient
+        failure with retries left (the orchestrator then raises :data:`TRIGGER_RETRY_ERROR` so the
+        state machine's Retry waits :func:`trigger_backoff`); TRIGGER_EXHAUSTED for a permanent
+        failure or the last transient one.
+    """
+    if not isinstance(result, TriggerError):
+        event = _event(
+            run,
+            EventType.JOB_TRIGGERED,
+            f"triggered {job_type} job",
+            now,
+            runId=result.run_id,
+            jobType=job_type,
+        )
+        output = _job_output(
+            RunState.RUNNING,
+            int(JOB_POLL_INTERVAL.total_seconds()),
+            run_id=result.run_id,
+            metadata=result.metadata,
+            poll_started_at=keys.format_time(now),
+        )
+        return Decision((event,), RunState.RUNNING, output, f"{job_type} job started")
+    cause = str(result)
+    category = result.failure.value
+    if result.failure is FailureClass.PERMANENT:
+        return _trigger_exhausted(
+            run, f"permanent failure: {cause}", category, now, retries=retries
+        )
+    if retries >= max_trigger_attempts:
+        return _trigger_exhausted(run, cause, category, now, retries=retries)
+    wait = int(trigger_backoff(retries + 1).total_seconds())
+    log = _log(
+        run,
+        JobEvent.INFRA_TRIGGER_FAILURE,
+        now,
+        error=f"trigger execute: {cause}",
+        category=category,
+    )
+    return Decision(
+        (log,),
+        RunState.TRIGGERING,
+        _job_output(RunState.TRIGGERING, wait, error=cause),
+        f"trigger failed ({category}); retry {retries + 1} of {max_trigger_attempts} in {wait}s",
+    )
+
+
+def trigger_exhausted_step(*, run: RunRef, cause: str, now: datetime) -> Decision:
+    """The trigger phase failed outside :func:`trigger_step` (mode ``trigger-exhausted``, the Catch path).
+
+    Args:
+        run: the run.
+        cause: the caught error's cause.
+        now: the instant.
+
+    Returns:
+        TRIGGER_EXHAUSTED with its job-log row, RETRY_EXHAUSTED and FAILED_FINAL.
+    """
+    return _trigger_exhausted(run, cause or "trigger failed", None, now)
+
+
+# ---------------------------------------------------------------------------------- check job
+
+
+def check_job_step(
+    status: JobStatus,
+    *,
+    run: RunRef,
+    handle: RunHandle,
+    poll_started_at: datetime,
+    now: datetime,
+    poll_window: timedelta,
+) -> Decision:
+    """Decide on one poll of the started job (mode ``check-job``).
+
+    Args:
+        status: what the runner reported.
+        run: the run.
+        handle: the started job (echoed in the output so the next poll has it).
+        poll_started_at: when the job was triggered; the poll window counts from here.
+        now: the instant of the poll.
+        poll_window: ``job.jobPollWindowSeconds``.
+
+    Returns:
+        COMPLETED (``success`` row, COMPLETED status); FAILED (``fail`` row with category, JOB_FAILED,
+        FAILED_FINAL); RUNNING (``waitSeconds`` to the next poll); or POLL_EXHAUSTED when the job is
+        still running at or after ``poll_started_at + poll_window``.
+    """
+    echo: dict[str, Any] = {
+        "run_id": handle.run_id,
+        "metadata": handle.metadata,
+        "poll_started_at": keys.format_time(poll_started_at),
+    }
+    if status.state == "succeeded":
+        actions: tuple[Action, ...] = (
+            _log(run, JobEvent.SUCCESS, now, run_id=handle.run_id, error=status.message or None),
+            _finish(run, RunStatus.COMPLETED, now),
+        )
+        return Decision(
+            actions, RunState.COMPLETED, _job_output(RunState.COMPLETED, 0, **echo), "job succeeded"
+        )
+    if status.state == "failed":
+        category = status.failure.value if status.failure is not None else None
+        message = f"job failed: {status.message}" if status.message else "job failed"
+        actions = (
+            _log(
+                run,
+                JobEvent.FAIL,
+                now,
+                run_id=handle.run_id,
+                error=status.message,
+                category=category,
+            ),
+            _event(run, EventType.JOB_FAILED, message, now, runId=handle.run_id, category=category),
+            _finish(run, RunStatus.FAILED_FINAL, now),
+        )
+        output = _job_output(RunState.FAILED, 0, error=status.message, **echo)
+        return Decision(actions, RunState.FAILED, output, message)
+    end = poll_started_at + poll_window
+    if now < end:
+        wait = _wait_seconds(now, end, JOB_POLL_INTERVAL)
+        return Decision(
+            (),
+            RunState.RUNNING,
+            _job_output(RunState.RUNNING, wait, **echo),
+            f"job running; next poll in {wait}s",
+        )
+    message = f"job poll window exhausted for {run.pipeline_id}"
+    actions = (
+        _log(
+            run,
+            JobEvent.JOB_POLL_EXHAUSTED,
+            now,
+            run_id=handle.run_id,
+            error="job poll window exhausted",
+        ),
+        _event(
+            run,
+            EventType.JOB_POLL_EXHAUSTED,
+            message,
+            now,
+            runId=handle.run_id,
+            pollWindowSeconds=int(poll_window.total_seconds()),
+        ),
+        _finish(run, RunStatus.FAILED_FINAL, now),
+    )
+    return Decision(
+        actions, RunState.POLL_EXHAUSTED, _job_output(RunState.POLL_EXHAUSTED, 0, **echo), message
+    )
