@@ -1,0 +1,304 @@
+"""Apply a lifecycle :class:`~interlock.lifecycle.actions.Decision`: the only module that writes.
+
+Pure decisions plan; this module acts (STYLE rule 2). Lambdas and the embedded runtime hand it each
+decision; nothing else in ``interlock`` writes the store, starts executions or publishes events.
+Actions are applied **in order**, each through one port::
+
+    action             goes to                                          on a lost condition
+    -----------------  -----------------------------------------------  -------------------------------------
+    AcquireRun         store.control.acquire_run (absent → RUNNING)     CONFLICT; the rest of the decision
+                                                                        is SKIPPED (a duplicate or replayed
+                                                                        record never starts a second run)
+    StartExecution     executions.start (idempotent by name)           — ; if it raises after this decision's
+                                                                        AcquireRun, the run row is released
+                                                                        and the error re-raised, so the
+                                                                        stream record is retried
+    PublishEvent       bus.publish(Event stamped with clock.now())      — (the bus fans out to the events
+                                                                        table; the executor never writes it)
+    AppendJobLog       store.joblog.append                              —
+    SetRunStatus       store.control.set_run_status(attempt=…)          CONFLICT recorded (a superseded
+                                                                        attempt); later actions still apply
+    WriteRerunRequest  store.control.request_rerun                      —
+
+Store rows carry the instant the decision planned (``action.at``); the published event carries the
+executor clock's ``now()``. Errors other than the two conflicts above propagate unchanged: in a safety
+controller an unapplied action must surface, so Lambda retries and the DLQ work (STYLE rule 13).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Final, assert_never
+
+from interlock.events import Event
+from interlock.lifecycle.actions import (
+    AcquireRun,
+    AppendJobLog,
+    PublishEvent,
+    SetRunStatus,
+    StartExecution,
+    WriteRerunRequest,
+)
+from interlock.store.table import ConflictError, StoreError
+
+if TYPE_CHECKING:
+    from interlock.lifecycle.actions import Action, Decision
+    from interlock.ports import Clock, EventBus, Executions
+    from interlock.store.factory import Store
+
+__all__ = [
+    "DEFAULT_ACTOR",
+    "DEFAULT_LOCK_TTL",
+    "ActionOutcome",
+    "ApplyResult",
+    "Executor",
+    "OutcomeStatus",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOCK_TTL: Final = timedelta(hours=4, minutes=30)
+"""How long a run may stay RUNNING before it is stale: the original's default (SFN timeout + 30 min)."""
+DEFAULT_ACTOR: Final = "interlock"
+"""Who the executor writes rerun requests as (the request row's ``by``)."""
+
+_RunKey = tuple[str, str, str]
+
+
+class OutcomeStatus(StrEnum):
+    """What became of one action."""
+
+    APPLIED = "applied"
+    """Written, started or published."""
+    CONFLICT = "conflict"
+    """A conditional write lost (run already acquired, or a stale attempt); nothing was written."""
+    SKIPPED = "skipped"
+    """Not attempted: an earlier AcquireRun of the same decision lost."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionOutcome:
+    """One action and what became of it.
+
+    Attributes:
+        action: the action.
+        status: applied, conflict or skipped.
+        reason: why, for conflicts and skips (empty when applied).
+        execution_id: for an applied StartExecution, the execution's id.
+    """
+
+    action: Action
+    status: OutcomeStatus
+    reason: str = ""
+    execution_id: str | None = None
+
+    def __repr__(self) -> str:
+        why = f": {self.reason}" if self.reason else ""
+        return f"<{type(self.action).__name__} {self.status}{why}>"
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """What :meth:`Executor.apply` did with a decision, action by action, in order.
+
+    Attributes:
+        outcomes: one entry per action of the decision, in the decision's order.
+        stopped: why the decision was cut short (an AcquireRun lost), or ``None`` if it ran to the end.
+    """
+
+    outcomes: tuple[ActionOutcome, ...] = ()
+    stopped: str | None = None
+
+    @property
+    def applied(self) -> tuple[Action, ...]:
+        """The actions that took effect."""
+        return tuple(o.action for o in self.outcomes if o.status is OutcomeStatus.APPLIED)
+
+    @property
+    def conflicts(self) -> tuple[ActionOutcome, ...]:
+        """The actions whose conditional write lost."""
+        return tuple(o for o in self.outcomes if o.status is OutcomeStatus.CONFLICT)
+
+    @property
+    def skipped(self) -> tuple[ActionOutcome, ...]:
+        """The actions not attempted because the decision stopped."""
+        return tuple(o for o in self.outcomes if o.status is OutcomeStatus.SKIPPED)
+
+    @property
+    def execution_ids(self) -> tuple[str, ...]:
+        """The ids of the executions started (or found, when a start was repeated)."""
+        return tuple(o.execution_id for o in self.outcomes if o.execution_id is not None)
+
+    def __repr__(self) -> str:
+        counts = dict.fromkeys(OutcomeStatus, 0)
+        for outcome in self.outcomes:
+            counts[outcome.status] += 1
+        parts = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+        stop = f"; stopped: {self.stopped}" if self.stopped else ""
+        return f"<ApplyResult {parts or 'nothing to do'}{stop}>"
+
+
+class Executor:
+    """Applies decisions through the store and the ports (see the module docstring).
+
+    Args:
+        store: the store (control, joblog, reruns, events).
+        bus: where events are published.
+        executions: where run executions start.
+        clock: stamps published events.
+        lock_ttl: how long an acquired run may stay RUNNING before it counts as stale.
+        actor: the ``by`` of rerun requests the executor writes.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        executions: Executions,
+        clock: Clock,
+        *,
+        lock_ttl: timedelta = DEFAULT_LOCK_TTL,
+        actor: str = DEFAULT_ACTOR,
+    ) -> None:
+        if lock_ttl <= timedelta(0):
+            raise ValueError(f"lock_ttl must be positive, got {lock_ttl}")
+        self.store = store
+        self.bus = bus
+        self.executions = executions
+        self.clock = clock
+        self.lock_ttl = lock_ttl
+        self.actor = actor
+
+    def __repr__(self) -> str:
+        return f"<Executor {self.store!r} lock_ttl={self.lock_ttl}>"
+
+    def apply(self, decision: Decision) -> ApplyResult:
+        """Apply a decision's actions in order.
+
+        Args:
+            decision: what a pure lifecycle function decided.
+
+        Returns:
+            What was applied, what lost a condition and what was skipped, in the decision's order.
+
+        Raises:
+            Exception: whatever a port raised (a store outage, a start failure …), after releasing a
+                run row this decision acquired when the failure was its StartExecution.
+        """
+        outcomes: list[ActionOutcome] = []
+        acquired: set[_RunKey] = set()
+        actions = decision.actions
+        for index, action in enumerate(actions):
+            outcome = self._apply_one(action, acquired)
+            outcomes.append(outcome)
+            if isinstance(action, AcquireRun) and outcome.status is OutcomeStatus.CONFLICT:
+                stopped = outcome.reason
+                outcomes.extend(
+                    ActionOutcome(rest, OutcomeStatus.SKIPPED, f"not applied: {stopped}")
+                    for rest in actions[index + 1 :]
+                )
+                log.info("decision stopped: %s (%s)", stopped, decision.reason)
+                return ApplyResult(tuple(outcomes), stopped=stopped)
+        return ApplyResult(tuple(outcomes))
+
+    # ------------------------------------------------------------------------------ one action
+
+    def _apply_one(self, action: Action, acquired: set[_RunKey]) -> ActionOutcome:
+        if isinstance(action, AcquireRun):
+            return self._acquire(action, acquired)
+        if isinstance(action, StartExecution):
+            return self._start(action, acquired)
+        if isinstance(action, PublishEvent):
+            self._publish(action)
+        elif isinstance(action, AppendJobLog):
+            self.store.joblog.append(
+                action.pipeline_id,
+                action.schedule_id,
+                action.period,
+                action.event,
+                now=action.at,
+                run_id=action.run_id,
+                error=action.error,
+                category=action.category,
+                detail=action.detail,
+            )
+        elif isinstance(action, SetRunStatus):
+            return self._set_status(action)
+        elif isinstance(action, WriteRerunRequest):
+            self.store.control.request_rerun(
+                action.pipeline_id,
+                action.schedule_id,
+                action.period,
+                reason=action.reason,
+                by=self.actor,
+                now=action.at,
+            )
+        else:
+            assert_never(action)
+        return ActionOutcome(action, OutcomeStatus.APPLIED)
+
+    def _acquire(self, action: AcquireRun, acquired: set[_RunKey]) -> ActionOutcome:
+        run = (action.pipeline_id, action.schedule_id, action.period)
+        if not self.store.control.acquire_run(*run, now=action.at, lock_ttl=self.lock_ttl):
+            return ActionOutcome(
+                action,
+                OutcomeStatus.CONFLICT,
+                f"run {'/'.join(run)} already exists (duplicate or replayed record)",
+            )
+        acquired.add(run)
+        return ActionOutcome(action, OutcomeStatus.APPLIED)
+
+    def _start(self, action: StartExecution, acquired: set[_RunKey]) -> ActionOutcome:
+        run = (action.pipeline_id, action.schedule_id, action.period)
+        started = False
+        try:
+            execution_id = self.executions.start(action.name, action.input)
+            started = True
+        finally:
+            # Cleanup, not handling: the start's error keeps propagating so the record is retried, and
+            # releasing the row we took lets that retry acquire the run again (as the original did).
+            if not started and run in acquired:
+                self._release(run, action.name)
+        return ActionOutcome(action, OutcomeStatus.APPLIED, execution_id=execution_id)
+
+    def _release(self, run: _RunKey, name: str) -> None:
+        try:
+            self.store.control.release_run(*run)
+        except StoreError:
+            # Never mask the start failure; the row's lock expires and the watchdog reports it.
+            log.exception("could not release run %s after execution %s failed", run, name)
+        else:
+            log.warning("execution %s did not start; released run %s", name, "/".join(run))
+
+    def _publish(self, action: PublishEvent) -> None:
+        event = Event.create(
+            action.type,
+            action.pipeline_id,
+            now=self.clock.now(),
+            message=action.message or None,
+            schedule_id=action.schedule_id,
+            date=action.period,
+            detail=action.detail,
+        )
+        self.bus.publish(event)
+
+    def _set_status(self, action: SetRunStatus) -> ActionOutcome:
+        try:
+            self.store.control.set_run_status(
+                action.pipeline_id,
+                action.schedule_id,
+                action.period,
+                action.status,
+                now=action.at,
+                attempt=action.attempt,
+            )
+        except ConflictError:
+            row = self.store.control.get_run(action.pipeline_id, action.schedule_id, action.period)
+            held = "no run row" if row is None else f"the row is attempt {row.attempt}"
+            reason = f"{action.status} for attempt {action.attempt} refused: {held}"
+            log.info("%s %s %s: %s", action.pipeline_id, action.schedule_id, action.period, reason)
+            return ActionOutcome(action, OutcomeStatus.CONFLICT, reason)
+        return ActionOutcome(action, OutcomeStatus.APPLIED)

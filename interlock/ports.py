@@ -1,0 +1,236 @@
+"""The ports the executor and the runtimes talk through, and the in-package fakes that stand in for them.
+
+DESIGN §5 lists each port with its adapters; this module holds the Protocols the core depends on and the
+fakes that tests, notebooks and the demo share (STYLE rule 3)::
+
+    port         Protocol method(s)                     AWS adapter            embedded          fake (here)
+    -----------  -------------------------------------  ---------------------  ----------------  -------------------
+    Clock        now() -> aware UTC datetime            system clock           system/virtual    VirtualClock
+    EventBus     publish(event)                         EventBridge PutEvents  in-process fan-   RecordingBus
+                                                                               out (sink+alerts)
+    Executions   start(name, input) -> execution id     Step Functions         local ASL runner  RecordingExecutions
+
+``Executions.start`` is idempotent by name, as Step Functions is for a Standard execution: starting a
+name again with the same input returns the first start's id; with a different input it raises
+:class:`ExecutionConflictError`. The executor relies on this so a retried stream record whose first
+start did reach Step Functions never starts a second run.
+
+Pure: no I/O imports, and no fake reads the wall clock (time is an input, STYLE rule 14).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from interlock.exceptions import InterlockError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from interlock.events import Event, EventType
+
+__all__ = [
+    "Clock",
+    "EventBus",
+    "ExecutionConflictError",
+    "Executions",
+    "FixedClock",
+    "RecordingBus",
+    "RecordingExecutions",
+    "VirtualClock",
+]
+
+
+class ExecutionConflictError(InterlockError):
+    """An execution name is already taken by an execution with a different input.
+
+    Step Functions answers ``ExecutionAlreadyExists`` in this case; adapters translate that error into
+    this one (STYLE rule 13).
+
+    Attributes:
+        name: the execution name.
+        execution_id: the id of the execution that holds the name.
+    """
+
+    def __init__(self, name: str, execution_id: str) -> None:
+        self.name = name
+        self.execution_id = execution_id
+        super().__init__(
+            f"execution {name!r} already exists ({execution_id}) with a different input"
+        )
+
+
+# ------------------------------------------------------------------------------------ protocols
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Where the current instant comes from."""
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware in UTC."""
+        ...
+
+
+@runtime_checkable
+class EventBus(Protocol):
+    """Where events go (EventBridge in AWS; an in-process fan-out to the sink and alerts locally)."""
+
+    def publish(self, event: Event) -> None:
+        """Publish one event.
+
+        Args:
+            event: the event; its ``timestamp`` is when it happened.
+        """
+        ...
+
+
+@runtime_checkable
+class Executions(Protocol):
+    """Starts a run's state machine execution."""
+
+    def start(self, name: str, input: Mapping[str, Any]) -> str:  # noqa: A002 - Step Functions' word
+        """Start an execution, idempotently by name.
+
+        Args:
+            name: the deterministic execution name (unique per run attempt).
+            input: the execution input (JSON-able).
+
+        Returns:
+            The execution id (an ARN in AWS). Starting an existing name with the same input returns
+            the same id and starts nothing.
+
+        Raises:
+            ExecutionConflictError: the name exists with a different input.
+        """
+        ...
+
+
+# ---------------------------------------------------------------------------------------- fakes
+
+
+def _utc(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"a clock needs a timezone-aware instant, got naive {at.isoformat()}")
+    return at.astimezone(UTC)
+
+
+class VirtualClock:
+    """A clock that moves only when told to: :meth:`set` or :meth:`advance`.
+
+    Args:
+        start: the initial instant (timezone-aware; kept in UTC).
+
+    Raises:
+        ValueError: ``start`` is naive.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        self._now = _utc(start)
+
+    def now(self) -> datetime:
+        """The clock's current instant (UTC)."""
+        return self._now
+
+    def set(self, at: datetime) -> None:
+        """Move the clock to ``at`` (backwards too: tests of replays and skew need it).
+
+        Raises:
+            ValueError: ``at`` is naive.
+        """
+        self._now = _utc(at)
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move the clock forward by ``delta`` and return the new instant.
+
+        Raises:
+            ValueError: ``delta`` is negative (use :meth:`set` to go back on purpose).
+        """
+        if delta < timedelta(0):
+            raise ValueError(f"advance() moves forward; got {delta}")
+        self._now += delta
+        return self._now
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._now.isoformat()}>"
+
+
+FixedClock = VirtualClock
+"""A clock nobody advances is a fixed clock: the same class, named for readers of tests."""
+
+
+class RecordingBus:
+    """An event bus that keeps every published event, in order.
+
+    Attributes:
+        events: the published events, oldest first.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def publish(self, event: Event) -> None:
+        """Record ``event``."""
+        self.events.append(event)
+
+    def types(self) -> list[EventType]:
+        """The types of the published events, in order."""
+        return [event.type for event in self.events]
+
+    def clear(self) -> None:
+        """Forget every recorded event."""
+        self.events.clear()
+
+    def __repr__(self) -> str:
+        return f"<RecordingBus {len(self.events)} events>"
+
+
+class RecordingExecutions:
+    """An :class:`Executions` port that records starts and is idempotent by name, like Step Functions.
+
+    Args:
+        prefix: the start of every execution id (ids are ``<prefix><name>``).
+
+    Attributes:
+        starts: every ``(name, input)`` that started a new execution, in order (idempotent repeats are
+            not recorded again).
+        calls: how many times :meth:`start` was called, repeats and failures included.
+        error: while set, :meth:`start` raises it and starts nothing (simulates an outage).
+    """
+
+    def __init__(self, prefix: str = "local:execution:") -> None:
+        self.prefix = prefix
+        self.starts: list[tuple[str, dict[str, Any]]] = []
+        self.calls = 0
+        self.error: Exception | None = None
+        self._by_name: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    def start(self, name: str, input: Mapping[str, Any]) -> str:  # noqa: A002 - the port's word
+        """Start (or find) the execution called ``name``.
+
+        Raises:
+            ExecutionConflictError: ``name`` was started with a different input.
+            Exception: :attr:`error`, while it is set.
+        """
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        payload = dict(input)
+        known = self._by_name.get(name)
+        if known is not None:
+            execution_id, first = known
+            if first != payload:
+                raise ExecutionConflictError(name, execution_id)
+            return execution_id
+        execution_id = f"{self.prefix}{name}"
+        self._by_name[name] = (execution_id, payload)
+        self.starts.append((name, payload))
+        return execution_id
+
+    def names(self) -> list[str]:
+        """The names of the started executions, in order."""
+        return [name for name, _ in self.starts]
+
+    def __repr__(self) -> str:
+        return f"<RecordingExecutions {len(self.starts)} started, {self.calls} calls>"
