@@ -1,0 +1,1 @@
+"""Tests that run the deployable artefacts under moto (in-process AWS fakes)."""
