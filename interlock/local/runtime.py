@@ -1,0 +1,562 @@
+"""The embedded runtime: the AWS wiring of DESIGN §5, in one process over one store.
+
+One :meth:`EmbeddedRuntime.tick` does what DynamoDB Streams, Lambda and Step Functions do in AWS::
+
+    tick()
+     ├─ 1. feed tailer: control + joblog change feeds, after the positions kept in the store
+     │       (control row RUNTIME / FEED#<table>)
+     │       record ──route()──▶ SensorWrite ──decide_sensor()──▶ Executor.apply (AcquireRun, StartExecution)
+     │                           other kinds: counted (job-log, rerun decisions are a later issue)
+     │       the position is written only after its records were handled: a crash re-handles them, and
+     │       the executor's conditional writes (AcquireRun) make that harmless
+     ├─ 2. executions: every RUNNING snapshot due now (control GSI1 EXECUTIONS#RUNNING, sort key the
+     │       wake-up instant: a Query, never a Scan) is stepped by the ASL runner; each Task calls the
+     │       Orchestrator, whose decision the Executor applies before the output goes back to the state
+     │       machine; the snapshot is saved after the step (conditional on its version)
+     └─ 3. TickReport: what was read, decided, started, stepped and finished; the next wake-up
+
+Executions (:class:`LocalExecutions`, the ``Executions`` port) are control rows ``EXECUTION`` / <name>
+holding the :class:`~interlock.local.asl.Execution` snapshot as JSON; a RUNNING one carries
+``GSI1PK = EXECUTIONS#RUNNING`` and ``GSI1SK`` = its wake-up instant (fixed-width UTC text, so it sorts);
+finished ones drop both (a sparse index). Starting a name again is idempotent, as in Step Functions.
+
+Limits, on purpose for now: a crash *inside* a step re-runs that step's Tasks from the last saved
+snapshot (a job could be triggered twice); a ``command`` job started before a process restart cannot be
+polled by a new runner (see :class:`~interlock.triggers.command.CommandRunner`).
+
+:class:`StoreBus` is the ``EventBus``: each event goes to ``store.events`` and then to an optional notifier
+(:func:`print_event` prints one line to the console).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
+
+from interlock.executor import Executor
+from interlock.lifecycle.orchestrator import Orchestrator, OrchestratorError, wants_trigger_retry
+from interlock.lifecycle.router import Malformed, SensorWrite, decide_sensor, route
+from interlock.lifecycle.run import TRIGGER_RETRY_ERROR
+from interlock.local import asl
+from interlock.ports import ExecutionConflictError
+from interlock.store import codec, keys
+from interlock.store.control import InvalidConfigError
+from interlock.store.table import ConflictError, absent, equals, query_all, sk_lte
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from interlock.config.models import Calendar
+    from interlock.events import Event
+    from interlock.executor import ApplyResult
+    from interlock.ports import Clock
+    from interlock.store.factory import Store
+    from interlock.store.table import Item
+    from interlock.triggers.base import TriggerRunner
+
+__all__ = [
+    "DEFAULT_DEFINITION",
+    "EXECUTIONS_RUNNING",
+    "EXECUTION_PK",
+    "FEED_TABLES",
+    "RUNTIME_PK",
+    "EmbeddedRuntime",
+    "LocalExecutions",
+    "SettableClock",
+    "StoreBus",
+    "TickReport",
+    "load_state_machine",
+    "print_event",
+]
+
+log = logging.getLogger(__name__)
+
+RUNTIME_PK: Final = "RUNTIME"
+"""Control partition of the runtime's feed positions (sort key ``FEED#<table>``)."""
+EXECUTION_PK: Final = "EXECUTION"
+"""Control partition of local execution snapshots (sort key: the execution name)."""
+EXECUTIONS_RUNNING: Final = "EXECUTIONS#RUNNING"
+"""Control GSI1 partition of RUNNING executions (sort key: the wake-up instant)."""
+FEED_TABLES: Final = ("control", "joblog")
+"""The tables whose change feeds the runtime tails, in this order."""
+DEFAULT_DEFINITION: Final = Path(__file__).resolve().parents[2] / "deploy" / "statemachine.asl.json"
+"""The state machine definition AWS runs (in a source checkout)."""
+EXECUTION_ID_PREFIX: Final = "local:execution:"
+_FEED_SK: Final = "FEED#"
+_DUE_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
+_GSI1PK, _GSI1SK = "GSI1PK", "GSI1SK"
+
+
+def load_state_machine(path: Path = DEFAULT_DEFINITION) -> asl.StateMachine:
+    """Read and validate the state machine definition.
+
+    Args:
+        path: the ASL JSON file (default: ``deploy/statemachine.asl.json`` of the checkout).
+
+    Returns:
+        The validated machine.
+
+    Raises:
+        OSError: the file cannot be read.
+        AslDefinitionError: the definition is invalid.
+    """
+    return asl.StateMachine.from_json(path.read_text(encoding="utf-8"), name="interlock")
+
+
+def _due_key(at: datetime) -> str:
+    """Fixed-width UTC text (microseconds always present), so that index order is time order."""
+    return at.astimezone(UTC).strftime(_DUE_FORMAT)
+
+
+def _from_due_key(text: str) -> datetime:
+    return datetime.strptime(text, _DUE_FORMAT).replace(tzinfo=UTC)
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+# ----------------------------------------------------------------------------------------- bus
+
+
+def print_event(event: Event) -> None:
+    """A console notifier: one line per event (time, type, pipeline, run, message)."""
+    run = f" {event.schedule_id}/{event.date}" if event.schedule_id and event.date else ""
+    stamp = keys.format_time(event.timestamp)
+    print(f"{stamp} {event.type.value} {event.pipeline_id}{run}: {event.message}")  # noqa: T201
+
+
+class StoreBus:
+    """The embedded ``EventBus``: appends every event to ``store.events``, then notifies.
+
+    Args:
+        store: the store whose events table receives every event.
+        notifier: called with each stored event (e.g. :func:`print_event`); ``None`` for none.
+    """
+
+    def __init__(self, store: Store, notifier: Callable[[Event], None] | None = None) -> None:
+        self.store = store
+        self.notifier = notifier
+
+    def __repr__(self) -> str:
+        return f"<StoreBus {self.store!r}>"
+
+    def publish(self, event: Event) -> None:
+        """Store ``event``, then hand it to the notifier (a notifier failure is logged, not raised).
+
+        Raises:
+            StoreError: the event could not be stored.
+        """
+        self.store.events.append(event)
+        if self.notifier is None:
+            return
+        try:
+            self.notifier(event)
+        except Exception:  # the event is stored; a broken console or Slack must not stop the run
+            log.exception("notifier failed for %s %s", event.type, event.pipeline_id)
+
+
+# ---------------------------------------------------------------------------------- executions
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    execution: asl.Execution
+    version: int
+
+
+class LocalExecutions:
+    """The ``Executions`` port over control rows (see the module docstring).
+
+    Args:
+        store: the store (its control table holds the snapshots).
+        machine: the state machine every execution runs.
+        clock: the start instant of new executions.
+    """
+
+    def __init__(self, store: Store, machine: asl.StateMachine, clock: Clock) -> None:
+        self.table = store.tables["control"]
+        self.machine = machine
+        self.clock = clock
+
+    def __repr__(self) -> str:
+        return f"<LocalExecutions {self.table!r}>"
+
+    def start(self, name: str, input: Mapping[str, Any]) -> str:  # noqa: A002 - the port's word
+        """Create the execution ``name`` (RUNNING, due now) unless it exists.
+
+        Args:
+            name: the execution name.
+            input: the execution input (JSON-able).
+
+        Returns:
+            The execution id (``local:execution:<name>``), also when the name already existed.
+
+        Raises:
+            ExecutionConflictError: ``name`` exists with a different input.
+        """
+        payload = json.loads(_canonical(dict(input)))
+        execution_id = EXECUTION_ID_PREFIX + name
+        item = self.table.get(EXECUTION_PK, name)
+        if item is None:
+            execution = asl.start(self.machine, payload, now=self.clock.now(), name=name)
+            try:
+                self.table.put(self._item(execution, 1, payload), condition=absent())
+            except ConflictError:
+                item = self.table.get(EXECUTION_PK, name)
+                if item is None:
+                    raise
+            else:
+                return execution_id
+        if item.get("input") != _canonical(payload):
+            raise ExecutionConflictError(name, execution_id)
+        return execution_id
+
+    def get(self, name: str) -> asl.Execution | None:
+        """The execution's latest saved snapshot, or ``None``."""
+        item = self.table.get(EXECUTION_PK, name)
+        return None if item is None else self._read(item).execution
+
+    def due(self, now: datetime) -> list[_Snapshot]:
+        """RUNNING executions whose wake-up is at or before ``now``, earliest first (one Query)."""
+        items = query_all(self.table, EXECUTIONS_RUNNING, sk_lte(_due_key(now)), index=keys.INDEX)
+        return [self._read(item) for item in items]
+
+    def next_wake(self) -> datetime | None:
+        """The earliest wake-up of any RUNNING execution, or ``None`` when none runs."""
+        page = self.table.query(EXECUTIONS_RUNNING, index=keys.INDEX, limit=1)
+        if not page.items:
+            return None
+        return _from_due_key(str(page.items[0][_GSI1SK]))
+
+    def save(self, snapshot: _Snapshot, execution: asl.Execution) -> bool:
+        """Replace ``snapshot`` by ``execution``, unless someone saved it meanwhile.
+
+        Returns:
+            Whether it was saved (``False``: another runtime stepped it first).
+        """
+        item = self._item(execution, snapshot.version + 1, execution.input)
+        try:
+            self.table.put(item, condition=equals("version", snapshot.version))
+        except ConflictError:
+            log.warning("execution %s was saved by someone else; this step is dropped", execution)
+            return False
+        return True
+
+    @staticmethod
+    def _item(execution: asl.Execution, version: int, payload: Any) -> Item:
+        item: Item = {
+            "PK": EXECUTION_PK,
+            "SK": execution.name,
+            "status": execution.status.value,
+            "state": execution.state,
+            "input": _canonical(payload),
+            "snapshot": _canonical(execution.to_dict()),
+            "version": version,
+        }
+        if execution.status is asl.ExecutionStatus.RUNNING:
+            wake = execution.wait_until_datetime or datetime.fromisoformat(execution.start_time)
+            item[_GSI1PK] = EXECUTIONS_RUNNING
+            item[_GSI1SK] = _due_key(wake)
+        return item
+
+    @staticmethod
+    def _read(item: Mapping[str, Any]) -> _Snapshot:
+        execution = asl.Execution.from_dict(json.loads(str(item["snapshot"])))
+        return _Snapshot(execution, int(item["version"]))
+
+
+# ------------------------------------------------------------------------------------- runtime
+
+
+@runtime_checkable
+class SettableClock(Protocol):
+    """A clock :meth:`EmbeddedRuntime.run_until` can move (``VirtualClock``)."""
+
+    def now(self) -> datetime:
+        """The current instant."""
+        ...
+
+    def set(self, at: datetime) -> None:
+        """Move the clock to ``at``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TickReport:
+    """What one :meth:`EmbeddedRuntime.tick` did.
+
+    Attributes:
+        at: the tick's instant.
+        records: feed records handled (the runtime's own position rows not counted).
+        ignored: records that needed nothing (or whose handling is a later issue).
+        malformed: why each unreadable record was skipped.
+        decisions: every decision applied (router and orchestrator), in order, as the executor reported.
+        started: ids of the executions that sensor writes started.
+        stepped: names of the executions stepped.
+        finished: names of the executions that ended (succeeded or failed) in this tick.
+        dropped: names of the executions whose step was not saved (another runtime saved first).
+        next_wake: the earliest wake-up of a RUNNING execution after the tick (``None``: none runs).
+    """
+
+    at: datetime
+    records: int = 0
+    ignored: int = 0
+    malformed: tuple[str, ...] = ()
+    decisions: tuple[ApplyResult, ...] = ()
+    started: tuple[str, ...] = ()
+    stepped: tuple[str, ...] = ()
+    finished: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    next_wake: datetime | None = None
+
+
+@dataclass
+class _Tally:
+    records: int = 0
+    ignored: int = 0
+    malformed: list[str] = field(default_factory=list)
+    decisions: list[ApplyResult] = field(default_factory=list)
+    started: list[str] = field(default_factory=list)
+    stepped: list[str] = field(default_factory=list)
+    finished: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+
+def _record_keys(record: Mapping[str, Any]) -> tuple[str, str]:
+    ddb = record.get("dynamodb")
+    raw = ddb.get("Keys") if isinstance(ddb, Mapping) else None
+    if not isinstance(raw, Mapping):
+        return "", ""
+    try:
+        plain = codec.unmarshal_item(raw)
+    except (ValueError, TypeError, AttributeError):
+        return "", ""
+    return str(plain.get("PK", "")), str(plain.get("SK", ""))
+
+
+class EmbeddedRuntime:
+    """Tails the change feeds, starts and steps local executions (see the module docstring).
+
+    Args:
+        store: the store (control and joblog feeds, positions, execution snapshots).
+        clock: the runtime's now (a ``VirtualClock`` in tests and simulations).
+        executor: applies every decision; its ``executions`` must be a :class:`LocalExecutions`.
+        orchestrator: the state machine's Task resource.
+        calendars: named calendars for the trigger path's exclusions.
+        batch_size: feed records read per request.
+
+    Raises:
+        TypeError: ``executor.executions`` is not a :class:`LocalExecutions`.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock,
+        executor: Executor,
+        orchestrator: Orchestrator,
+        calendars: Mapping[str, Calendar] | None = None,
+        batch_size: int = 100,
+    ) -> None:
+        if not isinstance(executor.executions, LocalExecutions):
+            raise TypeError(
+                f"the embedded runtime steps LocalExecutions; the executor has {executor.executions!r}"
+            )
+        self.store = store
+        self.clock = clock
+        self.executor = executor
+        self.executions: LocalExecutions = executor.executions
+        self.orchestrator = orchestrator
+        self.calendars: Mapping[str, Calendar] = dict(calendars or {})
+        self.batch_size = batch_size
+        self._tally = _Tally()
+
+    @classmethod
+    def build(
+        cls,
+        store: Store,
+        *,
+        clock: Clock,
+        triggers: Callable[[str], TriggerRunner],
+        machine: asl.StateMachine | None = None,
+        notifier: Callable[[Event], None] | None = None,
+        calendars: Mapping[str, Calendar] | None = None,
+    ) -> EmbeddedRuntime:
+        """Wire a runtime: :class:`StoreBus`, :class:`LocalExecutions`, an Executor, an Orchestrator.
+
+        Args:
+            store: the store.
+            clock: the clock every part reads.
+            triggers: the trigger runner of a job type (keep runners alive between calls).
+            machine: the state machine (default: :func:`load_state_machine`).
+            notifier: the bus's notifier (e.g. :func:`print_event`).
+            calendars: named calendars.
+
+        Returns:
+            The runtime.
+        """
+        executions = LocalExecutions(store, machine or load_state_machine(), clock)
+        executor = Executor(store, StoreBus(store, notifier), executions, clock)
+        orchestrator = Orchestrator(store, triggers=triggers, clock=clock)
+        return cls(
+            store, clock=clock, executor=executor, orchestrator=orchestrator, calendars=calendars
+        )
+
+    def __repr__(self) -> str:
+        return f"<EmbeddedRuntime {self.store!r}>"
+
+    # ------------------------------------------------------------------------------------ tick
+
+    def tick(self) -> TickReport:
+        """Handle new feed records, then step every due execution, once.
+
+        Returns:
+            What was done.
+
+        Raises:
+            Exception: what a port raised while applying a router decision; the feed position is then
+                not advanced past that batch, so the next tick handles it again.
+        """
+        self._tally = tally = _Tally()
+        now = self.clock.now()
+        for table in FEED_TABLES:
+            self._drain(table, now)
+        for snapshot in self.executions.due(now):
+            self._step(snapshot, now)
+        return TickReport(
+            at=now,
+            records=tally.records,
+            ignored=tally.ignored,
+            malformed=tuple(tally.malformed),
+            decisions=tuple(tally.decisions),
+            started=tuple(tally.started),
+            stepped=tuple(tally.stepped),
+            finished=tuple(tally.finished),
+            dropped=tuple(tally.dropped),
+            next_wake=self.executions.next_wake(),
+        )
+
+    def run_until(self, deadline: datetime, *, max_ticks: int = 10_000) -> list[TickReport]:
+        """Tick, jumping a virtual clock to each next wake-up, until the clock reaches ``deadline``.
+
+        The last tick happens at ``deadline`` (or at once, if the clock is already past it).
+
+        Args:
+            deadline: when to stop (timezone-aware).
+            max_ticks: guard against a runtime that never gets there.
+
+        Returns:
+            The reports, in order.
+
+        Raises:
+            TypeError: the clock cannot be set.
+            RuntimeError: ``max_ticks`` ticks did not reach ``deadline``.
+        """
+        clock = self.clock
+        if not isinstance(clock, SettableClock):
+            raise TypeError(f"run_until needs a clock with set(), got {clock!r}")
+        reports: list[TickReport] = []
+        for _ in range(max_ticks):
+            report = self.tick()
+            reports.append(report)
+            now = clock.now()
+            if now >= deadline:
+                return reports
+            wake = report.next_wake
+            target = deadline if wake is None or wake > deadline else wake
+            if target > now:
+                clock.set(target)
+        raise RuntimeError(f"not at {deadline.isoformat()} after {max_ticks} ticks")
+
+    def reset_feed(self, table: str, position: Any = None) -> None:
+        """Set a feed's persisted position (``None``: replay the whole kept feed on the next tick)."""
+        self.store.tables["control"].put(
+            {"PK": RUNTIME_PK, "SK": _FEED_SK + table, "position": position}
+        )
+
+    def feed_position(self, table: str) -> Any:
+        """The persisted position of ``table``'s feed (``None`` before the first record)."""
+        item = self.store.tables["control"].get(RUNTIME_PK, _FEED_SK + table)
+        return None if item is None else item.get("position")
+
+    # ------------------------------------------------------------------------------------ feed
+
+    def _drain(self, table: str, now: datetime) -> None:
+        position = self.feed_position(table)
+        dirty = False
+        while True:
+            batch = self.store.tables[table].changes(position, limit=self.batch_size)
+            if not batch.records:
+                break
+            for record in batch.records:
+                dirty = self._handle(record, now) or dirty
+            position = batch.position
+        # Only the runtime's own position rows were read: writing the position again would add one
+        # more such record, forever. Re-reading those few next time is cheaper.
+        if dirty:
+            self.reset_feed(table, position)
+
+    def _handle(self, record: Mapping[str, Any], now: datetime) -> bool:
+        pk, _sk = _record_keys(record)
+        if pk == RUNTIME_PK:
+            return False
+        tally = self._tally
+        tally.records += 1
+        if pk == EXECUTION_PK:
+            tally.ignored += 1
+            return True
+        routed = route(record)
+        if isinstance(routed, SensorWrite):
+            self._on_sensor(routed, now)
+        elif isinstance(routed, Malformed):
+            log.warning("malformed feed record %s: %s", routed.sequence, routed.reason)
+            tally.malformed.append(routed.reason)
+        else:
+            tally.ignored += 1
+        return True
+
+    def _on_sensor(self, write: SensorWrite, now: datetime) -> None:
+        tally = self._tally
+        try:
+            config = self.store.control.get_config(write.pipeline_id)
+        except InvalidConfigError as exc:
+            log.warning("sensor %s of %s not used: %s", write.key, write.pipeline_id, exc.reason)
+            tally.malformed.append(str(exc))
+            return
+        if config is None:
+            tally.ignored += 1
+            return
+        decision = decide_sensor(config, write, now=now, calendars=self.calendars)
+        result = self.executor.apply(decision)
+        tally.decisions.append(result)
+        tally.started.extend(result.execution_ids)
+
+    # ------------------------------------------------------------------------------ executions
+
+    def _step(self, snapshot: _Snapshot, now: datetime) -> None:
+        tally = self._tally
+        execution = asl.step(
+            self.executions.machine, snapshot.execution, now=now, invoke=self._invoke
+        )
+        tally.stepped.append(execution.name)
+        if not self.executions.save(snapshot, execution):
+            tally.dropped.append(execution.name)
+        elif execution.status is not asl.ExecutionStatus.RUNNING:
+            tally.finished.append(execution.name)
+
+    def _invoke(self, resource: str, payload: Any) -> Any:
+        """The ASL Task callback: orchestrator decides, executor applies, output returns."""
+        if not isinstance(payload, Mapping):
+            raise OrchestratorError(f"{resource}: the Task payload must be an object")
+        output, decision = self.orchestrator.handle(payload)
+        self._tally.decisions.append(self.executor.apply(decision))
+        if wants_trigger_retry(payload, decision):
+            raise asl.TaskFailed(TRIGGER_RETRY_ERROR, decision.reason)
+        return output
