@@ -32,6 +32,7 @@ from interlock.cli._common import (
 from interlock.cli.config_cmds import cmd_config_push, cmd_schema, cmd_validate
 from interlock.cli.events_cmds import cmd_events_catalogue, cmd_events_tail
 from interlock.cli.explain_cmd import cmd_explain
+from interlock.cli.run_cmd import cmd_run
 from interlock.cli.sensor_cmds import cmd_sensor_ls, cmd_sensor_put
 from interlock.exceptions import InterlockError
 
@@ -87,6 +88,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     add_store_option(p)
     p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("run", help="the embedded runtime: watch sensors, evaluate, trigger, poll")
+    p.add_argument("--pipelines", metavar="PATH", required=True, help="pipeline files or directory")
+    p.add_argument("--calendars", metavar="DIR", help="named calendars")
+    p.add_argument(
+        "--poll", type=float, default=1.0, metavar="SECONDS", help="feed poll interval (default 1)"
+    )
+    p.add_argument("--once", action="store_true", help="one pass, then exit (for scripts and cron)")
+    p.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="let http jobs call private/loopback addresses (off: SSRF guard)",
+    )
+    p.add_argument("--verbose", "-v", action="store_true", help="debug logs")
+    add_store_option(p)
+    p.set_defaults(func=cmd_run)
 
     config = _group(sub, "config", "pipeline configs in the store")
     p = config.add_parser("push", help="validate pipeline files and write them to the store")

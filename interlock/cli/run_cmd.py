@@ -1,0 +1,140 @@
+"""``interlock run``: the embedded runtime on this machine, over a SQLite (or DynamoDB) store.
+
+It loads and validates the pipelines, writes them to the store (as ``config push`` does), then loops:
+handle new sensor and job-log records from the change feed, step the runs that are due, sleep until the
+next wake-up or the poll interval. Everything it needs to resume lives in the store, so it can be stopped
+at any point (Ctrl-C, SIGTERM) and started again. Events print to stdout; logs go to stderr as JSON lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from interlock.cli._common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    err,
+    open_store_for,
+    print_problem,
+    wall_clock,
+)
+from interlock.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    import argparse
+
+    from interlock.triggers.base import TriggerRunner
+
+log = logging.getLogger("interlock.run")
+
+
+class _JsonFormatter(logging.Formatter):
+    """One JSON object per log line: time, level, logger, message and any ``extra`` fields."""
+
+    _STANDARD = set(vars(logging.makeLogRecord({})))
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        line.update({k: v for k, v in vars(record).items() if k not in self._STANDARD})
+        if record.exc_info:
+            line["exc"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+class _WallClock:
+    """The real clock, entering the core through the ``Clock`` port."""
+
+    def now(self) -> datetime:
+        return wall_clock()
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_JsonFormatter())
+    root = logging.getLogger("interlock")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.propagate = False
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the embedded runtime until interrupted (or for one tick with ``--once``)."""
+    from interlock.config.loader import load_project
+    from interlock.local.runtime import EmbeddedRuntime, print_event
+    from interlock.triggers import runner_for
+
+    try:
+        project = load_project(args.pipelines, calendars=args.calendars)
+    except ConfigError as exc:
+        for p in exc.problems:
+            print_problem(err(), p)
+        return EXIT_BAD_INPUT
+    _configure_logging(args.verbose)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        log.info("stopping", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    runners: dict[str, TriggerRunner] = {}
+
+    def triggers(job_type: str) -> TriggerRunner:
+        # One runner per job type for the whole run: a command runner polls the processes it started.
+        if job_type not in runners:
+            options = {"allow_private": True} if job_type == "http" and args.allow_private else {}
+            runners[job_type] = runner_for(job_type, **options)
+        return runners[job_type]
+
+    try:
+        with open_store_for(args) as store:
+            now = wall_clock()
+            for config in project.pipelines.values():
+                store.control.put_config(config, now=now)
+            runtime = EmbeddedRuntime.build(
+                store,
+                clock=_WallClock(),
+                triggers=triggers,
+                notifier=print_event,
+                calendars=project.calendars,
+            )
+            log.info(
+                "running",
+                extra={"store": store.url, "pipelines": sorted(project.pipelines)},
+            )
+            _loop(runtime, stop, poll=args.poll, once=args.once)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for runner in runners.values():
+            close = getattr(runner, "close", None)
+            if close is not None:
+                close()
+    log.info("stopped")
+    return EXIT_OK
+
+
+def _loop(runtime: Any, stop: threading.Event, *, poll: float, once: bool) -> None:
+    while not stop.is_set():
+        report = runtime.tick()
+        if report.records or report.stepped:
+            log.debug(
+                "tick",
+                extra={"records": report.records, "stepped": list(report.stepped)},
+            )
+        if once:
+            return
+        wait = poll
+        if report.next_wake is not None:
+            wait = min(wait, max(0.0, (report.next_wake - wall_clock()).total_seconds()))
+        stop.wait(wait)
