@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,9 @@ from interlock.exceptions import ConfigError
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Iterator
 
+    from interlock.config.loader import Project
     from interlock.triggers.base import TriggerRunner
 
 log = logging.getLogger("interlock.run")
@@ -58,20 +61,28 @@ class _WallClock:
         return wall_clock()
 
 
-def _configure_logging(verbose: bool) -> None:
+@contextmanager
+def _json_logging(verbose: bool) -> Iterator[None]:
+    """JSON lines on stderr for the ``interlock`` loggers while the runtime runs; restored after.
+
+    Restoring matters when ``main()`` is called in-process (tests, notebooks): the logger tree is global.
+    """
+    logger = logging.getLogger("interlock")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
     handler = logging.StreamHandler()
     handler.setFormatter(_JsonFormatter())
-    root = logging.getLogger("interlock")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    root.propagate = False
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the embedded runtime until interrupted (or for one tick with ``--once``)."""
     from interlock.config.loader import load_project
-    from interlock.local.runtime import EmbeddedRuntime, print_event
-    from interlock.triggers import runner_for
 
     try:
         project = load_project(args.pipelines, calendars=args.calendars)
@@ -79,7 +90,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         for p in exc.problems:
             print_problem(err(), p)
         return EXIT_BAD_INPUT
-    _configure_logging(args.verbose)
+    with _json_logging(args.verbose):
+        return _run(args, project)
+
+
+def _run(args: argparse.Namespace, project: Project) -> int:
+    from interlock.local.runtime import EmbeddedRuntime, print_event
+    from interlock.triggers import runner_for
+
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
