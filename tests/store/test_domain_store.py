@@ -62,11 +62,9 @@ def clock() -> Clock:
 
 
 def _moto(request: pytest.FixtureRequest, clock: Clock) -> Iterator[Store]:
-    pytest.importorskip("moto")
-    try:
-        from tests.contract.dynamodb_harness import moto_store
-    except ImportError as exc:  # pragma: no cover - the harness lands with the DynamoDB driver
-        pytest.skip(f"DynamoDB contract harness not importable: {exc}")
+    # moto is a dev dependency: an import failure here is a broken install and must fail, not skip.
+    from tests.contract.dynamodb_harness import moto_store
+
     backends = moto_store(request, clock)
     backend = next(backends)
     try:
