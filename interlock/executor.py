@@ -19,6 +19,15 @@ Actions are applied **in order**, each through one port::
     SetRunStatus       store.control.set_run_status(attempt=…)          CONFLICT recorded (a superseded
                                                                         attempt); later actions still apply
     WriteRerunRequest  store.control.request_rerun                      —
+    ResetRun           store.control.reset_run (exists → RUNNING, +1)   CONFLICT; the rest is SKIPPED
+    RecordRerun        store.reruns.record                              —
+    Claim              store.control.claim (absent)                     CONFLICT; the rest is SKIPPED
+    MarkDryRun         store.control.mark_dry_run (absent)              CONFLICT; the rest is SKIPPED
+    PutBookkeeping     store.control.put_sensor (once: absent)          CONFLICT recorded; later actions apply
+    ScheduleTimer      timers.schedule                                  —  (no timers port: a TypeError)
+    CancelTimer        timers.cancel                                    —
+    WriteAck           store.control.ack_sla                            —
+    SetOverride        store.control.set_override / clear_override      —
 
 Store rows carry the instant the decision planned (``action.at``); the published event carries the
 executor clock's ``now()``. Errors other than the two conflicts above propagate unchanged: in a safety
@@ -31,22 +40,32 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final, assert_never
+from typing import TYPE_CHECKING, Final
 
 from interlock.events import Event
 from interlock.lifecycle.actions import (
     AcquireRun,
     AppendJobLog,
+    CancelTimer,
+    Claim,
+    MarkDryRun,
     PublishEvent,
+    PutBookkeeping,
+    RecordRerun,
+    ResetRun,
+    ScheduleTimer,
+    SetOverride,
     SetRunStatus,
     StartExecution,
+    WriteAck,
     WriteRerunRequest,
 )
-from interlock.store.table import ConflictError, StoreError
+from interlock.store import keys
+from interlock.store.table import ConflictError, StoreError, absent
 
 if TYPE_CHECKING:
     from interlock.lifecycle.actions import Action, Decision
-    from interlock.ports import Clock, EventBus, Executions
+    from interlock.ports import Clock, EventBus, Executions, Timers
     from interlock.store.factory import Store
 
 __all__ = [
@@ -66,6 +85,8 @@ DEFAULT_ACTOR: Final = "interlock"
 """Who the executor writes rerun requests as (the request row's ``by``)."""
 
 _RunKey = tuple[str, str, str]
+_STOPPERS: Final = (AcquireRun, ResetRun, Claim, MarkDryRun)
+"""Actions whose lost condition stops the rest of their decision."""
 
 
 class OutcomeStatus(StrEnum):
@@ -151,6 +172,7 @@ class Executor:
         clock: stamps published events.
         lock_ttl: how long an acquired run may stay RUNNING before it counts as stale.
         actor: the ``by`` of rerun requests the executor writes.
+        timers: where timers go (``None``: a decision with a timer action is a programming error).
     """
 
     def __init__(
@@ -162,6 +184,7 @@ class Executor:
         *,
         lock_ttl: timedelta = DEFAULT_LOCK_TTL,
         actor: str = DEFAULT_ACTOR,
+        timers: Timers | None = None,
     ) -> None:
         if lock_ttl <= timedelta(0):
             raise ValueError(f"lock_ttl must be positive, got {lock_ttl}")
@@ -171,6 +194,7 @@ class Executor:
         self.clock = clock
         self.lock_ttl = lock_ttl
         self.actor = actor
+        self.timers = timers
 
     def __repr__(self) -> str:
         return f"<Executor {self.store!r} lock_ttl={self.lock_ttl}>"
@@ -194,7 +218,7 @@ class Executor:
         for index, action in enumerate(actions):
             outcome = self._apply_one(action, acquired)
             outcomes.append(outcome)
-            if isinstance(action, AcquireRun) and outcome.status is OutcomeStatus.CONFLICT:
+            if isinstance(action, _STOPPERS) and outcome.status is OutcomeStatus.CONFLICT:
                 stopped = outcome.reason
                 outcomes.extend(
                     ActionOutcome(rest, OutcomeStatus.SKIPPED, f"not applied: {stopped}")
@@ -233,11 +257,103 @@ class Executor:
                 action.schedule_id,
                 action.period,
                 reason=action.reason,
-                by=self.actor,
+                by=action.by or self.actor,
                 now=action.at,
             )
         else:
-            assert_never(action)
+            return self._apply_more(action)
+        return ActionOutcome(action, OutcomeStatus.APPLIED)
+
+    def _apply_more(self, action: Action) -> ActionOutcome:  # noqa: C901 - one branch per action
+        control = self.store.control
+        if isinstance(action, ResetRun):
+            return self._reset(action)
+        if isinstance(action, Claim):
+            if not control.claim(
+                action.pipeline_id, action.name, action.schedule_id, action.period, now=action.at
+            ):
+                return ActionOutcome(
+                    action, OutcomeStatus.CONFLICT, f"{action.name} already claimed for the period"
+                )
+        elif isinstance(action, MarkDryRun):
+            if not control.mark_dry_run(
+                action.pipeline_id, action.schedule_id, action.period, now=action.at
+            ):
+                return ActionOutcome(
+                    action, OutcomeStatus.CONFLICT, "the dry-run period already triggered"
+                )
+        elif isinstance(action, PutBookkeeping):
+            return self._bookkeeping(action)
+        elif isinstance(action, RecordRerun):
+            self.store.reruns.record(
+                action.pipeline_id,
+                action.schedule_id,
+                action.period,
+                reason=action.reason,
+                now=action.at,
+                source_job_event=action.source_job_event,
+            )
+        elif isinstance(action, ScheduleTimer):
+            self._timers(action).schedule(action.name, action.at, action.payload)
+        elif isinstance(action, CancelTimer):
+            self._timers(action).cancel(action.name)
+        elif isinstance(action, WriteAck):
+            control.ack_sla(
+                action.pipeline_id,
+                action.schedule_id,
+                action.period,
+                by=action.by,
+                reason=action.reason,
+                until=action.until,
+                now=action.at,
+            )
+        elif isinstance(action, SetOverride):
+            if action.value is None:
+                control.clear_override(action.pipeline_id, action.name)
+            else:
+                control.set_override(
+                    action.pipeline_id,
+                    action.name,
+                    action.value,
+                    by=action.by,
+                    reason=action.reason,
+                    now=action.at,
+                )
+        else:  # the actions _apply_one handles never get here
+            raise TypeError(f"unexpected action {action!r}")
+        return ActionOutcome(action, OutcomeStatus.APPLIED)
+
+    def _timers(self, action: Action) -> Timers:
+        if self.timers is None:
+            raise TypeError(f"{type(action).__name__} needs a timers port; this executor has none")
+        return self.timers
+
+    def _reset(self, action: ResetRun) -> ActionOutcome:
+        run = (action.pipeline_id, action.schedule_id, action.period)
+        if action.attempt is not None:
+            row = self.store.control.get_run(*run)
+            if row is None or row.attempt != action.attempt:
+                held = "no run row" if row is None else f"the row is attempt {row.attempt}"
+                return ActionOutcome(
+                    action, OutcomeStatus.CONFLICT, f"reset of attempt {action.attempt}: {held}"
+                )
+        if not self.store.control.reset_run(*run, now=action.at, lock_ttl=self.lock_ttl):
+            return ActionOutcome(action, OutcomeStatus.CONFLICT, f"run {'/'.join(run)} has no row")
+        return ActionOutcome(action, OutcomeStatus.APPLIED)
+
+    def _bookkeeping(self, action: PutBookkeeping) -> ActionOutcome:
+        key = keys.bookkeeping_key(action.name, action.period)
+        if not action.once:
+            self.store.control.put_sensor(
+                action.pipeline_id, key, dict(action.fields), now=action.at
+            )
+            return ActionOutcome(action, OutcomeStatus.APPLIED)
+        try:
+            self.store.control.put_sensor(
+                action.pipeline_id, key, dict(action.fields), now=action.at, condition=absent()
+            )
+        except ConflictError:
+            return ActionOutcome(action, OutcomeStatus.CONFLICT, f"{key} was already written")
         return ActionOutcome(action, OutcomeStatus.APPLIED)
 
     def _acquire(self, action: AcquireRun, acquired: set[_RunKey]) -> ActionOutcome:
@@ -279,6 +395,7 @@ class Executor:
             action.pipeline_id,
             now=self.clock.now(),
             message=action.message or None,
+            actor=action.actor,
             schedule_id=action.schedule_id,
             date=action.period,
             detail=action.detail,

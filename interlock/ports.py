@@ -38,6 +38,8 @@ __all__ = [
     "FixedClock",
     "RecordingBus",
     "RecordingExecutions",
+    "RecordingTimers",
+    "Timers",
     "VirtualClock",
 ]
 
@@ -104,6 +106,25 @@ class Executions(Protocol):
         Raises:
             ExecutionConflictError: the name exists with a different input.
         """
+        ...
+
+
+@runtime_checkable
+class Timers(Protocol):
+    """One-time timers (EventBridge Scheduler in AWS; control rows in the embedded runtime)."""
+
+    def schedule(self, name: str, at: datetime, payload: Mapping[str, Any]) -> None:
+        """Create the timer ``name`` (or replace the pending one of that name).
+
+        Args:
+            name: unique name (≤ 64 characters; hash long ids).
+            at: when it fires (timezone-aware).
+            payload: what its handler receives (JSON-able; ``kind`` picks the handler).
+        """
+        ...
+
+    def cancel(self, name: str) -> None:
+        """Drop the pending timer ``name``; nothing happens if there is none."""
         ...
 
 
@@ -234,3 +255,28 @@ class RecordingExecutions:
 
     def __repr__(self) -> str:
         return f"<RecordingExecutions {len(self.starts)} started, {self.calls} calls>"
+
+
+class RecordingTimers:
+    """A :class:`Timers` port that keeps pending timers in memory.
+
+    Attributes:
+        pending: name → ``(at, payload)`` of every timer not yet fired or cancelled.
+        cancelled: names passed to :meth:`cancel`, in order.
+    """
+
+    def __init__(self) -> None:
+        self.pending: dict[str, tuple[datetime, dict[str, Any]]] = {}
+        self.cancelled: list[str] = []
+
+    def schedule(self, name: str, at: datetime, payload: Mapping[str, Any]) -> None:
+        """Keep the timer (replacing one of the same name)."""
+        self.pending[name] = (_utc(at), dict(payload))
+
+    def cancel(self, name: str) -> None:
+        """Forget the timer, if pending."""
+        self.cancelled.append(name)
+        self.pending.pop(name, None)
+
+    def __repr__(self) -> str:
+        return f"<RecordingTimers {len(self.pending)} pending>"

@@ -18,6 +18,16 @@ return a :class:`Decision` whose ``actions`` the executor applies **in order** (
     AppendJobLog      joblog   JOB#<schedule>#<period>#<ms>
     SetRunStatus      control  TRIGGER#… terminal status, conditional on the run's attempt
     WriteRerunRequest control  RERUN_REQUEST#<schedule>#<period>
+    ResetRun          control  TRIGGER#… back to RUNNING, attempt + 1     (conditional: exists; lost ⇒ stop)
+    RecordRerun       rerun    RERUN#<schedule>#<period>#<n>
+    Claim             control  CLAIM#<name>#<schedule>#<period>          (conditional: absent; lost ⇒ stop):
+                                                                           "at most once per period" alerts
+    MarkDryRun        control  DRY_RUN#<schedule>#<period>               (conditional: absent; lost ⇒ stop)
+    PutBookkeeping    control  SENSOR#<name>#<period>                    (once=True: conditional: absent)
+    ScheduleTimer     timers   a one-time timer (EventBridge Scheduler in AWS, control rows locally)
+    CancelTimer       timers   drop a pending timer (absent: nothing to do)
+    WriteAck          control  ACK#<schedule>#<period>
+    SetOverride       control  OVERRIDE#<name>   (value None: the override is removed)
 
 Mappings inside actions hold JSON-able values; treat them as read-only.
 """
@@ -39,11 +49,20 @@ __all__ = [
     "AcquireRun",
     "Action",
     "AppendJobLog",
+    "CancelTimer",
+    "Claim",
     "Decision",
+    "MarkDryRun",
     "PublishEvent",
+    "PutBookkeeping",
+    "RecordRerun",
+    "ResetRun",
     "RunRef",
+    "ScheduleTimer",
+    "SetOverride",
     "SetRunStatus",
     "StartExecution",
+    "WriteAck",
     "WriteRerunRequest",
 ]
 
@@ -117,6 +136,7 @@ class PublishEvent:
         message: one line for people.
         at: when it happened.
         detail: type-specific fields.
+        actor: who caused it (operator actions), else ``None``.
     """
 
     type: EventType
@@ -126,6 +146,7 @@ class PublishEvent:
     message: str
     at: datetime
     detail: Mapping[str, Any] = field(default_factory=_empty)
+    actor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,10 +217,197 @@ class WriteRerunRequest:
     period: str
     reason: str
     at: datetime
+    by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResetRun:
+    """Restart an existing run for a rerun or retry: RUNNING again, fresh lock, ``attempt + 1``.
+
+    Lost (no run row) stops the rest of the decision: a rerun cannot start a period that never ran.
+
+    Attributes:
+        pipeline_id: the pipeline.
+        schedule_id: the run's schedule.
+        period: the run's period.
+        at: when.
+        attempt: the attempt the row must hold now (``None``: any); a stale decision then loses.
+    """
+
+    pipeline_id: str
+    schedule_id: str
+    period: str
+    at: datetime
+    attempt: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRerun:
+    """Append one rerun-log row (what a budget counts).
+
+    Attributes:
+        pipeline_id: the pipeline.
+        schedule_id: the run's schedule.
+        period: the run's period.
+        reason: the budget reason (``manual``, ``data-drift``, ``late-data``, ``job-fail-retry`` …).
+        at: when.
+        source_job_event: for automatic retries, the job event that caused it.
+    """
+
+    pipeline_id: str
+    schedule_id: str
+    period: str
+    reason: str
+    at: datetime
+    source_job_event: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Claim ``name`` for a run's period, once: a lost claim stops the rest of the decision.
+
+    The "at most once per pipeline, schedule and period" guarantee of watchdog alerts and
+    PIPELINE_EXCLUDED: put the Claim before the PublishEvent it guards.
+
+    Attributes:
+        pipeline_id: the pipeline.
+        name: what is claimed (an event type, usually).
+        schedule_id: the run's schedule.
+        period: the run's period.
+        at: when.
+    """
+
+    pipeline_id: str
+    name: str
+    schedule_id: str
+    period: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MarkDryRun:
+    """Note that a dry-run period would have triggered; lost (already marked) stops the rest.
+
+    Attributes:
+        pipeline_id: the pipeline.
+        schedule_id: the period's schedule.
+        period: the period.
+        at: when it would have triggered.
+    """
+
+    pipeline_id: str
+    schedule_id: str
+    period: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PutBookkeeping:
+    """Write one of the controller's own sensor rows (``SENSOR#<name>#<period>``).
+
+    Attributes:
+        pipeline_id: the pipeline.
+        name: one of :data:`interlock.store.keys.BOOKKEEPING_NAMES`.
+        period: the run's period.
+        fields: the row's fields.
+        at: when.
+        once: write only if absent (a lost write is a CONFLICT that does **not** stop the decision).
+    """
+
+    pipeline_id: str
+    name: str
+    period: str
+    fields: Mapping[str, Any]
+    at: datetime
+    once: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleTimer:
+    """Create (or replace) the one-time timer ``name`` firing at ``at`` with ``payload``.
+
+    Attributes:
+        name: the timer's unique name (the same name replaces the pending timer).
+        at: when it fires.
+        payload: what the timer's handler receives (JSON-able; ``kind`` says which handler).
+    """
+
+    name: str
+    at: datetime
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTimer:
+    """Drop the pending timer ``name`` (nothing to do when there is none).
+
+    Attributes:
+        name: the timer's name.
+    """
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class WriteAck:
+    """Acknowledge a run's SLA alerts.
+
+    Attributes:
+        pipeline_id: the pipeline.
+        schedule_id: the run's schedule.
+        period: the run's period.
+        by: who.
+        reason: why.
+        until: when the acknowledgement lapses (``None``: for the rest of the run).
+        at: when.
+    """
+
+    pipeline_id: str
+    schedule_id: str
+    period: str
+    by: str
+    reason: str
+    until: datetime | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SetOverride:
+    """Set (or, with ``value=None``, remove) an operator override such as ``dry-run``.
+
+    Attributes:
+        pipeline_id: the pipeline.
+        name: the override (``dry-run``).
+        value: its value, or ``None`` to remove it.
+        by: who.
+        reason: why.
+        at: when.
+    """
+
+    pipeline_id: str
+    name: str
+    value: Any
+    by: str
+    reason: str
+    at: datetime
 
 
 Action = (
-    AcquireRun | StartExecution | PublishEvent | AppendJobLog | SetRunStatus | WriteRerunRequest
+    AcquireRun
+    | StartExecution
+    | PublishEvent
+    | AppendJobLog
+    | SetRunStatus
+    | WriteRerunRequest
+    | ResetRun
+    | RecordRerun
+    | Claim
+    | MarkDryRun
+    | PutBookkeeping
+    | ScheduleTimer
+    | CancelTimer
+    | WriteAck
+    | SetOverride
 )
 """Every action a decision may return."""
 

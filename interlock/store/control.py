@@ -482,6 +482,7 @@ class ControlStore:
         *,
         now: datetime,
         ttl: datetime | None = None,
+        condition: Condition | None = None,
     ) -> dict[str, Any]:
         """Write a sensor in the ``data``-map form producers use, replacing any previous value.
 
@@ -491,12 +492,14 @@ class ControlStore:
             fields: the sensor's fields.
             now: the write time, stored as top-level ``updatedAt`` (metadata, not a field).
             ttl: when the sensor expires, if it should.
+            condition: a write condition (e.g. ``absent()`` for a once-only bookkeeping row).
 
         Returns:
             The fields as stored (numbers as the store keeps them).
 
         Raises:
             ValueError: a bad key, or a value the store cannot hold.
+            ConflictError: ``condition`` did not hold.
         """
         data = normalize(dict(fields))
         item: Item = {
@@ -507,7 +510,7 @@ class ControlStore:
         }
         if ttl is not None:
             item["ttl"] = keys.epoch_seconds(ttl)
-        self.table.put(item)
+        self.table.put(item, condition=condition)
         return dict(data)
 
     def get_sensor(self, pid: str, key: str) -> SensorRecord | None:
@@ -732,6 +735,33 @@ class ControlStore:
         """The last rerun request for a period, or ``None``."""
         item = self.table.get(keys.pipeline_pk(pid), keys.rerun_request_sk(schedule, period))
         return None if item is None else RerunRequest.from_item(item)
+
+    # ------------------------------------------------------------------------------------- claims
+
+    def claim(self, pid: str, name: str, schedule: str, period: str, *, now: datetime) -> bool:
+        """Claim ``name`` for a run's period, once (the "at most once per period" guarantee).
+
+        Returns:
+            ``True`` for the first claim; ``False`` if it was claimed before.
+        """
+        try:
+            self.table.put(
+                {
+                    "PK": keys.pipeline_pk(pid),
+                    "SK": keys.claim_sk(name, schedule, period),
+                    "at": keys.format_time(now),
+                },
+                condition=absent(),
+            )
+        except ConflictError:
+            return False
+        return True
+
+    def has_claim(self, pid: str, name: str, schedule: str, period: str) -> bool:
+        """Whether ``name`` was claimed for the period."""
+        return (
+            self.table.get(keys.pipeline_pk(pid), keys.claim_sk(name, schedule, period)) is not None
+        )
 
     # ---------------------------------------------------------------------------- dry-run markers
 

@@ -13,6 +13,8 @@ marked *new*::
              PIPELINE#<id>          DRY_RUN#<schedule>#<period>          dry-run marker
              PIPELINE#<id>          OVERRIDE#<name>                      operator override (new)
              PIPELINE#<id>          ACK#<schedule>#<period>              SLA acknowledgement (new)
+             PIPELINE#<id>          CLAIM#<name>#<schedule>#<period>     once-per-period claim (new)
+             TIMER                  <timer name>                         pending local timer (new)
     joblog   PIPELINE#<id>          JOB#<schedule>#<period>#<ms>         job event
     rerun    PIPELINE#<id>          RERUN#<schedule>#<period>#<nnnn>     rerun attempt (zero-padded)
     events   PIPELINE#<id>          <ms, 13 digits>#<type>#<uid>         event (uid: no collisions)
@@ -39,6 +41,7 @@ from typing import Final
 
 __all__ = [
     "ACK_PREFIX",
+    "CLAIM_PREFIX",
     "BOOKKEEPING_NAMES",
     "CONFIG_INDEX_PK",
     "CONFIG_SK",
@@ -58,6 +61,7 @@ __all__ = [
     "TRIGGER_PREFIX",
     "ack_sk",
     "bookkeeping_key",
+    "claim_sk",
     "dry_run_sk",
     "epoch_ms",
     "epoch_seconds",
@@ -98,6 +102,7 @@ RERUN_REQUEST_PREFIX: Final = "RERUN_REQUEST#"
 DRY_RUN_PREFIX: Final = "DRY_RUN#"
 OVERRIDE_PREFIX: Final = "OVERRIDE#"
 ACK_PREFIX: Final = "ACK#"
+CLAIM_PREFIX: Final = "CLAIM#"
 THREAD_PREFIX: Final = "THREAD#"
 _JOB: Final = "JOB#"
 _RERUN: Final = "RERUN#"
@@ -303,6 +308,11 @@ def dry_run_sk(schedule: str, period: str) -> str:
 def override_sk(name: str) -> str:
     """``OVERRIDE#<name>``, an operator override such as ``dry-run``."""
     return OVERRIDE_PREFIX + _piece(name, "override name")
+
+
+def claim_sk(name: str, schedule: str, period: str) -> str:
+    """``CLAIM#<name>#<schedule>#<period>``: something done at most once for a run's period (new)."""
+    return f"{CLAIM_PREFIX}{_piece(name, 'claim name')}#{_run(schedule, period)}"
 
 
 def ack_sk(schedule: str, period: str) -> str:

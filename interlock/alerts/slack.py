@@ -1,0 +1,478 @@
+"""Slack alerts: one thread per run, its root message kept up to date, a reply per alert, nothing lost.
+
+The only module that imports ``slack_sdk`` (install ``interlock[slack]``). Flow of one event::
+
+    notify(event)
+      ├─ an earlier event of the same run waits in the outbox, or Slack is backing off ─▶ queue behind it
+      └─ deliver(event)
+           ├─ no schedule/period (pipeline-level) ──▶ chat.postMessage, standalone (alerts only)
+           ├─ run has no thread yet:  not an alert ──▶ nothing (the thread starts with the first alert)
+           │                          alert ───────▶ chat.postMessage root (run state) ─▶ put_thread(ts)
+           ├─ run has a thread ────────────────────▶ chat.update root in place (run state, last update)
+           └─ alert, not acknowledged ─────────────▶ chat.postMessage reply (thread_ts = root ts)
+         on failure (after slack-sdk's own retries) ──▶ outbox (durable rows in the events table)
+
+    flush()  (every runtime tick) ─▶ deliver queued events oldest first; a failed one blocks only its
+                                     own run's later events; an outage stops the pass and backs off
+
+Retries are slack-sdk's (:func:`slack_retry_handlers`): connection errors, HTTP 500/503 and 429 with
+``Retry-After``. A Retry-After longer than ``max_rate_limit_wait`` is not slept through; the event goes
+to the outbox instead, so a runtime tick never blocks for a minute.
+
+Delivery is at least once: a crash between a successful post and the outbox delete re-posts that reply.
+The root's state is kept on the run's thread row (``runEvent``, ``slaEvent``, ``lastEvent`` …), so a
+restarted notifier renders the same root and keeps using the same thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from interlock.alerts.base import AlertConfigError, should_alert
+from interlock.alerts.format import RunView, reply_message, root_message, standalone_message
+from interlock.alerts.outbox import Outbox, run_key
+from interlock.exceptions import InterlockError
+from interlock.store import keys
+from interlock.store.events import SlackThread
+from interlock.store.table import ConflictError, exists
+
+try:
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError, SlackClientError
+    from slack_sdk.http_retry import (
+        BackoffRetryIntervalCalculator,
+        ConnectionErrorRetryHandler,
+        RateLimitErrorRetryHandler,
+        RetryHandler,
+    )
+    from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "Slack alerts need slack-sdk: install interlock[slack] (pip install 'interlock[slack]')"
+    ) from exc
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from datetime import datetime
+
+    from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryIntervalCalculator, RetryState
+    from slack_sdk.web import SlackResponse
+
+    from interlock.alerts.format import Message
+    from interlock.events import Event
+    from interlock.ports import Clock
+    from interlock.store.events import EventStore
+    from interlock.store.factory import Store
+
+__all__ = [
+    "BoundedRateLimitRetryHandler",
+    "SlackDeliveryError",
+    "SlackNotifier",
+    "slack_retry_handlers",
+]
+
+log = logging.getLogger(__name__)
+
+TOKEN_ENV: Final = "SLACK_BOT_TOKEN"
+CHANNEL_ENV: Final = "SLACK_CHANNEL"
+BASE_URL_ENV: Final = "SLACK_BASE_URL"
+# Slack's own words for "try again later": treated like an HTTP 5xx (an outage, not this message's fault).
+_OUTAGE_ERRORS: Final = frozenset(
+    {"ratelimited", "fatal_error", "internal_error", "service_unavailable", "request_timeout"}
+)
+# chat.update on a root someone deleted: start a new thread rather than block the run's alerts for ever.
+_ROOT_GONE: Final = frozenset({"message_not_found", "cant_update_message"})
+
+
+class SlackDeliveryError(InterlockError):
+    """A Slack call failed after slack-sdk's retries.
+
+    Attributes:
+        method: the Web API method (``chat.postMessage`` …).
+        error: Slack's error code (``channel_not_found``) or what went wrong (``HTTP 500``).
+        outage: whether Slack itself is unavailable (5xx, 429, network), so trying other messages now
+            is pointless; ``False`` for errors about this request (bad channel, bad token).
+    """
+
+    def __init__(self, method: str, error: str, *, outage: bool) -> None:
+        self.method, self.error, self.outage = method, error, outage
+        super().__init__(f"{method}: {error}")
+
+
+# ----------------------------------------------------------------------------------------- retries
+
+
+def _retry_after(response: HttpResponse) -> float:
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                return max(float(values[0]), 0.0)
+            except ValueError:
+                break
+    return 1.0
+
+
+class BoundedRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """slack-sdk's 429 handler, waiting out ``Retry-After`` only when it is short.
+
+    slack-sdk's handler always sleeps ``Retry-After`` plus up to a second of jitter. A long wait would
+    block the runtime's tick, and the outbox already keeps the alert safe, so longer waits are left to
+    :meth:`SlackNotifier.flush`. The sleep and the jitter are injectable so tests never wait.
+
+    Args:
+        max_retry_count: retries per request.
+        max_wait: the longest ``Retry-After`` (seconds) waited out in place.
+        sleep: how to wait.
+        jitter: seconds added to each wait (spreads retries of several clients).
+    """
+
+    def __init__(
+        self,
+        max_retry_count: int = 2,
+        *,
+        max_wait: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+        self.sleep = sleep
+        self.jitter = jitter
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return (
+            super()._can_retry(state=state, request=request, response=response, error=error)
+            and response is not None
+            and _retry_after(response) <= self.max_wait
+        )
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        wait = _retry_after(response) if response is not None else 1.0
+        state.next_attempt_requested = True
+        self.sleep(wait + self.jitter())
+        state.increment_current_attempt()
+
+
+def slack_retry_handlers(
+    *,
+    max_retries: int = 2,
+    interval: RetryIntervalCalculator | None = None,
+    max_rate_limit_wait: float = 10.0,
+    sleep: Callable[[float], None] = time.sleep,
+    jitter: Callable[[], float] = random.random,
+) -> list[RetryHandler]:
+    """slack-sdk retry handlers for alerts: connection errors, HTTP 500/503, and 429 with Retry-After.
+
+    Args:
+        max_retries: retries per request for each kind of failure.
+        interval: the wait between retries of connection and server errors (default: slack-sdk's
+            exponential backoff with jitter, 0.5 s, 1 s …).
+        max_rate_limit_wait: the longest Retry-After waited out in place (see
+            :class:`BoundedRateLimitRetryHandler`).
+        sleep: how a rate-limit retry waits.
+        jitter: seconds added to each rate-limit wait.
+
+    Returns:
+        Handlers to pass as ``WebClient(retry_handlers=...)``.
+    """
+    backoff = interval if interval is not None else BackoffRetryIntervalCalculator(0.5)
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=max_retries, interval_calculator=backoff),
+        ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=backoff),
+        BoundedRateLimitRetryHandler(
+            max_retries, max_wait=max_rate_limit_wait, sleep=sleep, jitter=jitter
+        ),
+    ]
+
+
+# ---------------------------------------------------------------------------------------- notifier
+
+
+class SlackNotifier:
+    """Posts alerts to Slack, one thread per run (DESIGN §4), through a durable outbox.
+
+    Args:
+        client: a ``slack_sdk.WebClient`` (give it :func:`slack_retry_handlers`).
+        channel: the channel to post in (a name such as ``#data-alerts`` or an id).
+        events: the event store: run threads are kept there (``put_thread``/``get_thread``), and so is
+            the outbox, in the events table.
+        clock: the time for thread rows, outbox rows and the outage backoff.
+        outbox: where undeliverable events wait (default: ``OUTBOX#SLACK`` in the events table).
+        history: how far back to read a run's events when its thread starts, to show its state.
+        backoff: after an outage, how long to queue without trying Slack (doubles up to ``max_backoff``).
+        max_backoff: the longest such pause.
+    """
+
+    def __init__(
+        self,
+        client: WebClient,
+        channel: str,
+        events: EventStore,
+        clock: Clock,
+        *,
+        outbox: Outbox | None = None,
+        history: timedelta = timedelta(days=3),
+        backoff: timedelta = timedelta(seconds=10),
+        max_backoff: timedelta = timedelta(minutes=5),
+    ) -> None:
+        self.client = client
+        self.channel = channel
+        self.events = events
+        self.clock = clock
+        self.outbox = outbox if outbox is not None else Outbox(events.table, "SLACK")
+        self.history = history
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._pause: timedelta | None = None
+        self._retry_at: datetime | None = None
+
+    def __repr__(self) -> str:
+        return f"<SlackNotifier {self.channel} via {self.client.base_url}>"
+
+    @classmethod
+    def from_env(
+        cls,
+        store: Store,
+        clock: Clock,
+        *,
+        environ: Mapping[str, str] | None = None,
+        retry_handlers: list[RetryHandler] | None = None,
+        timeout: int = 10,
+    ) -> SlackNotifier | None:
+        """A notifier from ``SLACK_BOT_TOKEN``, ``SLACK_CHANNEL`` and optional ``SLACK_BASE_URL``.
+
+        Args:
+            store: the store whose events table keeps threads and the outbox.
+            clock: the clock.
+            environ: the environment to read (default: ``os.environ``).
+            retry_handlers: slack-sdk retry handlers (default: :func:`slack_retry_handlers`).
+            timeout: seconds per HTTP request.
+
+        Returns:
+            The notifier, or ``None`` when no token is set (alerts then go to the console).
+
+        Raises:
+            AlertConfigError: a token is set but no channel.
+        """
+        env = os.environ if environ is None else environ
+        token = env.get(TOKEN_ENV, "").strip()
+        if not token:
+            return None
+        channel = env.get(CHANNEL_ENV, "").strip()
+        if not channel:
+            raise AlertConfigError(
+                f"{TOKEN_ENV} is set but {CHANNEL_ENV} is not: set {CHANNEL_ENV} to the channel for "
+                "alerts (e.g. #data-alerts), or unset the token to print alerts to the console"
+            )
+        base_url = env.get(BASE_URL_ENV, "").strip() or WebClient.BASE_URL
+        client = WebClient(
+            token=token,
+            base_url=base_url if base_url.endswith("/") else base_url + "/",
+            timeout=timeout,
+            retry_handlers=retry_handlers if retry_handlers is not None else slack_retry_handlers(),
+        )
+        return cls(client, channel, store.events, clock)
+
+    # ------------------------------------------------------------------------------------ the port
+
+    def notify(self, event: Event) -> None:
+        """Deliver ``event`` now, or queue it durably when it cannot be (never raises for Slack).
+
+        Raises:
+            StoreError: the store failed (the event could be neither delivered nor queued).
+        """
+        now = self.clock.now()
+        if self._retry_at is not None and now < self._retry_at:
+            self.outbox.add(event, now=now)  # Slack is backing off after an outage
+            return
+        if self.outbox.holds(run_key(event)):
+            # an earlier event of this run waits: keep the thread in order by queueing behind it
+            self.outbox.add(event, now=now)
+            self.flush()
+            return
+        try:
+            self._deliver(event)
+        except SlackDeliveryError as exc:
+            log.warning("Slack delivery of %r failed (%s); queued in the outbox", event, exc)
+            self.outbox.add(event, now=now, error=str(exc))
+            self._failed(exc)
+        else:
+            self._recovered()
+
+    __call__ = notify
+
+    def flush(self) -> int:
+        """Deliver queued events, oldest first, keeping each run's order.
+
+        A failure blocks only the later events of its own run; an outage (5xx, 429, network) ends the
+        pass and pauses tries for a while (see ``backoff``).
+
+        Returns:
+            How many queued events were delivered.
+
+        Raises:
+            StoreError: the store failed.
+        """
+        if self._retry_at is not None and self.clock.now() < self._retry_at:
+            return 0
+        delivered = 0
+        blocked: set[str] = set()
+        for entry in self.outbox.pending():
+            if entry.run_key in blocked:
+                continue
+            try:
+                self._deliver(entry.event)
+            except SlackDeliveryError as exc:
+                self.outbox.failed(entry, str(exc))
+                self._failed(exc)
+                if exc.outage:
+                    log.warning("Slack is unavailable (%s); alerts wait in the outbox", exc)
+                    break
+                log.warning("queued %r still fails (%s)", entry.event, exc)
+                blocked.add(entry.run_key)
+                continue
+            self.outbox.remove(entry)
+            self._recovered()
+            delivered += 1
+        return delivered
+
+    # ------------------------------------------------------------------------------------ delivery
+
+    def _failed(self, exc: SlackDeliveryError) -> None:
+        if not exc.outage:
+            return
+        pause = self.backoff if self._pause is None else min(self._pause * 2, self.max_backoff)
+        self._pause = pause
+        self._retry_at = self.clock.now() + pause
+
+    def _recovered(self) -> None:
+        self._pause = self._retry_at = None
+
+    def _deliver(self, event: Event) -> None:
+        alert = should_alert(event)
+        if not event.schedule_id or not event.date:
+            if alert:
+                self._post(self.channel, standalone_message(event))
+            return
+        thread = self.events.get_thread(event.pipeline_id, event.schedule_id, event.date)
+        if thread is None and not alert:
+            return  # the thread starts with the run's first alert
+        view = self._view(event, thread is not None)
+        root = root_message(view)
+        if thread is None:
+            thread = self._start_thread(event, root)
+        else:
+            thread = self._update_root(event, thread, root)
+        self._keep_view(event, view)
+        if alert:
+            self._post(thread.channel, reply_message(event), thread_ts=thread.ts)
+
+    def _view(self, event: Event, has_thread: bool) -> RunView:
+        if has_thread:
+            row = self.events.table.get(*self._thread_key(event))
+            kept = RunView.from_item(row, event) if row is not None else None
+            if kept is not None:
+                return kept.apply(event)
+        # a new thread: fold the run's stored events so the root shows where the run is
+        since = event.timestamp - self.history
+        run = [
+            e
+            for e in self.events.for_pipeline(event.pipeline_id, since=since, newest_first=False)
+            if e.schedule_id == event.schedule_id
+            and e.date == event.date
+            and e.timestamp <= event.timestamp
+        ]
+        if event not in run:
+            run.append(event)
+        return RunView.of(run)
+
+    def _thread_key(self, event: Event) -> tuple[str, str]:
+        return keys.pipeline_pk(event.pipeline_id), keys.thread_sk(event.schedule_id, event.date)
+
+    def _keep_view(self, event: Event, view: RunView) -> None:
+        try:
+            self.events.table.update(
+                *self._thread_key(event), set=view.to_item(), condition=exists()
+            )
+        except ConflictError:  # the row expired between calls: the next event rebuilds the view
+            log.info("thread row of %r is gone; not keeping its view", event)
+
+    def _start_thread(self, event: Event, root: Message) -> SlackThread:
+        response = self._post(self.channel, root)
+        ts, channel = str(response["ts"]), str(response["channel"])
+        pid, schedule, period = event.pipeline_id, event.schedule_id, event.date
+        if self.events.put_thread(
+            pid, schedule, period, ts=ts, channel=channel, now=self.clock.now()
+        ):
+            return SlackThread(ts=ts, channel=channel)
+        # another notifier started this run's thread first: use it, and withdraw our duplicate root
+        existing = self.events.get_thread(pid, schedule, period)
+        self._withdraw(channel, ts)
+        if existing is None:  # pragma: no cover - the row expired in between; ours will do
+            self.events.put_thread(
+                pid, schedule, period, ts=ts, channel=channel, now=self.clock.now()
+            )
+            return SlackThread(ts=ts, channel=channel)
+        return self._update_root(event, existing, root)
+
+    def _update_root(self, event: Event, thread: SlackThread, root: Message) -> SlackThread:
+        try:
+            self._call(
+                "chat.update",
+                channel=thread.channel,
+                ts=thread.ts,
+                text=root.text,
+                blocks=root.blocks,
+            )
+        except SlackDeliveryError as exc:
+            if exc.error not in _ROOT_GONE:
+                raise
+            log.warning("the root of %r's thread is gone (%s); starting a new thread", event, exc)
+            self.events.table.delete(*self._thread_key(event))
+            return self._start_thread(event, root)
+        return thread
+
+    def _withdraw(self, channel: str, ts: str) -> None:
+        try:
+            self._call("chat.delete", channel=channel, ts=ts)
+        except SlackDeliveryError as exc:  # a stray root is untidy, not unsafe
+            log.warning("could not delete duplicate root %s in %s: %s", ts, channel, exc)
+
+    def _post(
+        self, channel: str, message: Message, *, thread_ts: str | None = None
+    ) -> SlackResponse:
+        args: dict[str, Any] = {"channel": channel, "text": message.text, "blocks": message.blocks}
+        if thread_ts is not None:
+            args["thread_ts"] = thread_ts
+        return self._call("chat.postMessage", **args)
+
+    def _call(self, method: str, **args: Any) -> SlackResponse:
+        """One Web API call (slack-sdk retries inside), its failure translated (STYLE rule 13)."""
+        try:
+            return self.client.api_call(method, json=args)
+        except SlackApiError as exc:
+            status = int(exc.response.status_code)
+            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            outage = status == 429 or status >= 500 or error in _OUTAGE_ERRORS
+            raise SlackDeliveryError(method, str(error or f"HTTP {status}"), outage=outage) from exc
+        except (SlackClientError, OSError) as exc:  # URLError and timeouts are OSErrors
+            raise SlackDeliveryError(method, f"{type(exc).__name__}: {exc}", outage=True) from exc
