@@ -37,6 +37,7 @@ from interlock.lifecycle.run import (
     RunState,
     check_job_step,
     evaluate_step,
+    remap_for_period,
     trigger_exhausted_step,
     trigger_step,
 )
@@ -188,7 +189,10 @@ class Orchestrator:
 
     def _evaluate(self, payload: Mapping[str, Any], run: RunRef, now: datetime) -> Decision:
         config = self._config(run)
-        sensors = {k: r.fields for k, r in self.store.control.sensors(run.pipeline_id).items()}
+        sensors = remap_for_period(
+            {k: r.fields for k, r in self.store.control.sensors(run.pipeline_id).items()},
+            run.period,
+        )
         started = _instant(payload, "startedAt")
         return evaluate_step(config, sensors, run=run, started_at=started, now=now)
 

@@ -20,8 +20,11 @@ locally, both in the Lambda shape) goes through :func:`route` first::
     trigger check (one rule on the written sensor's fields) fails ──────────────▶ ignored
     period_from_sensor(date, hour) unreadable ─────────────────────────────────▶ ignored (never "today")
     dryRun ─────────────────────────────────────────────────────────────────────▶ next="dry-run", no actions
-    period's day excluded (pipeline time zone) ─────────────────────────────────▶ PublishEvent(PIPELINE_EXCLUDED)
-    otherwise ──▶ AcquireRun + StartExecution(name=<pid>-<schedule>-<period>-a1), next="start"
+    period's day excluded (pipeline time zone) ──▶ Claim + PublishEvent(PIPELINE_EXCLUDED): once per period
+    otherwise ──▶ AcquireRun + PutBookkeeping(first-sensor-arrival, once) +
+                  StartExecution(name=<pid>-<schedule>-<period>-a1), next="start"
+
+:func:`decide_cron` is the same decision for a cron fire time (the fire's period; no arrival row).
 
 Differences from the original, on purpose: calendar exclusion is asked about the **run's period** (its
 local day in ``schedule.timezone``), not the wall clock (§13 item 7), so a late sensor for Friday is not
@@ -43,9 +46,16 @@ from typing import TYPE_CHECKING, Any, Final
 
 from interlock.events import EventType
 from interlock.exceptions import ScheduleError
-from interlock.lifecycle.actions import AcquireRun, Decision, PublishEvent, StartExecution
+from interlock.lifecycle.actions import (
+    AcquireRun,
+    Claim,
+    Decision,
+    PublishEvent,
+    PutBookkeeping,
+    StartExecution,
+)
 from interlock.rules import evaluate_rule
-from interlock.schedule import exclusion_reason, is_inclusion_day, period_from_sensor
+from interlock.schedule import cron_period, exclusion_reason, is_inclusion_day, period_from_sensor
 from interlock.store import codec, keys
 from interlock.store.control import SensorRecord
 
@@ -53,6 +63,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from interlock.config.models import Calendar, PipelineConfig
+    from interlock.lifecycle.actions import Action
     from interlock.schedule import Period
 
 __all__ = [
@@ -64,6 +75,7 @@ __all__ = [
     "RerunRequested",
     "RouterInput",
     "SensorWrite",
+    "decide_cron",
     "decide_sensor",
     "execution_name",
     "route",
@@ -129,6 +141,8 @@ class RerunRequested:
         period: the run's period.
         reason: the request's ``reason`` (``manual`` when absent or empty).
         sequence: the record's SequenceNumber.
+        requested_at: the request's ``requestedAt`` text (its identity), if it has one.
+        by: who asked, if the row says.
     """
 
     pipeline_id: str
@@ -136,6 +150,8 @@ class RerunRequested:
     period: str
     reason: str
     sequence: str
+    requested_at: str | None = None
+    by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,10 +271,20 @@ def _classify(pid: str, sk: str, image: dict[str, Any] | None, sequence: str) ->
         return JobLogWrite(pid, schedule, period, event, sequence, image or {})
     if sk.startswith(keys.RERUN_REQUEST_PREFIX):
         schedule, period = keys.parse_rerun_request_sk(sk)
-        reason = (image or {}).get("reason")
+        row = image or {}
+        reason = row.get("reason")
         if not isinstance(reason, str) or not reason:
             reason = _DEFAULT_RERUN_REASON
-        return RerunRequested(pid, schedule, period, reason, sequence)
+        requested, by = row.get("requestedAt"), row.get("by")
+        return RerunRequested(
+            pid,
+            schedule,
+            period,
+            reason,
+            sequence,
+            requested if isinstance(requested, str) and requested else None,
+            by if isinstance(by, str) and by else None,
+        )
     return Ignored(f"{sk.partition('#')[0]} rows start nothing", sequence)
 
 
@@ -315,6 +341,7 @@ def decide_sensor(
     *,
     now: datetime,
     calendars: Mapping[str, Calendar],
+    dry_run: bool | None = None,
 ) -> Decision:
     """Decide what a sensor write does on the trigger path (see the module docstring).
 
@@ -323,6 +350,7 @@ def decide_sensor(
         write: the sensor write (:func:`route`).
         now: the instant of the decision (timezone-aware; used for age checks and a dateless sensor).
         calendars: the known calendars by name.
+        dry_run: whether the pipeline is in dry run (an operator override); ``None``: ``config.dryRun``.
 
     Returns:
         A :class:`Decision`: ``next="start"`` with AcquireRun + StartExecution; ``next="dry-run"``
@@ -344,16 +372,39 @@ def decide_sensor(
         excluded = _excluded(config, period, calendars)
     except ScheduleError as exc:
         return _ignore(f"sensor {write.key!r} not used: {exc}")
+    return _start_or_not(
+        config,
+        period,
+        excluded,
+        now=now,
+        dry_run=config.dryRun if dry_run is None else dry_run,
+        source=f"trigger sensor {write.key!r}",
+        detail={"sensorKey": write.key},
+        arrival=True,
+    )
+
+
+def _start_or_not(
+    config: PipelineConfig,
+    period: Period,
+    excluded: str | None,
+    *,
+    now: datetime,
+    dry_run: bool,
+    source: str,
+    detail: Mapping[str, Any],
+    arrival: bool,
+) -> Decision:
     schedule_id = config.schedule_id
     identity = {"pipelineId": config.id, "scheduleId": schedule_id, "period": period.id}
-    if config.dryRun:
+    if dry_run:
         return Decision(
             next="dry-run",
             output={**identity, "excluded": excluded},
             reason=f"{config.id} is in dry-run: observe only",
         )
     if excluded is not None:
-        message = f"sensor trigger suppressed for {config.id}: {excluded}"
+        message = f"{source} suppressed for {config.id}: {excluded}"
         event = PublishEvent(
             type=EventType.PIPELINE_EXCLUDED,
             pipeline_id=config.id,
@@ -361,16 +412,70 @@ def decide_sensor(
             period=period.id,
             message=message,
             at=now,
-            detail={"reason": excluded, "sensorKey": write.key},
+            detail={"reason": excluded, **detail},
         )
-        return Decision(actions=(event,), next=None, output=identity, reason=message)
+        claim = Claim(config.id, EventType.PIPELINE_EXCLUDED.value, schedule_id, period.id, now)
+        return Decision(actions=(claim, event), next=None, output=identity, reason=message)
     name = execution_name(config.id, schedule_id, period.id, 1)
+    first: tuple[Action, ...] = ()
+    if arrival:
+        first = (
+            PutBookkeeping(
+                config.id,
+                keys.FIRST_SENSOR_ARRIVAL,
+                period.id,
+                {"arrivedAt": keys.format_time(now)},
+                now,
+                once=True,
+            ),
+        )
     return Decision(
         actions=(
             AcquireRun(config.id, schedule_id, period.id, now),
+            *first,
             StartExecution(config.id, schedule_id, period.id, name, {**identity, "attempt": 1}),
         ),
         next="start",
         output={**identity, "executionName": name},
-        reason=f"trigger sensor {write.key!r} starts {config.id} {schedule_id} {period.id}",
+        reason=f"{source} starts {config.id} {schedule_id} {period.id}",
+    )
+
+
+def decide_cron(
+    config: PipelineConfig,
+    fire_at: datetime,
+    *,
+    now: datetime,
+    calendars: Mapping[str, Calendar],
+    dry_run: bool | None = None,
+) -> Decision:
+    """A cron pipeline's fire time came: start evaluating the fire's period (DESIGN §3).
+
+    Args:
+        config: the pipeline (with ``schedule.cron``).
+        fire_at: the fire instant (the period is the fire's, even when the tick comes late).
+        now: the instant of the decision.
+        calendars: the known calendars by name.
+        dry_run: whether the pipeline is in dry run; ``None``: ``config.dryRun``.
+
+    Returns:
+        Like :func:`decide_sensor`: ``next="start"``, ``"dry-run"``, PIPELINE_EXCLUDED, or nothing.
+    """
+    cron = config.schedule.cron
+    if cron is None:
+        return _ignore(f"{config.id} has no schedule.cron")
+    try:
+        period = cron_period(cron, config.schedule.timezone, fire_at)
+        excluded = _excluded(config, period, calendars)
+    except ScheduleError as exc:
+        return _ignore(f"cron fire of {config.id} not used: {exc}")
+    return _start_or_not(
+        config,
+        period,
+        excluded,
+        now=now,
+        dry_run=config.dryRun if dry_run is None else dry_run,
+        source=f"cron {cron!r}",
+        detail={"cron": cron, "fireAt": keys.format_time(fire_at)},
+        arrival=False,
     )

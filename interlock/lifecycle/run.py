@@ -67,6 +67,7 @@ __all__ = [
     "RunState",
     "check_job_step",
     "evaluate_step",
+    "remap_for_period",
     "trigger_backoff",
     "trigger_exhausted_step",
     "trigger_step",
@@ -357,7 +358,14 @@ def check_job_step(
     }
     if status.state == "succeeded":
         actions: tuple[Action, ...] = (
-            _log(run, JobEvent.SUCCESS, now, run_id=handle.run_id, error=status.message or None),
+            _log(
+                run,
+                JobEvent.SUCCESS,
+                now,
+                run_id=handle.run_id,
+                error=status.message or None,
+                detail={"attempt": run.attempt},
+            ),
             _finish(run, RunStatus.COMPLETED, now),
         )
         return Decision(
@@ -374,6 +382,7 @@ def check_job_step(
                 run_id=handle.run_id,
                 error=status.message,
                 category=category,
+                detail={"attempt": run.attempt},
             ),
             _event(run, EventType.JOB_FAILED, message, now, runId=handle.run_id, category=category),
             _finish(run, RunStatus.FAILED_FINAL, now),
@@ -411,3 +420,34 @@ def check_job_step(
     return Decision(
         actions, RunState.POLL_EXHAUSTED, _job_output(RunState.POLL_EXHAUSTED, 0, **echo), message
     )
+
+
+# ------------------------------------------------------------------------------ period sensors
+
+
+def remap_for_period(
+    sensors: Mapping[str, Mapping[str, Any] | None], period: str
+) -> dict[str, Mapping[str, Any] | None]:
+    """Expose per-period sensors under their base key (reference §4.6, "per-period remap").
+
+    A sensor ``row-count#2026-03-03T07`` (or ``row-count#20260303T07``) is also visible as
+    ``row-count`` when evaluating period ``2026-03-03T07``, replacing any base-key sensor: producers
+    that write one row per period are read like producers that overwrite one row. Other periods' rows
+    stay as they are (a rule naming the base key never sees them).
+
+    Args:
+        sensors: sensor key → fields.
+        period: the run's period id.
+
+    Returns:
+        A new mapping with the period's rows also under their base keys.
+    """
+    suffixes = ("#" + period, "#" + period.replace("-", ""))
+    out = dict(sensors)
+    staged: dict[str, Mapping[str, Any] | None] = {}
+    for key, fields in sensors.items():
+        for suffix in suffixes:
+            if key.endswith(suffix) and len(key) > len(suffix):
+                staged[key[: -len(suffix)]] = fields
+    out.update(staged)
+    return out

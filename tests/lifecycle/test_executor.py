@@ -15,6 +15,7 @@ from interlock.lifecycle import (
     AppendJobLog,
     Decision,
     PublishEvent,
+    PutBookkeeping,
     SensorWrite,
     SetRunStatus,
     StartExecution,
@@ -114,7 +115,7 @@ def test_replayed_sensor_decision_starts_one_execution_and_one_run(
     second = executor.apply(decision)
 
     # THEN one run row and one execution; the replay never even asked to start one
-    assert [o.status for o in first.outcomes] == [OutcomeStatus.APPLIED, OutcomeStatus.APPLIED]
+    assert [o.status for o in first.outcomes] == [OutcomeStatus.APPLIED] * 3
     assert first.stopped is None
     assert first.execution_ids == ("local:execution:orders-stream-2026-03-04-a1",)
     assert executions.names() == ["orders-stream-2026-03-04-a1"]
@@ -124,7 +125,7 @@ def test_replayed_sensor_decision_starts_one_execution_and_one_run(
 
     assert second.stopped is not None and "already exists" in second.stopped
     assert [type(o.action) for o in second.conflicts] == [AcquireRun]
-    assert [type(o.action) for o in second.skipped] == [StartExecution]
+    assert [type(o.action) for o in second.skipped] == [PutBookkeeping, StartExecution]
     assert second.applied == ()
     assert second.execution_ids == ()
 

@@ -12,11 +12,13 @@ from interlock.config.models import Calendar, PipelineConfig
 from interlock.events import EventType
 from interlock.lifecycle import (
     AcquireRun,
+    Claim,
     ConfigChanged,
     Ignored,
     JobLogWrite,
     Malformed,
     PublishEvent,
+    PutBookkeeping,
     RerunRequested,
     SensorWrite,
     StartExecution,
@@ -166,8 +168,16 @@ def test_malformed_shapes() -> None:
 def test_trigger_sensor_starts_a_run() -> None:
     d = decide_sensor(config(), write(status="ready", date="2026-03-04"), now=NOW, calendars={})
     assert d.next == "start"
-    acquire, start = d.actions
+    acquire, arrival, start = d.actions
     assert acquire == AcquireRun("orders", "stream", "2026-03-04", NOW)
+    assert arrival == PutBookkeeping(
+        "orders",
+        "first-sensor-arrival",
+        "2026-03-04",
+        {"arrivedAt": "2026-03-04T09:30:00Z"},
+        NOW,
+        once=True,
+    )
     assert isinstance(start, StartExecution)
     assert start.name == "orders-stream-2026-03-04-a1"
     assert dict(start.input) == {
@@ -221,7 +231,7 @@ def test_hourly_period_from_date_and_hour_and_cron_schedule() -> None:
     d = decide_sensor(cfg, write(status="ready", date="20260304", hour="07"), now=NOW, calendars={})
     assert d.next == "start"
     assert d.actions[0] == AcquireRun("orders", "cron", "2026-03-04T07", NOW)
-    start = d.actions[1]
+    start = d.actions[2]
     assert isinstance(start, StartExecution)
     assert start.name == "orders-cron-2026-03-04T07-a1"
 
@@ -243,7 +253,8 @@ def test_excluded_day_publishes_pipeline_excluded() -> None:
     cfg = config(schedule={"exclude": {"weekends": True}})
     d = decide_sensor(cfg, write(status="ready", date="2026-03-07"), now=NOW, calendars={})
     assert d.next is None
-    (event,) = d.actions
+    claim, event = d.actions  # the claim makes it once per period, however many sensors arrive
+    assert claim == Claim("orders", "PIPELINE_EXCLUDED", "stream", "2026-03-07", NOW)
     assert isinstance(event, PublishEvent)
     assert event.type is EventType.PIPELINE_EXCLUDED
     assert (event.schedule_id, event.period) == ("stream", "2026-03-07")
@@ -256,11 +267,11 @@ def test_excluded_by_calendar_and_include_list() -> None:
     d = decide_sensor(
         cfg, write(status="ready", date="2026-03-04"), now=NOW, calendars={"ops": cal}
     )
-    assert isinstance(d.actions[0], PublishEvent)
+    assert isinstance(d.actions[1], PublishEvent)
     cfg2 = config(schedule={"include": {"dates": ["2026-03-05"]}})
     d2 = decide_sensor(cfg2, write(status="ready", date="2026-03-04"), now=NOW, calendars={})
-    assert isinstance(d2.actions[0], PublishEvent)
-    assert "include" in d2.actions[0].message
+    assert isinstance(d2.actions[1], PublishEvent)
+    assert "include" in d2.actions[1].message
     unknown = decide_sensor(cfg, write(status="ready", date="2026-03-04"), now=NOW, calendars={})
     assert unknown.next is None
     assert "unknown" in unknown.reason

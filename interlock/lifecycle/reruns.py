@@ -1,0 +1,335 @@
+"""Job-log outcomes, automatic retries and rerun requests, as pure decisions (reference §4.4, §8).
+
+The stream router hands job-log rows and rerun-request rows here; the runtime gathers what each
+decision reads (the run row, budget counts, the latest job-log row, sensor freshness) and applies the
+returned :class:`~interlock.lifecycle.actions.Decision`::
+
+    record                     decide_*               what it decides
+    -------------------------  ---------------------  ---------------------------------------------------------
+    JOB# success               decide_job_log         JOB_COMPLETED (+ the post-run baseline, SLA verdict: caller)
+    JOB# fail / timeout        decide_job_log         retry: ResetRun(attempt) → RecordRerun(job-fail-retry) →
+                                                      StartExecution(attempt + 1); or RETRY_EXHAUSTED;
+                                                      or PIPELINE_EXCLUDED (the period's day is excluded)
+    JOB# anything else         decide_job_log         nothing (the run's own bookkeeping)
+    RERUN_REQUEST#             decide_rerun           Claim(the request) → calendar → budget → circuit breaker →
+                                                      ResetRun → RecordRerun → job log → RERUN_ACCEPTED →
+                                                      StartExecution(attempt + 1); or RERUN_REJECTED
+
+Budgets (``job``): ``maxRetries`` for transient and timeout failures, ``maxCodeRetries`` for permanent
+ones, both counted over ``job-fail-retry`` rerun rows; ``maxDriftReruns`` shared by ``data-drift`` and
+``late-data``; ``maxManualReruns`` for every other reason, counted per reason.
+
+Fixes of the original (reference §13): a failure row carries the attempt that wrote it, so a retry never
+mistakes the previous attempt's failure for its own, and a replayed row cannot retry twice (ResetRun is
+conditional on the attempt the decision saw); the budget class comes from the failure row itself, not
+from whichever row happens to be latest; a request is claimed once by its ``requestedAt`` so a replayed
+stream record is not a second rerun; a run still RUNNING is not reset under its own execution; a run
+with no budget configured (``maxRetries: 0``) publishes no RETRY_EXHAUSTED after its JOB_FAILED (nothing
+was retried, and on-call already has the failure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from interlock.events import EventType
+from interlock.exceptions import ScheduleError
+from interlock.lifecycle.actions import (
+    AppendJobLog,
+    Claim,
+    Decision,
+    PublishEvent,
+    RecordRerun,
+    ResetRun,
+    StartExecution,
+)
+from interlock.lifecycle.router import execution_name
+from interlock.schedule import Period, exclusion_reason, is_inclusion_day
+from interlock.store import keys
+from interlock.store.control import RunStatus
+from interlock.store.joblog import JobEvent
+from interlock.store.reruns import RerunReason, budget_bucket
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+    from interlock.config.models import Calendar, PipelineConfig
+    from interlock.lifecycle.actions import Action
+    from interlock.lifecycle.router import JobLogWrite, RerunRequested
+    from interlock.store.control import RunRow
+    from interlock.store.joblog import JobEntry
+
+__all__ = [
+    "RerunFacts",
+    "budget_for",
+    "decide_job_log",
+    "decide_rerun",
+    "period_exclusion",
+    "start_attempt",
+]
+
+_PERMANENT: Final = "PERMANENT"
+_FAILURES: Final = frozenset({JobEvent.FAIL.value, JobEvent.TIMEOUT.value})
+
+
+def period_exclusion(
+    config: PipelineConfig, period: str, calendars: Mapping[str, Calendar]
+) -> str | None:
+    """Why the period's local day is excluded by the pipeline's calendars, or ``None``.
+
+    A period that cannot be read is not excluded (the caller's other checks refuse it).
+    """
+    try:
+        day = Period.parse(period).day
+        reason = exclusion_reason(config.schedule, day, calendars)
+    except ScheduleError:
+        return None
+    if reason is None and not is_inclusion_day(config.schedule, day):
+        reason = f"{day.isoformat()} is not in schedule.include.dates"
+    return reason
+
+
+def budget_for(config: PipelineConfig, reason: str) -> tuple[int, str]:
+    """The rerun budget a reason draws on, and its label: ``(budget, "drift" | "manual")``."""
+    if budget_bucket(reason) == budget_bucket(RerunReason.DATA_DRIFT):
+        return config.job.maxDriftReruns, "drift"
+    return config.job.maxManualReruns, "manual"
+
+
+def start_attempt(
+    config: PipelineConfig, schedule_id: str, period: str, attempt: int
+) -> StartExecution:
+    """The StartExecution of attempt ``attempt`` of a run (its name is deterministic per attempt)."""
+    name = execution_name(config.id, schedule_id, period, attempt)
+    payload = {
+        "pipelineId": config.id,
+        "scheduleId": schedule_id,
+        "period": period,
+        "attempt": attempt,
+    }
+    return StartExecution(config.id, schedule_id, period, name, payload)
+
+
+def _event(
+    config_id: str,
+    schedule: str,
+    period: str,
+    type_: EventType,
+    message: str,
+    now: datetime,
+    **detail: Any,
+) -> PublishEvent:
+    return PublishEvent(type_, config_id, schedule, period, message, now, detail)
+
+
+def _nothing(reason: str) -> Decision:
+    return Decision(next=None, output={"reason": reason}, reason=reason)
+
+
+def _row_attempt(item: Mapping[str, Any]) -> int | None:
+    detail = item.get("detail")
+    value = detail.get("attempt") if isinstance(detail, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+# ------------------------------------------------------------------------------------ job log
+
+
+def decide_job_log(
+    config: PipelineConfig | None,
+    write: JobLogWrite,
+    *,
+    run_row: RunRow | None,
+    retries_used: int,
+    calendars: Mapping[str, Calendar],
+    now: datetime,
+) -> Decision:
+    """Decide what a job-log row means (see the module docstring).
+
+    Args:
+        config: the pipeline's config (``None``: unknown pipeline; success still publishes).
+        write: the routed job-log row.
+        run_row: the run's row now.
+        retries_used: ``job-fail-retry`` rerun rows already recorded for the run.
+        calendars: named calendars.
+        now: the instant of the decision.
+
+    Returns:
+        ``next="completed"`` with JOB_COMPLETED; ``next="retry"`` with the retry's actions;
+        ``next="exhausted"``/``"excluded"``; or nothing.
+    """
+    pid, schedule, period = write.pipeline_id, write.schedule, write.period
+    if write.event == JobEvent.SUCCESS:
+        event = _event(pid, schedule, period, EventType.JOB_COMPLETED, "job completed", now)
+        return Decision((event,), "completed", {"pipelineId": pid}, f"{pid} {period} succeeded")
+    if write.event not in _FAILURES:
+        return _nothing(f"job-log {write.event!r} rows need nothing from the router")
+    if config is None:
+        return _nothing(f"{pid} has no config: no retry")
+    if run_row is None:
+        return _nothing(f"{pid} {schedule} {period} has no run row: nothing to retry")
+    written_by = _row_attempt(write.item)
+    if written_by is not None and written_by != run_row.attempt:
+        return _nothing(
+            f"failure of attempt {written_by} is stale: the run is at attempt {run_row.attempt}"
+        )
+    if run_row.status is RunStatus.RUNNING and written_by is None:
+        # an external writer's failure while our execution still runs: the execution decides
+        return _nothing("the run is still RUNNING; its execution reports the outcome")
+    category = str(write.item.get("category") or "").upper()
+    permanent = category == _PERMANENT
+    budget = config.job.maxCodeRetries if permanent else config.job.maxRetries
+    kind = "maxCodeRetries" if permanent else "maxRetries"
+    if budget == 0:
+        return _nothing(f"{kind} is 0: failures are not retried")
+    if retries_used >= budget:
+        message = f"retry limit reached ({retries_used}/{budget}, {kind}) for {pid}"
+        event = _event(
+            pid,
+            schedule,
+            period,
+            EventType.RETRY_EXHAUSTED,
+            message,
+            now,
+            retries=retries_used,
+            maxRetries=budget,
+            category=category or None,
+        )
+        return Decision((event,), "exhausted", {"pipelineId": pid}, message)
+    excluded = period_exclusion(config, period, calendars)
+    if excluded is not None:
+        message = f"job failure retry skipped for {pid}: {excluded}"
+        event = _event(
+            pid, schedule, period, EventType.PIPELINE_EXCLUDED, message, now, reason=excluded
+        )
+        return Decision((event,), "excluded", {"pipelineId": pid}, message)
+    attempt = run_row.attempt + 1
+    actions: tuple[Action, ...] = (
+        ResetRun(pid, schedule, period, now, attempt=run_row.attempt),
+        RecordRerun(
+            pid,
+            schedule,
+            period,
+            RerunReason.JOB_FAIL_RETRY.value,
+            now,
+            source_job_event=write.event,
+        ),
+        start_attempt(config, schedule, period, attempt),
+    )
+    reason = f"retry {retries_used + 1} of {budget} ({kind}) as attempt {attempt}"
+    return Decision(actions, "retry", {"pipelineId": pid, "attempt": attempt}, reason)
+
+
+# ------------------------------------------------------------------------------ rerun requests
+
+
+@dataclass(frozen=True, slots=True)
+class RerunFacts:
+    """What :func:`decide_rerun` reads, gathered by the caller.
+
+    Attributes:
+        run_row: the run's row now (``None``: the period never ran).
+        used: rerun rows already counted against the request's budget.
+        latest_job: the run's latest job-log row, if any.
+        sensors_changed: whether some sensor was written after ``latest_job`` (the circuit breaker).
+        requested_at: the request's ``requestedAt`` (its identity; ``None`` for a request without one).
+    """
+
+    run_row: RunRow | None
+    used: int
+    latest_job: JobEntry | None
+    sensors_changed: bool
+    requested_at: datetime | None = None
+
+
+def _reject(
+    config: PipelineConfig, req: RerunRequested, now: datetime, why: str, claim: tuple[Action, ...]
+) -> Decision:
+    pid = config.id
+    message = f"rerun rejected for {pid}: {why}"
+    actions: tuple[Action, ...] = (
+        *claim,
+        AppendJobLog(pid, req.schedule, req.period, JobEvent.RERUN_REJECTED, now, error=why),
+        _event(
+            pid, req.schedule, req.period, EventType.RERUN_REJECTED, message, now, reason=req.reason
+        ),
+    )
+    return Decision(actions, "rejected", {"pipelineId": pid, "why": why}, message)
+
+
+def decide_rerun(
+    config: PipelineConfig,
+    req: RerunRequested,
+    facts: RerunFacts,
+    *,
+    calendars: Mapping[str, Calendar],
+    now: datetime,
+) -> Decision:
+    """Accept or reject a rerun request (see the module docstring).
+
+    Args:
+        config: the pipeline's config (live: dry-run requests go to :mod:`interlock.lifecycle.dryrun`).
+        req: the routed request.
+        facts: what the decision reads.
+        calendars: named calendars.
+        now: the instant of the decision.
+
+    Returns:
+        ``next="accepted"`` (the rerun starts as the next attempt), ``"rejected"`` or ``"excluded"``.
+    """
+    pid, schedule, period = config.id, req.schedule, req.period
+    claim: tuple[Action, ...] = ()
+    if facts.requested_at is not None:
+        claim = (Claim(pid, f"rerun-{keys.epoch_ms(facts.requested_at)}", schedule, period, now),)
+    excluded = period_exclusion(config, period, calendars)
+    if excluded is not None:
+        message = f"rerun blocked for {pid}: {excluded}"
+        actions: tuple[Action, ...] = (
+            *claim,
+            AppendJobLog(pid, schedule, period, JobEvent.RERUN_REJECTED, now, error=excluded),
+            _event(pid, schedule, period, EventType.PIPELINE_EXCLUDED, message, now, reason=excluded),
+        )
+        return Decision(actions, "excluded", {"pipelineId": pid}, message)
+    budget, label = budget_for(config, req.reason)
+    if facts.used >= budget:
+        return _reject(
+            config, req, now, f"{label} rerun limit exceeded ({facts.used}/{budget})", claim
+        )
+    row = facts.run_row
+    if row is None:
+        return _reject(config, req, now, f"{period} never ran, so there is nothing to rerun", claim)
+    if row.status is RunStatus.RUNNING:
+        return _reject(
+            config, req, now, f"attempt {row.attempt} is still running; ask again after it ends", claim
+        )
+    latest = facts.latest_job
+    if latest is not None and latest.event == JobEvent.SUCCESS and not facts.sensors_changed:
+        return _reject(
+            config, req, now, "previous run succeeded and no sensor data has changed", claim
+        )
+    attempt = row.attempt + 1
+    message = f"rerun accepted for {pid} (reason: {req.reason}) as attempt {attempt}"
+    actions = (
+        *claim,
+        ResetRun(pid, schedule, period, now, attempt=row.attempt),
+        RecordRerun(pid, schedule, period, req.reason, now),
+        AppendJobLog(pid, schedule, period, JobEvent.RERUN_ACCEPTED, now, error=req.reason),
+        _event(
+            pid,
+            schedule,
+            period,
+            EventType.RERUN_ACCEPTED,
+            message,
+            now,
+            reason=req.reason,
+            attempt=attempt,
+            rerunCount=facts.used + 1,
+            budget=budget,
+        ),
+        start_attempt(config, schedule, period, attempt),
+    )
+    return Decision(actions, "accepted", {"pipelineId": pid, "attempt": attempt}, message)
