@@ -55,6 +55,7 @@ __all__ = [
     "sla_projection",
 ]
 
+
 def effective_dry_run(config: PipelineConfig, override: Any = None) -> bool:
     """Whether the pipeline is in dry run: the operator override's value if set, else ``dryRun``."""
     if override is None:
@@ -82,7 +83,9 @@ def _duration(delta: timedelta) -> str:
     return f"{sign}{hours}h{minutes:02d}m{secs:02d}s"
 
 
-def sla_projection(config: PipelineConfig, period: str, *, triggered_at: datetime) -> dict[str, Any]:
+def sla_projection(
+    config: PipelineConfig, period: str, *, triggered_at: datetime
+) -> dict[str, Any]:
     """The projected SLA of a would-be run triggered at ``triggered_at`` (DRY_RUN_SLA_PROJECTION detail).
 
     Returns:
@@ -136,7 +139,9 @@ def decide_dry_run_trigger(
         if marker.triggered_at is None:
             return Decision(reason="dry-run marker without triggeredAt")
         late = now - marker.triggered_at
-        message = f"dry run: trigger data arrived {_duration(late)} after {config.id} would have run"
+        message = (
+            f"dry run: trigger data arrived {_duration(late)} after {config.id} would have run"
+        )
         event = _event(
             config,
             schedule_id,

@@ -169,8 +169,12 @@ def decide_late_data(
     run_row: RunRow | None,
     latest_job: JobEntry | None,
     now: datetime,
+    written_at: datetime | None = None,
 ) -> Decision:
     """A trigger sensor was written for a period that already has a run (reference §4.3).
+
+    ``written_at`` (the sensor row's ``updatedAt``) at or before the run's finish means the record is a
+    replay of a write the run already saw, not late data.
 
     Returns:
         Late data (job-log row, LATE_DATA_ARRIVAL, a ``late-data`` rerun request) only when the run
@@ -182,6 +186,9 @@ def decide_late_data(
         return Decision(reason=f"{pid} {period}: a run exists and is not completed")
     if latest_job is None or latest_job.event != JobEvent.SUCCESS:
         return Decision(reason=f"{pid} {period}: latest job row is not a success")
+    finished = run_row.finished_at
+    if written_at is not None and finished is not None and written_at <= finished:
+        return Decision(reason=f"{sensor_key!r} was written before the run finished (a replay)")
     note = "sensor updated after pipeline completed successfully"
     message = f"late data arrival for {pid}: {sensor_key} updated after job completion"
     actions: tuple[Action, ...] = (

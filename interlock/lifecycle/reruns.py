@@ -291,7 +291,9 @@ def decide_rerun(
         actions: tuple[Action, ...] = (
             *claim,
             AppendJobLog(pid, schedule, period, JobEvent.RERUN_REJECTED, now, error=excluded),
-            _event(pid, schedule, period, EventType.PIPELINE_EXCLUDED, message, now, reason=excluded),
+            _event(
+                pid, schedule, period, EventType.PIPELINE_EXCLUDED, message, now, reason=excluded
+            ),
         )
         return Decision(actions, "excluded", {"pipelineId": pid}, message)
     budget, label = budget_for(config, req.reason)
@@ -304,7 +306,11 @@ def decide_rerun(
         return _reject(config, req, now, f"{period} never ran, so there is nothing to rerun", claim)
     if row.status is RunStatus.RUNNING:
         return _reject(
-            config, req, now, f"attempt {row.attempt} is still running; ask again after it ends", claim
+            config,
+            req,
+            now,
+            f"attempt {row.attempt} is still running; ask again after it ends",
+            claim,
         )
     latest = facts.latest_job
     if latest is not None and latest.event == JobEvent.SUCCESS and not facts.sensors_changed:

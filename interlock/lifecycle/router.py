@@ -102,12 +102,14 @@ class SensorWrite:
         key: the sensor key (without ``SENSOR#``).
         fields: the sensor's fields (``data`` map or flat attributes, read alike).
         sequence: the record's SequenceNumber.
+        updated_at: when the producer wrote it (the row's ``updatedAt``), if known.
     """
 
     pipeline_id: str
     key: str
     fields: Mapping[str, Any]
     sequence: str
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +264,8 @@ def _classify(pid: str, sk: str, image: dict[str, Any] | None, sequence: str) ->
             raise ValueError(
                 f"{sk!r}: sensor record without NewImage (the stream must carry new images)"
             )
-        return SensorWrite(pid, key, SensorRecord.from_item({**image, "SK": sk}).fields, sequence)
+        sensor = SensorRecord.from_item({**image, "SK": sk})
+        return SensorWrite(pid, key, sensor.fields, sequence, sensor.updated_at)
     if sk.startswith(_JOB_PREFIX):
         schedule, period, _ms = keys.parse_job_sk(sk)
         event = (image or {}).get("event")

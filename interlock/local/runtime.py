@@ -34,18 +34,17 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
+from interlock.controller import Controller, Handled, cron_timer_name
 from interlock.executor import Executor
 from interlock.lifecycle.orchestrator import Orchestrator, OrchestratorError, wants_trigger_retry
-from interlock.lifecycle.router import Malformed, SensorWrite, decide_sensor, route
 from interlock.lifecycle.run import TRIGGER_RETRY_ERROR
 from interlock.local import asl
 from interlock.ports import ExecutionConflictError
 from interlock.store import codec, keys
-from interlock.store.control import InvalidConfigError
 from interlock.store.table import ConflictError, absent, equals, query_all, sk_lte
 
 if TYPE_CHECKING:
@@ -69,6 +68,9 @@ __all__ = [
     "LocalExecutions",
     "SettableClock",
     "StoreBus",
+    "TIMERS_PENDING",
+    "TIMER_PK",
+    "LocalTimers",
     "TickReport",
     "load_state_machine",
     "print_event",
@@ -82,6 +84,12 @@ EXECUTION_PK: Final = "EXECUTION"
 """Control partition of local execution snapshots (sort key: the execution name)."""
 EXECUTIONS_RUNNING: Final = "EXECUTIONS#RUNNING"
 """Control GSI1 partition of RUNNING executions (sort key: the wake-up instant)."""
+TIMER_PK: Final = "TIMER"
+"""Control partition of pending local timers (sort key: the timer's name)."""
+TIMERS_PENDING: Final = "TIMERS#PENDING"
+"""Control GSI1 partition of pending timers (sort key: the due instant)."""
+MAX_ROUNDS: Final = 20
+"""How many feed/timer/step rounds one tick may run at one instant before it yields."""
 FEED_TABLES: Final = ("control", "joblog")
 """The tables whose change feeds the runtime tails, in this order."""
 DEFAULT_DEFINITION: Final = Path(__file__).resolve().parents[2] / "deploy" / "statemachine.asl.json"
@@ -271,6 +279,92 @@ class LocalExecutions:
         return _Snapshot(execution, int(item["version"]))
 
 
+# -------------------------------------------------------------------------------------- timers
+
+
+@dataclass(frozen=True, slots=True)
+class DueTimer:
+    """A pending timer whose time came.
+
+    Attributes:
+        name: the timer's name.
+        at: when it was due.
+        payload: what its handler receives.
+        due_key: the stored due key (the fired row is removed only if still this one).
+    """
+
+    name: str
+    at: datetime
+    payload: dict[str, Any]
+    due_key: str
+
+
+class LocalTimers:
+    """The ``Timers`` port over control rows ``TIMER`` / <name> (EventBridge Scheduler's stand-in).
+
+    A pending timer carries ``GSI1PK = TIMERS#PENDING`` and ``GSI1SK`` = its due instant, so "what is
+    due" is one Query. Scheduling a name again replaces its timer; firing removes it only if nobody
+    rescheduled it meanwhile.
+
+    Args:
+        store: the store (its control table holds the timers).
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.table = store.tables["control"]
+
+    def __repr__(self) -> str:
+        return f"<LocalTimers {self.table!r}>"
+
+    def schedule(self, name: str, at: datetime, payload: Mapping[str, Any]) -> None:
+        """Create or replace the timer ``name``."""
+        due = _due_key(at)
+        self.table.put(
+            {
+                "PK": TIMER_PK,
+                "SK": name,
+                "due": due,
+                "payload": _canonical(dict(payload)),
+                _GSI1PK: TIMERS_PENDING,
+                _GSI1SK: due,
+            }
+        )
+
+    def cancel(self, name: str) -> None:
+        """Drop the timer ``name`` (nothing if there is none)."""
+        self.table.delete(TIMER_PK, name)
+
+    def get(self, name: str) -> DueTimer | None:
+        """The pending timer ``name``, or ``None``."""
+        item = self.table.get(TIMER_PK, name)
+        return None if item is None else self._read(item)
+
+    def due(self, now: datetime) -> list[DueTimer]:
+        """Timers due at or before ``now``, earliest first (one Query)."""
+        items = query_all(self.table, TIMERS_PENDING, sk_lte(_due_key(now)), index=keys.INDEX)
+        return [self._read(item) for item in items]
+
+    def next_due(self) -> datetime | None:
+        """The earliest pending timer's instant, or ``None``."""
+        page = self.table.query(TIMERS_PENDING, index=keys.INDEX, limit=1)
+        if not page.items:
+            return None
+        return _from_due_key(str(page.items[0][_GSI1SK]))
+
+    def done(self, timer: DueTimer) -> None:
+        """Remove a fired timer, unless it was rescheduled while it fired."""
+        try:
+            self.table.delete(TIMER_PK, timer.name, condition=equals("due", timer.due_key))
+        except ConflictError:
+            pass
+
+    @staticmethod
+    def _read(item: Mapping[str, Any]) -> DueTimer:
+        due = str(item["due"])
+        payload = json.loads(str(item.get("payload") or "{}"))
+        return DueTimer(str(item["SK"]), _from_due_key(due), payload, due)
+
+
 # ------------------------------------------------------------------------------------- runtime
 
 
@@ -287,6 +381,12 @@ class SettableClock(Protocol):
         ...
 
 
+WATCHDOG_TIMER: Final = "watchdog"
+"""The name of the runtime's periodic watchdog timer."""
+WATCHDOG_INTERVAL: Final = timedelta(minutes=5)
+"""How often the watchdog runs (the original's default schedule)."""
+
+
 @dataclass(frozen=True, slots=True)
 class TickReport:
     """What one :meth:`EmbeddedRuntime.tick` did.
@@ -294,14 +394,16 @@ class TickReport:
     Attributes:
         at: the tick's instant.
         records: feed records handled (the runtime's own position rows not counted).
-        ignored: records that needed nothing (or whose handling is a later issue).
+        ignored: records that needed nothing.
         malformed: why each unreadable record was skipped.
-        decisions: every decision applied (router and orchestrator), in order, as the executor reported.
-        started: ids of the executions that sensor writes started.
+        decisions: every decision applied (router, timers and orchestrator), in order, as the executor
+            reported.
+        started: ids of the executions that records and timers started.
         stepped: names of the executions stepped.
         finished: names of the executions that ended (succeeded or failed) in this tick.
         dropped: names of the executions whose step was not saved (another runtime saved first).
-        next_wake: the earliest wake-up of a RUNNING execution after the tick (``None``: none runs).
+        fired: names of the timers that fired.
+        next_wake: the earliest wake-up of a RUNNING execution or pending timer after the tick.
     """
 
     at: datetime
@@ -313,6 +415,7 @@ class TickReport:
     stepped: tuple[str, ...] = ()
     finished: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()
+    fired: tuple[str, ...] = ()
     next_wake: datetime | None = None
 
 
@@ -326,6 +429,10 @@ class _Tally:
     stepped: list[str] = field(default_factory=list)
     finished: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    fired: list[str] = field(default_factory=list)
+
+    def activity(self) -> int:
+        return len(self.decisions) + len(self.stepped) + len(self.fired)
 
 
 def _record_keys(record: Mapping[str, Any]) -> tuple[str, str]:
@@ -341,15 +448,19 @@ def _record_keys(record: Mapping[str, Any]) -> tuple[str, str]:
 
 
 class EmbeddedRuntime:
-    """Tails the change feeds, starts and steps local executions (see the module docstring).
+    """Tails the change feeds, fires timers, starts and steps local executions (module docstring).
 
     Args:
-        store: the store (control and joblog feeds, positions, execution snapshots).
+        store: the store (control and joblog feeds, positions, execution snapshots, timers).
         clock: the runtime's now (a ``VirtualClock`` in tests and simulations).
-        executor: applies every decision; its ``executions`` must be a :class:`LocalExecutions`.
+        executor: applies every decision; its ``executions`` must be a :class:`LocalExecutions`; its
+            ``timers`` a :class:`LocalTimers` (one is created when it has none).
         orchestrator: the state machine's Task resource.
-        calendars: named calendars for the trigger path's exclusions.
+        calendars: named calendars for exclusions.
         batch_size: feed records read per request.
+        flush: called once per tick to re-deliver alerts a notifier could not send (e.g.
+            ``SlackNotifier.flush``).
+        watchdog_interval: how often the watchdog timer fires (``None``: no watchdog).
 
     Raises:
         TypeError: ``executor.executions`` is not a :class:`LocalExecutions`.
@@ -364,18 +475,29 @@ class EmbeddedRuntime:
         orchestrator: Orchestrator,
         calendars: Mapping[str, Calendar] | None = None,
         batch_size: int = 100,
+        flush: Callable[[], int] | None = None,
+        watchdog_interval: timedelta | None = WATCHDOG_INTERVAL,
     ) -> None:
         if not isinstance(executor.executions, LocalExecutions):
             raise TypeError(
                 f"the embedded runtime steps LocalExecutions; the executor has {executor.executions!r}"
             )
+        if executor.timers is None:
+            executor.timers = LocalTimers(store)
+        if not isinstance(executor.timers, LocalTimers):
+            raise TypeError(f"the embedded runtime fires LocalTimers; got {executor.timers!r}")
         self.store = store
         self.clock = clock
         self.executor = executor
         self.executions: LocalExecutions = executor.executions
+        self.timers: LocalTimers = executor.timers
         self.orchestrator = orchestrator
         self.calendars: Mapping[str, Calendar] = dict(calendars or {})
+        self.controller = Controller(store, executor, calendars=self.calendars)
         self.batch_size = batch_size
+        self.flush = flush
+        self.watchdog_interval = watchdog_interval
+        self._booted = False
         self._tally = _Tally()
 
     @classmethod
@@ -388,25 +510,38 @@ class EmbeddedRuntime:
         machine: asl.StateMachine | None = None,
         notifier: Callable[[Event], None] | None = None,
         calendars: Mapping[str, Calendar] | None = None,
+        watchdog_interval: timedelta | None = WATCHDOG_INTERVAL,
     ) -> EmbeddedRuntime:
-        """Wire a runtime: :class:`StoreBus`, :class:`LocalExecutions`, an Executor, an Orchestrator.
+        """Wire a runtime: :class:`StoreBus`, :class:`LocalExecutions`, :class:`LocalTimers`, an
+        Executor and an Orchestrator.
 
         Args:
             store: the store.
             clock: the clock every part reads.
             triggers: the trigger runner of a job type (keep runners alive between calls).
             machine: the state machine (default: :func:`load_state_machine`).
-            notifier: the bus's notifier (e.g. :func:`print_event`).
+            notifier: the bus's notifier (e.g. :func:`print_event`, or an ``interlock.alerts``
+                notifier, whose ``flush`` then runs every tick).
             calendars: named calendars.
+            watchdog_interval: how often the watchdog runs (``None``: never).
 
         Returns:
             The runtime.
         """
         executions = LocalExecutions(store, machine or load_state_machine(), clock)
-        executor = Executor(store, StoreBus(store, notifier), executions, clock)
+        executor = Executor(
+            store, StoreBus(store, notifier), executions, clock, timers=LocalTimers(store)
+        )
         orchestrator = Orchestrator(store, triggers=triggers, clock=clock)
+        flush = getattr(notifier, "flush", None)
         return cls(
-            store, clock=clock, executor=executor, orchestrator=orchestrator, calendars=calendars
+            store,
+            clock=clock,
+            executor=executor,
+            orchestrator=orchestrator,
+            calendars=calendars,
+            flush=flush if callable(flush) else None,
+            watchdog_interval=watchdog_interval,
         )
 
     def __repr__(self) -> str:
@@ -415,21 +550,37 @@ class EmbeddedRuntime:
     # ------------------------------------------------------------------------------------ tick
 
     def tick(self) -> TickReport:
-        """Handle new feed records, then step every due execution, once.
+        """Handle new feed records, fire due timers and step due executions, until all is quiet.
+
+        Decisions made in one round write rows the next round reads (a job-log ``success`` row, a
+        rerun request), so a tick repeats its rounds at the same instant (at most :data:`MAX_ROUNDS`).
 
         Returns:
             What was done.
 
         Raises:
-            Exception: what a port raised while applying a router decision; the feed position is then
-                not advanced past that batch, so the next tick handles it again.
+            Exception: what a port raised while applying a decision; the feed position is then not
+                advanced past that batch (and a timer not removed), so the next tick handles it again.
         """
         self._tally = tally = _Tally()
         now = self.clock.now()
-        for table in FEED_TABLES:
-            self._drain(table, now)
-        for snapshot in self.executions.due(now):
-            self._step(snapshot, now)
+        if not self._booted:
+            self._boot(now)
+        for _ in range(MAX_ROUNDS):
+            before = tally.activity()
+            for table in FEED_TABLES:
+                self._drain(table, now)
+            for timer in self.timers.due(now):
+                self._fire(timer, now)
+            for snapshot in self.executions.due(now):
+                self._step(snapshot, now)
+            if tally.activity() == before:
+                break
+        if self.flush is not None:
+            try:
+                self.flush()
+            except Exception:  # a notifier outage must not stop the controller; the outbox keeps it
+                log.exception("alert flush failed")
         return TickReport(
             at=now,
             records=tally.records,
@@ -440,10 +591,29 @@ class EmbeddedRuntime:
             stepped=tuple(tally.stepped),
             finished=tuple(tally.finished),
             dropped=tuple(tally.dropped),
-            next_wake=self.executions.next_wake(),
+            fired=tuple(tally.fired),
+            next_wake=self.next_wake(),
         )
 
-    def run_until(self, deadline: datetime, *, max_ticks: int = 10_000) -> list[TickReport]:
+    def next_wake(self) -> datetime | None:
+        """The earliest pending execution wake-up or timer, or ``None``."""
+        wakes = [w for w in (self.executions.next_wake(), self.timers.next_due()) if w is not None]
+        return min(wakes) if wakes else None
+
+    def _boot(self, now: datetime) -> None:
+        """Once per process: a cron timer for every cron pipeline, and the watchdog timer."""
+        self._booted = True
+        configs = self.store.control.all_configs()
+        for config in configs.configs.values():
+            if (
+                config.schedule.cron is not None
+                and self.timers.get(cron_timer_name(config.id)) is None
+            ):
+                self.controller.ensure_cron_timer(config, now)
+        if self.watchdog_interval is not None and self.timers.get(WATCHDOG_TIMER) is None:
+            self.timers.schedule(WATCHDOG_TIMER, now + self.watchdog_interval, {"kind": "watchdog"})
+
+    def run_until(self, deadline: datetime, *, max_ticks: int = 100_000) -> list[TickReport]:
         """Tick, jumping a virtual clock to each next wake-up, until the clock reaches ``deadline``.
 
         The last tick happens at ``deadline`` (or at once, if the clock is already past it).
@@ -509,34 +679,34 @@ class EmbeddedRuntime:
             return False
         tally = self._tally
         tally.records += 1
-        if pk == EXECUTION_PK:
+        if pk in (EXECUTION_PK, TIMER_PK):
             tally.ignored += 1
             return True
-        routed = route(record)
-        if isinstance(routed, SensorWrite):
-            self._on_sensor(routed, now)
-        elif isinstance(routed, Malformed):
-            log.warning("malformed feed record %s: %s", routed.sequence, routed.reason)
-            tally.malformed.append(routed.reason)
-        else:
-            tally.ignored += 1
+        handled = self.controller.on_record(record, now)
+        self._count(handled)
         return True
 
-    def _on_sensor(self, write: SensorWrite, now: datetime) -> None:
+    def _count(self, handled: Handled) -> None:
         tally = self._tally
-        try:
-            config = self.store.control.get_config(write.pipeline_id)
-        except InvalidConfigError as exc:
-            log.warning("sensor %s of %s not used: %s", write.key, write.pipeline_id, exc.reason)
-            tally.malformed.append(str(exc))
-            return
-        if config is None:
+        if handled.kind == "malformed":
+            log.warning("feed record not used: %s", handled.reason)
+            tally.malformed.append(handled.reason)
+        elif not handled.decisions and handled.kind != "timer":
             tally.ignored += 1
-            return
-        decision = decide_sensor(config, write, now=now, calendars=self.calendars)
-        result = self.executor.apply(decision)
-        tally.decisions.append(result)
-        tally.started.extend(result.execution_ids)
+        for _, result in handled.decisions:
+            tally.decisions.append(result)
+            tally.started.extend(result.execution_ids)
+
+    # ---------------------------------------------------------------------------------- timers
+
+    def _fire(self, timer: DueTimer, now: datetime) -> None:
+        self._tally.fired.append(timer.name)
+        if timer.name == WATCHDOG_TIMER and self.watchdog_interval is not None:
+            # the next run is scheduled first: a failing watchdog must not stop the watching
+            self.timers.schedule(WATCHDOG_TIMER, now + self.watchdog_interval, timer.payload)
+        handled = self.controller.on_timer(timer.payload, now)
+        self._count(handled)
+        self.timers.done(timer)  # a timer rescheduled meanwhile (cron, watchdog) is kept
 
     # ------------------------------------------------------------------------------ executions
 

@@ -1,0 +1,512 @@
+"""The controller's handlers: read what a pure decision needs, decide, apply (DESIGN §3, §5).
+
+The stream-router and SLA/watchdog Lambdas (a later issue) and the embedded runtime call the same
+handlers, so a record or a timer means the same thing on a laptop and in AWS::
+
+    Controller.on_record(record)             route() → SensorWrite / JobLogWrite / RerunRequested /
+                                             ConfigChanged / Ignored / Malformed
+      SensorWrite, trigger key               run row? no → decide_sensor (start; SLA timers) │ dry run →
+                                             decide_dry_run_trigger │ yes → decide_late_data
+      SensorWrite, post-run key              decide_postrun │ dry run → decide_dry_run_postrun
+      JobLogWrite                            decide_job_log (+ baseline, SLA verdict on success)
+                                             │ dry run → decide_dry_run_failure
+      RerunRequested                         decide_rerun │ dry run → decide_dry_run_rerun
+      ConfigChanged                          forget the cached config; (re)schedule its cron timer
+    Controller.on_timer(payload)             kind "cron" → decide_cron; next fire scheduled
+                                             kind "sla"  → sla_monitor.decide_sla_alert
+                                             kind "watchdog" → watchdog.scan (one decision per alert)
+
+Reads go through the store's domain objects (point reads and per-pipeline queries; configs through
+their index). Every decision is applied by the :class:`~interlock.executor.Executor`, the only writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from interlock.exceptions import InterlockError, ScheduleError
+from interlock.lifecycle import dryrun, postrun, reruns
+from interlock.lifecycle.actions import Decision, RunRef, ScheduleTimer
+from interlock.lifecycle.router import (
+    ConfigChanged,
+    JobLogWrite,
+    Malformed,
+    RerunRequested,
+    SensorWrite,
+    decide_cron,
+    decide_sensor,
+    route,
+)
+from interlock.lifecycle.run import remap_for_period
+from interlock.schedule import next_fire, period_from_sensor
+from interlock.store import keys
+from interlock.store.control import DRY_RUN_OVERRIDE, InvalidConfigError
+from interlock.store.joblog import JobEvent
+from interlock.store.reruns import RerunReason, budget_bucket
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from interlock.config.models import Calendar, PipelineConfig
+    from interlock.executor import ApplyResult, Executor
+    from interlock.store.factory import Store
+
+__all__ = [
+    "CRON_TIMER_PREFIX",
+    "Controller",
+    "Handled",
+    "cron_timer_name",
+]
+
+log = logging.getLogger(__name__)
+
+CRON_TIMER_PREFIX: Final = "cron-"
+_MAX_TIMER_NAME: Final = 64
+_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def cron_timer_name(pipeline_id: str) -> str:
+    """The name of a pipeline's cron timer (≤ 64 characters, Scheduler-safe)."""
+    name = CRON_TIMER_PREFIX + _UNSAFE.sub("_", pipeline_id)
+    if len(name) <= _MAX_TIMER_NAME and name == CRON_TIMER_PREFIX + pipeline_id:
+        return name
+    digest = hashlib.sha256(pipeline_id.encode()).hexdigest()[:8]
+    return f"{name[: _MAX_TIMER_NAME - 9]}-{digest}"
+
+
+@dataclass
+class Handled:
+    """What one handler call did.
+
+    Attributes:
+        kind: what the input was (``sensor``, ``job-log``, ``rerun``, ``config``, ``ignored``,
+            ``malformed``, ``timer``).
+        decisions: each decision applied, with the executor's result.
+        reason: why nothing happened, when nothing did.
+    """
+
+    kind: str
+    decisions: list[tuple[Decision, ApplyResult]] = field(default_factory=list)
+    reason: str = ""
+
+    @property
+    def execution_ids(self) -> tuple[str, ...]:
+        """Executions started (or found) by the applied decisions."""
+        return tuple(i for _, result in self.decisions for i in result.execution_ids)
+
+
+class Controller:
+    """Reads, decides and applies for change-feed records and timers (see the module docstring).
+
+    Args:
+        store: the store.
+        executor: applies every decision (its ``timers`` receive SLA and cron timers).
+        calendars: named calendars.
+    """
+
+    def __init__(
+        self, store: Store, executor: Executor, *, calendars: Mapping[str, Calendar] | None = None
+    ) -> None:
+        self.store = store
+        self.executor = executor
+        self.calendars: Mapping[str, Calendar] = dict(calendars or {})
+        self._configs: dict[str, PipelineConfig | None] = {}
+
+    def __repr__(self) -> str:
+        return f"<Controller {self.store!r}>"
+
+    # --------------------------------------------------------------------------------- configs
+
+    def config(self, pid: str) -> PipelineConfig | None:
+        """The pipeline's validated config (cached until its CONFIG row changes).
+
+        Raises:
+            InvalidConfigError: the stored config does not validate.
+        """
+        if pid not in self._configs:
+            self._configs[pid] = self.store.control.get_config(pid)
+        return self._configs[pid]
+
+    def forget(self, pid: str | None = None) -> None:
+        """Drop the cached config of ``pid`` (every pipeline's when ``None``)."""
+        if pid is None:
+            self._configs.clear()
+        else:
+            self._configs.pop(pid, None)
+
+    def dry_run(self, config: PipelineConfig) -> bool:
+        """Whether the pipeline is in dry run now (operator override, else the YAML's ``dryRun``)."""
+        override = self.store.control.get_override(config.id, DRY_RUN_OVERRIDE)
+        return dryrun.effective_dry_run(config, None if override is None else override.value)
+
+    def _apply(self, handled: Handled, decision: Decision) -> ApplyResult:
+        result = self.executor.apply(decision)
+        handled.decisions.append((decision, result))
+        return result
+
+    def _sensors(self, pid: str, period: str) -> dict[str, Mapping[str, Any] | None]:
+        raw = {k: r.fields for k, r in self.store.control.sensors(pid).items()}
+        return remap_for_period(raw, period)
+
+    # -------------------------------------------------------------------------------- records
+
+    def on_record(self, record: Mapping[str, Any], now: datetime) -> Handled:
+        """Handle one change-feed record (Lambda stream shape).
+
+        Raises:
+            Exception: what a port raised while applying; the caller retries the record.
+        """
+        routed = route(record)
+        if isinstance(routed, SensorWrite):
+            return self._guard("sensor", routed.pipeline_id, lambda c: self._sensor(c, routed, now))
+        if isinstance(routed, JobLogWrite):
+            return self._job_log(routed, now)
+        if isinstance(routed, RerunRequested):
+            return self._guard("rerun", routed.pipeline_id, lambda c: self._rerun(c, routed, now))
+        if isinstance(routed, ConfigChanged):
+            self.forget(routed.pipeline_id)
+            handled = Handled("config")
+            try:
+                config = self.config(routed.pipeline_id)
+            except InvalidConfigError as exc:
+                handled.reason = str(exc)
+                return handled
+            if config is not None:
+                self.ensure_cron_timer(config, now, handled=handled)
+            return handled
+        if isinstance(routed, Malformed):
+            return Handled("malformed", reason=routed.reason)
+        return Handled("ignored", reason=routed.reason)
+
+    def _guard(self, kind: str, pid: str, body: Any) -> Handled:
+        try:
+            config = self.config(pid)
+        except InvalidConfigError as exc:
+            log.warning("%s of %s not used: %s", kind, pid, exc.reason)
+            return Handled("malformed", reason=str(exc))
+        if config is None:
+            return Handled("ignored", reason=f"{pid} has no config")
+        handled: Handled = body(config)
+        return handled
+
+    def _sensor(self, config: PipelineConfig, write: SensorWrite, now: datetime) -> Handled:
+        handled = Handled("sensor")
+        if keys.parse_bookkeeping_key(write.key) is not None:
+            handled.reason = "controller bookkeeping row"
+            return handled
+        trigger = config.schedule.trigger
+        if trigger is not None and write.key.startswith(trigger.key):
+            return self._trigger_sensor(config, write, now, handled)
+        if postrun.postrun_rule_key(config, write.key) is not None:
+            return self._postrun_sensor(config, write, now, handled)
+        handled.reason = f"sensor {write.key!r} is neither a trigger nor a post-run sensor"
+        return handled
+
+    def _trigger_sensor(
+        self, config: PipelineConfig, write: SensorWrite, now: datetime, handled: Handled
+    ) -> Handled:
+        dry = self.dry_run(config)
+        decision = decide_sensor(config, write, now=now, calendars=self.calendars, dry_run=dry)
+        out = decision.output
+        if decision.next == "dry-run":
+            period = str(out["period"])
+            self._apply(
+                handled,
+                dryrun.decide_dry_run_trigger(
+                    config,
+                    schedule_id=str(out["scheduleId"]),
+                    period=period,
+                    marker=self.store.control.get_dry_run(config.id, config.schedule_id, period),
+                    sensors=self._sensors(config.id, period),
+                    excluded=out.get("excluded"),
+                    now=now,
+                ),
+            )
+            return handled
+        if decision.next == "start":
+            schedule, period = str(out["scheduleId"]), str(out["period"])
+            row = self.store.control.get_run(config.id, schedule, period)
+            if row is not None:
+                latest = self.store.joblog.latest(config.id, schedule, period)
+                late = postrun.decide_late_data(
+                    config,
+                    sensor_key=write.key,
+                    schedule_id=schedule,
+                    period=period,
+                    run_row=row,
+                    latest_job=latest,
+                    now=now,
+                    written_at=write.updated_at,
+                )
+                if late.actions:
+                    self._apply(handled, late)
+                else:
+                    handled.reason = late.reason
+                return handled
+            result = self._apply(handled, decision)
+            if result.stopped is None:
+                self._after_start(config, RunRef(config.id, schedule, period), now, handled)
+            return handled
+        if decision.actions:
+            self._apply(handled, decision)
+        handled.reason = decision.reason
+        return handled
+
+    def _after_start(
+        self, config: PipelineConfig, run: RunRef, now: datetime, handled: Handled
+    ) -> None:
+        """Hook for what follows a run's start (the SLA timers)."""
+        plan = self._sla_timers(config, run, now)
+        if plan.actions:
+            self._apply(handled, plan)
+
+    def _sla_timers(self, config: PipelineConfig, run: RunRef, now: datetime) -> Decision:
+        del config, run, now
+        return Decision()
+
+    def _postrun_sensor(
+        self, config: PipelineConfig, write: SensorWrite, now: datetime, handled: Handled
+    ) -> Handled:
+        try:
+            period = period_from_sensor(write.fields, now, config.schedule.timezone).id
+        except ScheduleError as exc:
+            handled.reason = f"post-run sensor {write.key!r} not used: {exc}"
+            return handled
+        schedule = config.schedule_id
+        baseline_row = self.store.control.get_sensor(
+            config.id, keys.bookkeeping_key(keys.POSTRUN_BASELINE, period)
+        )
+        baseline = None if baseline_row is None else baseline_row.fields
+        if self.dry_run(config):
+            decision = dryrun.decide_dry_run_postrun(
+                config,
+                sensor_key=write.key,
+                fields=write.fields,
+                schedule_id=schedule,
+                period=period,
+                marker=self.store.control.get_dry_run(config.id, schedule, period),
+                baseline=baseline,
+                now=now,
+            )
+        else:
+            decision = postrun.decide_postrun(
+                config,
+                sensor_key=write.key,
+                fields=write.fields,
+                schedule_id=schedule,
+                period=period,
+                run_row=self.store.control.get_run(config.id, schedule, period),
+                baseline=baseline,
+                sensors=self._sensors(config.id, period),
+                excluded=reruns.period_exclusion(config, period, self.calendars),
+                now=now,
+            )
+        self._apply(handled, decision)
+        return handled
+
+    def _job_log(self, write: JobLogWrite, now: datetime) -> Handled:
+        handled = Handled("job-log")
+        pid, schedule, period = write.pipeline_id, write.schedule, write.period
+        try:
+            config = self.config(pid)
+        except InvalidConfigError as exc:
+            config = None
+            handled.reason = str(exc)
+        failure = write.event in (JobEvent.FAIL, JobEvent.TIMEOUT)
+        if config is not None and failure and self.dry_run(config):
+            category = str(write.item.get("category") or "").upper()
+            self._apply(
+                handled,
+                dryrun.decide_dry_run_failure(
+                    config,
+                    schedule_id=schedule,
+                    period=period,
+                    retries_used=self._retries_used(pid, schedule, period),
+                    permanent=category == "PERMANENT",
+                    excluded=reruns.period_exclusion(config, period, self.calendars),
+                    now=now,
+                ),
+            )
+            return handled
+        decision = reruns.decide_job_log(
+            config,
+            write,
+            run_row=self.store.control.get_run(pid, schedule, period) if failure else None,
+            retries_used=self._retries_used(pid, schedule, period) if failure else 0,
+            calendars=self.calendars,
+            now=now,
+        )
+        self._apply(handled, decision)
+        if decision.next == "completed" and config is not None:
+            self._on_success(config, RunRef(pid, schedule, period), now, handled)
+        return handled
+
+    def _on_success(
+        self, config: PipelineConfig, run: RunRef, now: datetime, handled: Handled
+    ) -> None:
+        actions = postrun.capture_baseline(
+            config,
+            self._sensors(config.id, run.period),
+            schedule_id=run.schedule_id,
+            period=run.period,
+            now=now,
+        )
+        if actions:
+            self._apply(handled, Decision(actions, "baseline", reason="post-run baseline"))
+        verdict = self._sla_verdict(config, run, now)
+        if verdict.actions:
+            self._apply(handled, verdict)
+
+    def _sla_verdict(self, config: PipelineConfig, run: RunRef, now: datetime) -> Decision:
+        del config, run, now
+        return Decision()
+
+    def _retries_used(self, pid: str, schedule: str, period: str) -> int:
+        return self.store.reruns.count(
+            pid, schedule, period, budget_bucket(RerunReason.JOB_FAIL_RETRY)
+        )
+
+    def _rerun(self, config: PipelineConfig, req: RerunRequested, now: datetime) -> Handled:
+        handled = Handled("rerun")
+        pid, schedule, period = config.id, req.schedule, req.period
+        latest = self.store.joblog.latest(pid, schedule, period)
+        changed = False
+        if latest is not None:
+            changed = any(
+                record.updated_at is not None and record.updated_at > latest.at
+                for key, record in self.store.control.sensors(pid).items()
+                if keys.parse_bookkeeping_key(key) is None
+            )
+        requested_at = None
+        if req.requested_at is not None:
+            try:
+                requested_at = keys.parse_time(req.requested_at)
+            except ValueError:
+                requested_at = None
+        facts = reruns.RerunFacts(
+            run_row=self.store.control.get_run(pid, schedule, period),
+            used=self.store.reruns.count(pid, schedule, period, budget_bucket(req.reason)),
+            latest_job=latest,
+            sensors_changed=changed,
+            requested_at=requested_at,
+        )
+        if self.dry_run(config):
+            decision = dryrun.decide_dry_run_rerun(
+                config,
+                req,
+                facts,
+                excluded=reruns.period_exclusion(config, period, self.calendars),
+                now=now,
+            )
+        else:
+            decision = reruns.decide_rerun(config, req, facts, calendars=self.calendars, now=now)
+        self._apply(handled, decision)
+        return handled
+
+    # --------------------------------------------------------------------------------- timers
+
+    def ensure_cron_timer(
+        self, config: PipelineConfig, now: datetime, *, handled: Handled | None = None
+    ) -> None:
+        """Schedule the pipeline's next cron fire (replacing a timer for an older cron)."""
+        cron = config.schedule.cron
+        if cron is None:
+            return
+        try:
+            fire = next_fire(cron, config.schedule.timezone, now)
+        except (ScheduleError, InterlockError) as exc:
+            log.warning("no cron timer for %s: %s", config.id, exc)
+            return
+        timer = ScheduleTimer(
+            cron_timer_name(config.id),
+            fire,
+            {
+                "kind": "cron",
+                "pipelineId": config.id,
+                "cron": cron,
+                "timezone": config.schedule.timezone,
+                "fireAt": keys.format_time(fire),
+            },
+        )
+        decision = Decision((timer,), "cron-scheduled", reason=f"next fire {fire.isoformat()}")
+        result = self.executor.apply(decision)
+        if handled is not None:
+            handled.decisions.append((decision, result))
+
+    def on_timer(self, payload: Mapping[str, Any], now: datetime) -> Handled:
+        """Handle a fired timer (see the module docstring).
+
+        Raises:
+            Exception: what a port raised while applying; the caller keeps the timer to retry it.
+        """
+        kind = payload.get("kind")
+        if kind == "cron":
+            return self._cron(payload, now)
+        return self._other_timer(payload, now)
+
+    def _other_timer(self, payload: Mapping[str, Any], now: datetime) -> Handled:
+        del now
+        return Handled("timer", reason=f"unknown timer kind {payload.get('kind')!r}")
+
+    def _cron(self, payload: Mapping[str, Any], now: datetime) -> Handled:
+        handled = Handled("timer")
+        pid = str(payload.get("pipelineId", ""))
+        try:
+            config = self.config(pid)
+            fire_at = keys.parse_time(str(payload.get("fireAt", "")))
+        except (InvalidConfigError, ValueError) as exc:
+            handled.reason = f"cron timer of {pid!r} not used: {exc}"
+            return handled
+        if config is None or config.schedule.cron is None:
+            handled.reason = f"{pid} no longer has a cron schedule"
+            return handled
+        if config.schedule.cron != payload.get("cron"):
+            self.ensure_cron_timer(config, now, handled=handled)
+            handled.reason = "the cron changed; rescheduled"
+            return handled
+        late = now - fire_at
+        if late <= config.schedule.evaluation.window:
+            decision = decide_cron(
+                config,
+                fire_at,
+                now=now,
+                calendars=self.calendars,
+                dry_run=self.dry_run(config),
+            )
+            self._cron_decision(config, decision, now, handled)
+        else:
+            handled.reason = f"fire at {fire_at.isoformat()} is {late} late: left to the watchdog"
+        self.ensure_cron_timer(config, max(now, fire_at + timedelta(seconds=1)), handled=handled)
+        return handled
+
+    def _cron_decision(
+        self, config: PipelineConfig, decision: Decision, now: datetime, handled: Handled
+    ) -> None:
+        out = decision.output
+        if decision.next == "dry-run":
+            period = str(out["period"])
+            self._apply(
+                handled,
+                dryrun.decide_dry_run_trigger(
+                    config,
+                    schedule_id=str(out["scheduleId"]),
+                    period=period,
+                    marker=self.store.control.get_dry_run(config.id, config.schedule_id, period),
+                    sensors=self._sensors(config.id, period),
+                    excluded=out.get("excluded"),
+                    now=now,
+                ),
+            )
+            return
+        if not decision.actions:
+            handled.reason = decision.reason
+            return
+        result = self._apply(handled, decision)
+        if decision.next == "start" and result.stopped is None:
+            run = RunRef(config.id, str(out["scheduleId"]), str(out["period"]))
+            self._after_start(config, run, now, handled)
