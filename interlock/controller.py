@@ -6,7 +6,9 @@ handlers, so a record or a timer means the same thing on a laptop and in AWS::
     Controller.on_record(record)             route() → SensorWrite / JobLogWrite / RerunRequested /
                                              ConfigChanged / Ignored / Malformed
       SensorWrite, trigger key               run row? no → decide_sensor (start; SLA timers) │ dry run →
-                                             decide_dry_run_trigger │ yes → decide_late_data
+                                             decide_dry_run_trigger │ yes → decide_late_data, or, when
+                                             the key is also a post-run key with a baseline, the
+                                             post-run path (its drift threshold decides on a rerun)
       SensorWrite, post-run key              decide_postrun │ dry run → decide_dry_run_postrun
       JobLogWrite                            decide_job_log (+ baseline, SLA verdict on success)
                                              │ dry run → decide_dry_run_failure
@@ -231,6 +233,10 @@ class Controller:
         if decision.next == "start":
             schedule, period = str(out["scheduleId"]), str(out["period"])
             row = self.store.control.get_run(config.id, schedule, period)
+            if row is not None and self._has_baseline(config, write.key, period):
+                # a trigger sensor that is also a post-run sensor: its drift threshold decides whether
+                # the change deserves a rerun (the original always treated it as late data)
+                return self._postrun_sensor(config, write, now, handled)
             if row is not None:
                 latest = self.store.joblog.latest(config.id, schedule, period)
                 late = postrun.decide_late_data(
@@ -268,6 +274,14 @@ class Controller:
     def _sla_timers(self, config: PipelineConfig, run: RunRef, now: datetime) -> Decision:
         del config, run, now
         return Decision()
+
+    def _has_baseline(self, config: PipelineConfig, key: str, period: str) -> bool:
+        if postrun.postrun_rule_key(config, key) is None:
+            return False
+        row = self.store.control.get_sensor(
+            config.id, keys.bookkeeping_key(keys.POSTRUN_BASELINE, period)
+        )
+        return row is not None
 
     def _postrun_sensor(
         self, config: PipelineConfig, write: SensorWrite, now: datetime, handled: Handled

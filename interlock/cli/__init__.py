@@ -32,8 +32,10 @@ from interlock.cli._common import (
 from interlock.cli.config_cmds import cmd_config_push, cmd_schema, cmd_validate
 from interlock.cli.events_cmds import cmd_events_catalogue, cmd_events_tail
 from interlock.cli.explain_cmd import cmd_explain
+from interlock.cli.operator_cmds import add_operator_commands
 from interlock.cli.run_cmd import cmd_run
 from interlock.cli.sensor_cmds import cmd_sensor_ls, cmd_sensor_put
+from interlock.cli.simulate_cmd import cmd_simulate
 from interlock.exceptions import InterlockError
 
 if TYPE_CHECKING:
@@ -105,6 +107,37 @@ def build_parser() -> argparse.ArgumentParser:
     add_store_option(p)
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser(
+        "simulate",
+        help="what would Interlock have done? replay a timeline on a virtual clock (no real jobs)",
+    )
+    p.add_argument("--pipelines", metavar="PATH", required=True, help="pipeline files or directory")
+    p.add_argument("--calendars", metavar="DIR", help="named calendars")
+    p.add_argument(
+        "--timeline",
+        metavar="FILE.jsonl",
+        required=True,
+        help="JSON lines: at + one of sensor, jobs, rerun, ack, dryRun",
+    )
+    p.add_argument(
+        "--start", metavar="ISO", required=True, help="first instant, e.g. 2026-03-02T00:00:00Z"
+    )
+    p.add_argument("--end", metavar="ISO", required=True, help="last instant")
+    p.add_argument(
+        "--job-duration",
+        default="10m",
+        metavar="DURATION",
+        help="how long simulated jobs run (default 10m)",
+    )
+    p.add_argument(
+        "--job-outcome",
+        default="success",
+        choices=["success", "fail", "fail-permanent", "trigger-error", "trigger-refused"],
+        help="how simulated jobs end unless the timeline says otherwise (default success)",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per event")
+    p.set_defaults(func=cmd_simulate)
+
     config = _group(sub, "config", "pipeline configs in the store")
     p = config.add_parser("push", help="validate pipeline files and write them to the store")
     p.add_argument("paths", nargs="+", metavar="PATH", help="pipeline files or directories")
@@ -158,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-polls", type=int, default=None, help=argparse.SUPPRESS)
     add_store_option(p)
     p.set_defaults(func=cmd_events_tail)
+
+    add_operator_commands(sub)  # rerun, ack, dry-run on|off
     return parser
 
 
