@@ -10,7 +10,8 @@ through it::
     plan_rerun           WriteRerunRequest(by) + PublishEvent(RERUN_REQUESTED)  empty reason, job-fail-retry,
                                                                                 malformed or mis-shaped period
     plan_ack             WriteAck + PublishEvent(SLA_ACKNOWLEDGED)              no SLA, empty reason, until ≤ now
-    plan_dry_run         SetOverride("dry-run") + PublishEvent(DRY_RUN_SWITCHED) empty reason
+    plan_dry_run         SetOverride("dry-run") + PublishEvent(DRY_RUN_SWITCHED) empty reason; on without
+                                                                                a schedule.trigger
                          (already in that state: no actions, only a reason)
 
 A rerun whose budget is spent is still planned: the router rejects the request and publishes
@@ -456,7 +457,7 @@ def plan_dry_run(
         ``reason`` saying so. ``output`` holds ``pipelineId``, ``dryRun`` and ``changed``.
 
     Raises:
-        OperatorError: an empty reason.
+        OperatorError: an empty reason, or dry run on for a pipeline without ``schedule.trigger``.
     """
     text = check_reason(reason, what="a dry-run switch")
     actor = _check_by(by)
@@ -465,6 +466,12 @@ def plan_dry_run(
     if on == current:
         state = "already in dry run" if on else "already live (not in dry run)"
         return Decision(output=output, reason=f"{pid} is {state}")
+    if on and config.schedule.trigger is None:
+        # The config loader refuses dryRun: true here for the same reason.
+        raise OperatorError(
+            f"dry run observes trigger-sensor writes and {pid} has no schedule.trigger, so it would "
+            "observe nothing: add schedule.trigger to its config first"
+        )
     value = None if on == config.dryRun else on
     state = "into dry run" if on else "out of dry run"
     return Decision(
