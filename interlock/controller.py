@@ -432,7 +432,8 @@ class Controller:
         if cron is None:
             return
         try:
-            fire = next_fire(cron, config.schedule.timezone, now)
+            # a fire exactly at ``now`` is still to come (a runtime started at 08:00 runs the 08:00 fire)
+            fire = next_fire(cron, config.schedule.timezone, now - timedelta(microseconds=1))
         except (ScheduleError, InterlockError) as exc:
             log.warning("no cron timer for %s: %s", config.id, exc)
             return
