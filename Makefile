@@ -10,10 +10,11 @@ PYTEST_ARGS ?=
 DEMO_STORE := sqlite:///.interlock/demo.db
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format typecheck imports unit bench schema docs clean
+.PHONY: help install demo tour test lint format typecheck imports unit bench schema docs clean
 
 help:
 	@echo "make demo    set up .venv and run the embedded demo"
+	@echo "make tour    a guided tour of the CLI (validate, explain, the store)"
 	@echo "make test    set up .venv and run every check (format, lint, types, imports, tests)"
 	@echo "make bench   run the benchmarks in bench/ (prints numbers)"
 	@echo "make schema  regenerate schema/*.json from the config models"
@@ -35,7 +36,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# In a terminal the demo opens the TUI on a live demo world; without one it prints the day headless.
 demo: install
+	@if [ -t 1 ] && $(BIN)/python -c 'import tui.demo' 2>/dev/null; then \
+	  $(BIN)/interlock-tui --demo; \
+	else \
+	  $(BIN)/interlock demo --headless; \
+	fi
+
+# A guided tour of the CLI: validate, explain, the store.
+tour: install
 	@echo "== interlock validate examples/pipelines"
 	$(BIN)/interlock validate examples/pipelines
 	@echo
@@ -92,6 +102,7 @@ unit: install
 bench: install
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/lifecycle.py
 
 schema: install
 	$(BIN)/interlock schema --write schema/

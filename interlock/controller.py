@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from interlock.exceptions import InterlockError, ScheduleError
-from interlock.lifecycle import dryrun, postrun, reruns
-from interlock.lifecycle.actions import Decision, RunRef, ScheduleTimer
+from interlock.events import EventType
+from interlock.exceptions import InterlockError, ScheduleError, SLAError
+from interlock.lifecycle import dryrun, postrun, reruns, sla_monitor
+from interlock.lifecycle.actions import Claim, Decision, PublishEvent, RunRef, ScheduleTimer
 from interlock.lifecycle.router import (
     ConfigChanged,
     JobLogWrite,
@@ -45,17 +46,20 @@ from interlock.lifecycle.router import (
     route,
 )
 from interlock.lifecycle.run import remap_for_period
+from interlock.lifecycle.watchdog import scan
 from interlock.schedule import next_fire, period_from_sensor
 from interlock.store import keys
 from interlock.store.control import DRY_RUN_OVERRIDE, InvalidConfigError
 from interlock.store.joblog import JobEvent
 from interlock.store.reruns import RerunReason, budget_bucket
+from interlock.watchdog_inputs import gather
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from interlock.config.models import Calendar, PipelineConfig
     from interlock.executor import ApplyResult, Executor
+    from interlock.lifecycle.actions import Action
     from interlock.store.factory import Store
 
 __all__ = [
@@ -271,9 +275,25 @@ class Controller:
         if plan.actions:
             self._apply(handled, plan)
 
+    def _arrival(self, pid: str, period: str) -> datetime | None:
+        row = self.store.control.get_sensor(
+            pid, keys.bookkeeping_key(keys.FIRST_SENSOR_ARRIVAL, period)
+        )
+        value = None if row is None else row.fields.get("arrivedAt")
+        try:
+            return keys.parse_time(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+
     def _sla_timers(self, config: PipelineConfig, run: RunRef, now: datetime) -> Decision:
-        del config, run, now
-        return Decision()
+        try:
+            actions = sla_monitor.plan_sla_timers(
+                config, run, now=now, arrived_at=self._arrival(config.id, run.period)
+            )
+        except SLAError as exc:  # the run goes on; only its SLA cannot be timed
+            log.warning("no SLA timers for %s %s: %s", config.id, run.period, exc)
+            return Decision(reason=str(exc))
+        return Decision(actions, "sla-timers", reason="SLA timers")
 
     def _has_baseline(self, config: PipelineConfig, key: str, period: str) -> bool:
         if postrun.postrun_rule_key(config, key) is None:
@@ -377,8 +397,34 @@ class Controller:
             self._apply(handled, verdict)
 
     def _sla_verdict(self, config: PipelineConfig, run: RunRef, now: datetime) -> Decision:
-        del config, run, now
-        return Decision()
+        try:
+            verdict = sla_monitor.decide_sla_verdict(
+                config, run, completed_at=now, arrived_at=self._arrival(config.id, run.period)
+            )
+        except SLAError as exc:
+            log.warning("no SLA verdict for %s %s: %s", config.id, run.period, exc)
+            return Decision(reason=str(exc))
+        # One verdict per period (a drift rerun's completion is not judged again), and no SLA_BREACH
+        # verdict after a breach alert (absolute or relative) already said so.
+        actions: list[Action] = []
+        claimed = False
+        for action in verdict.actions:
+            if isinstance(action, PublishEvent):
+                if not claimed:
+                    actions.append(
+                        Claim(run.pipeline_id, "SLA_VERDICT", run.schedule_id, run.period, now)
+                    )
+                    claimed = True
+                if action.type is EventType.SLA_BREACH and self._breach_alerted(run):
+                    continue
+            actions.append(action)
+        return Decision(tuple(actions), verdict.next, verdict.output, verdict.reason)
+
+    def _breach_alerted(self, run: RunRef) -> bool:
+        return any(
+            self.store.control.has_claim(run.pipeline_id, kind.value, run.schedule_id, run.period)
+            for kind in (EventType.SLA_BREACH, EventType.RELATIVE_SLA_BREACH)
+        )
 
     def _retries_used(self, pid: str, schedule: str, period: str) -> int:
         return self.store.reruns.count(
@@ -465,8 +511,49 @@ class Controller:
         return self._other_timer(payload, now)
 
     def _other_timer(self, payload: Mapping[str, Any], now: datetime) -> Handled:
-        del now
-        return Handled("timer", reason=f"unknown timer kind {payload.get('kind')!r}")
+        kind = payload.get("kind")
+        if kind == sla_monitor.TIMER_KIND:
+            return self._sla_alert(payload, now)
+        if kind == "watchdog":
+            return self.watchdog(now)
+        return Handled("timer", reason=f"unknown timer kind {kind!r}")
+
+    def _sla_alert(self, payload: Mapping[str, Any], now: datetime) -> Handled:
+        handled = Handled("timer")
+        pid = str(payload.get("pipelineId", ""))
+        schedule, period = str(payload.get("scheduleId", "")), str(payload.get("period", ""))
+        try:
+            config = self.config(pid)
+        except InvalidConfigError as exc:
+            handled.reason = str(exc)
+            return handled
+        if config is None:
+            handled.reason = f"{pid} has no config"
+            return handled
+        try:
+            decision = sla_monitor.decide_sla_alert(
+                config,
+                payload,
+                run_row=self.store.control.get_run(pid, schedule, period),
+                acked=self.store.control.get_ack(pid, schedule, period, now=now) is not None,
+                now=now,
+            )
+        except (ValueError, InterlockError) as exc:
+            handled.reason = f"SLA timer not used: {exc}"
+            return handled
+        if decision.actions:
+            self._apply(handled, decision)
+        else:
+            handled.reason = decision.reason
+        return handled
+
+    def watchdog(self, now: datetime) -> Handled:
+        """One watchdog pass: each alert is its own decision, so a lost claim skips only itself."""
+        handled = Handled("timer")
+        inputs = gather(self.store, now=now)
+        for decision in scan(inputs, now=now, calendars=self.calendars):
+            self._apply(handled, decision)  # a recovery's decision carries its own SLA timers
+        return handled
 
     def _cron(self, payload: Mapping[str, Any], now: datetime) -> Handled:
         handled = Handled("timer")

@@ -155,7 +155,7 @@ _I, _W, _C = Severity.INFO, Severity.WARNING, Severity.CRITICAL
 _T = EventType
 
 # Detail maps shared by several types (reference §4.6, §6.3, §4.7).
-_SLA_ALERT = ("status", "source", "actionHint", "deadline", "warningAt", "breachAt")
+_SLA_ALERT = ("status", "source", "actionHint", "deadline", "warningAt", "breachAt", "acknowledged")
 _DRIFT = ("previousCount", "currentCount", "delta", "driftThreshold", "driftField", "sensorKey")
 _DRY_RERUN = ("reason", "circuitBreaker", "rerunCount", "budget")
 
@@ -178,10 +178,10 @@ _SPECS: tuple[EventSpec, ...] = (
     EventSpec(_T.SLA_BREACH, _C, True, "The SLA breach time passed before the run finished, or the run finished after it.", "sla-monitor", _SLA_ALERT),
     EventSpec(_T.SLA_MET, _I, True, "The run finished before its SLA breach time.", "sla-monitor"),
     # never emitted by the original; ours mirrors SLA_WARNING, so it gets SLA_WARNING's severity.
-    EventSpec(_T.RELATIVE_SLA_WARNING, _W, True, "The warning point of a relative SLA (first sensor arrival + maxDuration) passed and the run has not finished.", "sla-monitor", ("status", "source", "actionHint", "breachAt")),
+    EventSpec(_T.RELATIVE_SLA_WARNING, _W, True, "The warning point of a relative SLA (first sensor arrival + maxDuration) passed and the run has not finished.", "sla-monitor", ("status", "source", "actionHint", "breachAt", "acknowledged")),
     # the original's "info" is a quirk (reference §13 item 28): a breach is a breach, whether its clock
     # starts at a fixed deadline or at the first sensor's arrival.
-    EventSpec(_T.RELATIVE_SLA_BREACH, _C, True, "More than maxDuration passed since the first sensor arrived and the run has not finished.", "watchdog, sla-monitor", ("source", "maxDuration", "sensorArrivalAt", "breachAt", "actionHint")),
+    EventSpec(_T.RELATIVE_SLA_BREACH, _C, True, "More than maxDuration passed since the first sensor arrived and the run has not finished.", "watchdog, sla-monitor", ("source", "maxDuration", "sensorArrivalAt", "breachAt", "actionHint", "acknowledged")),
     # ours: acknowledgements are shown in the run's Slack thread (DESIGN §4).
     EventSpec(_T.SLA_ACKNOWLEDGED, _I, True, "An operator acknowledged the SLA alerts of a run, with a reason and an expiry.", "operator", ("reason", "until")),
     # dry-run baselines no longer publish this live type (reference §13 item 29).

@@ -30,6 +30,7 @@ from interlock.cli._common import (
     err,
 )
 from interlock.cli.config_cmds import cmd_config_push, cmd_schema, cmd_validate
+from interlock.cli.demo_cmd import cmd_demo
 from interlock.cli.events_cmds import cmd_events_catalogue, cmd_events_tail
 from interlock.cli.explain_cmd import cmd_explain
 from interlock.cli.operator_cmds import add_operator_commands
@@ -137,6 +138,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="one JSON object per event")
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser(
+        "demo", help="the example pipelines through a generated day, printed as a timeline"
+    )
+    p.add_argument("--headless", action="store_true", help="no TUI (the only mode of this command)")
+    p.add_argument("--pipelines", default="examples/pipelines", metavar="PATH")
+    p.add_argument("--calendars", default="examples/calendars", metavar="DIR")
+    p.add_argument("--day", metavar="YYYY-MM-DD", help="the day to play (default: today)")
+    p.add_argument("--hours", type=int, default=24, help="how much of the day (default 24)")
+    p.add_argument(
+        "--write-timeline", metavar="FILE", help="write the day's timeline (JSON lines) and exit"
+    )
+    p.set_defaults(func=cmd_demo)
 
     config = _group(sub, "config", "pipeline configs in the store")
     p = config.add_parser("push", help="validate pipeline files and write them to the store")

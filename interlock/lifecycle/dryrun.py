@@ -31,9 +31,9 @@ from interlock.exceptions import InterlockError
 from interlock.lifecycle.actions import Decision, MarkDryRun, PublishEvent
 from interlock.lifecycle.postrun import capture_baseline, detect_drift, postrun_rule_key
 from interlock.lifecycle.reruns import budget_for
+from interlock.lifecycle.sla_monitor import sla_projection
 from interlock.rules import evaluate
 from interlock.schedule import Period
-from interlock.sla import sla_window
 from interlock.store import keys
 
 if TYPE_CHECKING:
@@ -52,7 +52,6 @@ __all__ = [
     "decide_dry_run_rerun",
     "decide_dry_run_trigger",
     "effective_dry_run",
-    "sla_projection",
 ]
 
 
@@ -83,33 +82,12 @@ def _duration(delta: timedelta) -> str:
     return f"{sign}{hours}h{minutes:02d}m{secs:02d}s"
 
 
-def sla_projection(
-    config: PipelineConfig, period: str, *, triggered_at: datetime
-) -> dict[str, Any]:
-    """The projected SLA of a would-be run triggered at ``triggered_at`` (DRY_RUN_SLA_PROJECTION detail).
-
-    Returns:
-        ``{}`` without ``sla.expectedDuration``; else ``estimatedCompletion``, ``expectedDuration`` and,
-        with a deadline, ``deadline``, ``status`` (``met``/``breach``) and ``marginSeconds``.
-    """
-    sla = config.sla
-    if sla is None or sla.expectedDuration is None:
-        return {}
-    estimated = triggered_at + sla.expectedDuration
-    out: dict[str, Any] = {
-        "triggeredAt": keys.format_time(triggered_at),
-        "estimatedCompletion": keys.format_time(estimated),
-        "expectedDuration": _duration(sla.expectedDuration),
-    }
+def _projection(config: PipelineConfig, period: str, now: datetime) -> dict[str, Any]:
     try:
-        window = sla_window(config, Period.parse(period), arrived_at=triggered_at)
-    except (InterlockError, ValueError):
-        window = None
-    if window is not None:
-        out["deadline"] = keys.format_time(window.breach_at)
-        out["status"] = "breach" if estimated >= window.breach_at else "met"
-        out["marginSeconds"] = int((window.breach_at - estimated).total_seconds())
-    return out
+        parsed = Period.parse(period)
+    except InterlockError:
+        return {}
+    return sla_projection(config, parsed, triggered_at=now, arrived_at=now)
 
 
 def decide_dry_run_trigger(
@@ -173,7 +151,7 @@ def decide_dry_run_trigger(
             rulesEvaluated=len(evaluation.results),
         )
     )
-    projection = sla_projection(config, period, triggered_at=now)
+    projection = _projection(config, period, now)
     if projection:
         status = projection.get("status", "n/a")
         actions.append(

@@ -5,14 +5,14 @@ store + ``now`` → a :class:`~interlock.lifecycle.actions.Decision`. :class:`in
 reads the store, calls these functions and hands the decision to the executor; the CLI and the TUI go
 through it::
 
-    operator action      actions (in order)                                     refused (OperatorError)
-    -------------------  -----------------------------------------------------  ------------------------------
-    plan_rerun           WriteRerunRequest(by) + PublishEvent(RERUN_REQUESTED)  empty reason, job-fail-retry,
-                                                                                malformed or mis-shaped period
-    plan_ack             WriteAck + PublishEvent(SLA_ACKNOWLEDGED)              no SLA, empty reason, until ≤ now
-    plan_dry_run         SetOverride("dry-run") + PublishEvent(DRY_RUN_SWITCHED) empty reason; on without
-                                                                                a schedule.trigger
-                         (already in that state: no actions, only a reason)
+    plan          actions (in order)                   refused (OperatorError)
+    ------------  -----------------------------------  ---------------------------------------------
+    plan_rerun    WriteRerunRequest(by)                empty reason, job-fail-retry, malformed or
+                  + PublishEvent(RERUN_REQUESTED)      mis-shaped period
+    plan_ack      WriteAck                             no SLA, empty reason, until ≤ now, malformed
+                  + PublishEvent(SLA_ACKNOWLEDGED)     period
+    plan_dry_run  SetOverride("dry-run")               empty reason; "on" without schedule.trigger
+                  + PublishEvent(DRY_RUN_SWITCHED)     (already in that state: no actions, a reason)
 
 A rerun whose budget is spent is still planned: the router rejects the request and publishes
 RERUN_REJECTED, which is the audited path. The plan's ``output["budgetLeft"]`` lets a face warn first.

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from interlock.config.loader import Project
     from interlock.events import Event
     from interlock.operator import Operator
+    from interlock.ports import Clock
     from interlock.schedule import Period
     from interlock.store.factory import Store
 
@@ -57,6 +58,7 @@ __all__ = [
     "SimulatedRunner",
     "SimulationResult",
     "TimelineError",
+    "apply_entry",
     "parse_timeline",
     "simulate",
 ]
@@ -202,7 +204,7 @@ class SimulatedRunner:
         started: run ids started, in order.
     """
 
-    def __init__(self, clock: VirtualClock, default: JobBehaviour) -> None:
+    def __init__(self, clock: Clock, default: JobBehaviour) -> None:
         self.clock = clock
         self.default = default
         self.behaviours: dict[str, JobBehaviour] = {}
@@ -324,15 +326,16 @@ def simulate(
                     clock=clock,
                     actor=actor if isinstance(actor, str) else "simulation",
                 )
-                _apply(entry, store=store, runner=runner, operator=operator, clock=clock)
+                apply_entry(entry, store=store, runner=runner, operator=operator, clock=clock)
             result.ticks += len(runtime.run_until(end))
     result.jobs_started = len(runner.started)
     return result
 
 
-def _apply(
-    entry: Entry, *, store: Store, runner: SimulatedRunner, operator: Operator, clock: VirtualClock
+def apply_entry(
+    entry: Entry, *, store: Store, runner: SimulatedRunner, operator: Operator, clock: Clock
 ) -> None:
+    """Apply one timeline entry at ``clock.now()`` (a sensor write, job behaviour, operator action)."""
     body = entry.body
     pid = str(body["pipeline"])
     now = clock.now()

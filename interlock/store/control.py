@@ -111,10 +111,12 @@ class ConfigSet:
     Attributes:
         configs: valid configs by pipeline id.
         invalid: pipeline id → why its row was skipped (publish CONFIG_INVALID for each).
+        created: pipeline id → when its config was first stored (when the row says).
     """
 
     configs: dict[str, PipelineConfig] = field(default_factory=dict)
     invalid: dict[str, str] = field(default_factory=dict)
+    created: dict[str, datetime] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         bad = (
@@ -428,16 +430,25 @@ class ControlStore:
 
         Args:
             config: the validated config; its ``pipeline.id`` is the key.
-            now: the write time (``updatedAt``).
+            now: the write time (``updatedAt``; also ``createdAt`` the first time).
+
+        Pushing an unchanged config writes nothing (no change-feed record); ``createdAt`` survives
+        changes, so the watchdog knows since when a pipeline has been watched.
         """
         pid = config.id
         dumped = config.model_dump(mode="json", exclude_unset=False)
+        text = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
+        existing = self.table.get(keys.pipeline_pk(pid), keys.CONFIG_SK)
+        if existing is not None and existing.get("config") == text:
+            return
+        created = existing.get("createdAt") if existing is not None else None
         self.table.put(
             {
                 "PK": keys.pipeline_pk(pid),
                 "SK": keys.CONFIG_SK,
-                "config": json.dumps(dumped, sort_keys=True, separators=(",", ":")),
+                "config": text,
                 "updatedAt": keys.format_time(now),
+                "createdAt": created if isinstance(created, str) else keys.format_time(now),
                 _GSI1PK: keys.CONFIG_INDEX_PK,
                 _GSI1SK: pid,
             }
@@ -466,6 +477,10 @@ class ControlStore:
                 out.configs[pid] = _decode_config(pid, item)
             except InvalidConfigError as exc:
                 out.invalid[pid] = exc.reason
+                continue
+            created = _time_attr(item, "createdAt")
+            if created is not None:
+                out.created[pid] = created
         return out
 
     def delete_config(self, pid: str) -> bool:

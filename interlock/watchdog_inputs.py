@@ -1,0 +1,119 @@
+"""Read what the watchdog decides from: index queries and per-pipeline queries, never a Scan.
+
+The read half of the watchdog (the pure half is :mod:`interlock.lifecycle.watchdog`)::
+
+    read                                         control method                    query
+    -------------------------------------------  --------------------------------  -------------------------
+    every config (invalid rows reported)         all_configs()                     GSI1 CONFIGS
+    per pipeline: the dry-run override           get_override(pid, "dry-run")      GetItem
+    every RUNNING row (stale check)              running_runs()                    GSI1 RUNNING
+    per live pipeline: its run rows              runs(pid, schedule)               PK, SK begins_with TRIGGER#
+    per live pipeline: sensors + bookkeeping     sensors(pid)                      PK, SK begins_with SENSOR#
+    per first-arrival period: the SLA ack        get_ack(pid, schedule, period)    GetItem
+
+Dry-run pipelines (``dryRun``, or the operator's override, which wins) are listed with ``dry_run=True``
+and nothing else is read for them (the scan skips them). A failed read
+(:class:`~interlock.store.table.StoreError`) is recorded in ``errors`` and the other pipelines are still
+read: the scan turns ``errors`` into one WATCHDOG_DEGRADED, so a broken read is reported, never silent.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from interlock.lifecycle.dryrun import effective_dry_run
+from interlock.lifecycle.watchdog import DEFAULT_LOOKBACK, PipelineInputs, WatchdogInputs
+from interlock.schedule import Period
+from interlock.store import keys
+from interlock.store.control import DRY_RUN_OVERRIDE
+from interlock.store.table import StoreError
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from interlock.config.models import PipelineConfig
+    from interlock.store.control import ControlStore
+    from interlock.store.factory import Store
+
+__all__ = ["gather"]
+
+# Periods are local days; a day of margin covers every time zone's offset from the lookback's start.
+_MARGIN = timedelta(days=1)
+
+
+def _pipeline(
+    control: ControlStore,
+    config: PipelineConfig,
+    *,
+    now: datetime,
+    oldest: str,
+    created: datetime | None,
+) -> PipelineInputs:
+    pid, schedule = config.id, config.schedule_id
+    # runs() reads the pipeline's whole TRIGGER# history; keep only what the checks can ask about.
+    runs = {r.period: r for r in control.runs(pid, schedule) if r.period[:10] >= oldest}
+    sensors = control.sensors(pid)
+    acked: set[str] = set()
+    if config.sla is not None and config.sla.maxDuration is not None:
+        for key in sensors:
+            parsed = keys.parse_bookkeeping_key(key)
+            if parsed is None or parsed[0] != keys.FIRST_SENSOR_ARRIVAL or parsed[1] < oldest:
+                continue
+            if control.get_ack(pid, schedule, parsed[1], now=now) is not None:
+                acked.add(parsed[1])
+    return PipelineInputs(
+        config=config,
+        runs=runs,
+        sensors=sensors,
+        acked=frozenset(acked),
+        config_updated_at=created,
+        dry_run=False,
+    )
+
+
+def gather(
+    store: Store, *, now: datetime, lookback: timedelta = DEFAULT_LOOKBACK
+) -> WatchdogInputs:
+    """Read the watchdog's inputs through ``store.control`` (see the module docstring).
+
+    Args:
+        store: the store.
+        now: the instant of the scan, timezone-aware (acks are checked at it).
+        lookback: how far back the scan looks; run rows of older days are dropped.
+
+    Returns:
+        The inputs for :func:`interlock.lifecycle.watchdog.scan`.
+    """
+    control = store.control
+    errors: list[str] = []
+    oldest = Period((now - lookback - _MARGIN).date()).id
+    try:
+        config_set = control.all_configs()
+        configs = config_set.configs
+        created = config_set.created
+        errors += [f"config {pid}: {why}" for pid, why in sorted(config_set.invalid.items())]
+    except StoreError as exc:
+        errors.append(f"configs: {exc}")
+        configs, created = {}, {}
+    try:
+        running = tuple(control.running_runs())
+    except StoreError as exc:
+        errors.append(f"running runs: {exc}")
+        running = ()
+    pipelines: list[PipelineInputs] = []
+    for pid, config in sorted(configs.items()):
+        try:
+            override = control.get_override(pid, DRY_RUN_OVERRIDE)
+            dry_run = effective_dry_run(config, None if override is None else override.value)
+            if dry_run:
+                pipelines.append(PipelineInputs(config=config, dry_run=True))
+                continue
+            pipelines.append(
+                _pipeline(control, config, now=now, oldest=oldest, created=created.get(pid))
+            )
+        except (StoreError, ValueError) as exc:  # ValueError: an unreadable row
+            errors.append(f"read {pid}: {exc}")
+    return WatchdogInputs(
+        pipelines=tuple(pipelines), running=running, errors=tuple(errors), lookback=lookback
+    )
