@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -95,7 +96,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, project: Project) -> int:
-    from interlock.local.runtime import EmbeddedRuntime, print_event
+    from interlock.alerts import ConsoleNotifier
+    from interlock.alerts.factory import make_notifier
+    from interlock.local.runtime import EmbeddedRuntime
     from interlock.triggers import runner_for
 
     stop = threading.Event()
@@ -119,11 +122,17 @@ def _run(args: argparse.Namespace, project: Project) -> int:
             now = wall_clock()
             for config in project.pipelines.values():
                 store.control.put_config(config, now=now)
+            clock = _WallClock()
+            console = ConsoleNotifier(sys.stdout, all_events=True)
+            alerts = make_notifier(store, clock, stream=sys.stdout)
+            notifier: Any = (
+                console if isinstance(alerts, ConsoleNotifier) else _Fanout(console, alerts)
+            )
             runtime = EmbeddedRuntime.build(
                 store,
-                clock=_WallClock(),
+                clock=clock,
                 triggers=triggers,
-                notifier=print_event,
+                notifier=notifier,
                 calendars=project.calendars,
             )
             log.info(
@@ -140,6 +149,21 @@ def _run(args: argparse.Namespace, project: Project) -> int:
                 close()
     log.info("stopped")
     return EXIT_OK
+
+
+class _Fanout:
+    """Every event to the console, alerts to Slack too; ``flush`` re-delivers Slack's outbox."""
+
+    def __init__(self, console: Any, alerts: Any) -> None:
+        self.console = console
+        self.alerts = alerts
+
+    def __call__(self, event: Any) -> None:
+        self.console.notify(event)
+        self.alerts.notify(event)
+
+    def flush(self) -> int:
+        return int(self.alerts.flush())
 
 
 def _loop(runtime: Any, stop: threading.Event, *, poll: float, once: bool) -> None:
