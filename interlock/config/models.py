@@ -569,7 +569,7 @@ class _JobBase(_Model):
     jobPollWindowSeconds: int = 3600
     """Stop polling the job after this many seconds (60-86400; 0 means the default, 3600)."""
     pollInterval: Duration | None = None
-    """Accepted for compatibility with the original, which never used it."""
+    """How long to wait between job status polls (default 60 s; the original accepted but ignored it)."""
 
     @field_validator("jobPollWindowSeconds")
     @classmethod
@@ -697,7 +697,7 @@ class PostRun(_Model):
     sensorTimeout: Duration = timedelta(hours=2)
     """Report POST_RUN_SENSOR_MISSING if no post-run sensor arrives within this after completion."""
     evaluation: dict[str, Any] | None = None
-    """Accepted for compatibility with the original, which never used it."""
+    """How long to wait between job status polls (default 60 s; the original accepted but ignored it)."""
 
 
 # -------------------------------------------------------------------------------------- pipeline

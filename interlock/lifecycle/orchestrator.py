@@ -34,6 +34,7 @@ from interlock.exceptions import InterlockError, ScheduleError
 from interlock.lifecycle.actions import Decision, RunRef
 from interlock.lifecycle.router import execution_name
 from interlock.lifecycle.run import (
+    JOB_POLL_INTERVAL,
     RunState,
     check_job_step,
     evaluate_step,
@@ -215,7 +216,12 @@ class Orchestrator:
         except TriggerError as exc:
             result = exc
         return trigger_step(
-            result, run=run, job_type=str(config.job.type), retries=retries, now=now
+            result,
+            run=run,
+            job_type=str(config.job.type),
+            retries=retries,
+            now=now,
+            poll_interval=config.job.pollInterval or JOB_POLL_INTERVAL,
         )
 
     def _check_job(self, payload: Mapping[str, Any], run: RunRef, now: datetime) -> Decision:
@@ -232,4 +238,5 @@ class Orchestrator:
             poll_started_at=_instant(payload, "pollStartedAt"),
             now=now,
             poll_window=timedelta(seconds=config.job.jobPollWindowSeconds),
+            poll_interval=config.job.pollInterval or JOB_POLL_INTERVAL,
         )

@@ -252,6 +252,7 @@ def trigger_step(
     retries: int,
     now: datetime,
     max_trigger_attempts: int = DEFAULT_MAX_TRIGGER_ATTEMPTS,
+    poll_interval: timedelta = JOB_POLL_INTERVAL,
 ) -> Decision:
     """Decide on one trigger attempt (mode ``trigger``), given what starting the job gave.
 
@@ -262,6 +263,7 @@ def trigger_step(
         retries: retries already made for this run's trigger (``$$.State.RetryCount``; 0 at first).
         now: the instant of the attempt.
         max_trigger_attempts: retries allowed after the first start (ASL ``MaxAttempts``).
+        poll_interval: how long to wait before the first job status poll (``job.pollInterval``).
 
     Returns:
         RUNNING with JOB_TRIGGERED (the only place it is published); TRIGGERING for a transient
@@ -280,7 +282,7 @@ def trigger_step(
         )
         output = _job_output(
             RunState.RUNNING,
-            int(JOB_POLL_INTERVAL.total_seconds()),
+            max(1, int(poll_interval.total_seconds())),
             run_id=result.run_id,
             metadata=result.metadata,
             poll_started_at=keys.format_time(now),
@@ -335,6 +337,7 @@ def check_job_step(
     poll_started_at: datetime,
     now: datetime,
     poll_window: timedelta,
+    poll_interval: timedelta = JOB_POLL_INTERVAL,
 ) -> Decision:
     """Decide on one poll of the started job (mode ``check-job``).
 
@@ -345,6 +348,7 @@ def check_job_step(
         poll_started_at: when the job was triggered; the poll window counts from here.
         now: the instant of the poll.
         poll_window: ``job.jobPollWindowSeconds``.
+        poll_interval: the wait between polls (``job.pollInterval``, default 60 s).
 
     Returns:
         COMPLETED (``success`` row, COMPLETED status); FAILED (``fail`` row with category, JOB_FAILED,
@@ -391,7 +395,7 @@ def check_job_step(
         return Decision(actions, RunState.FAILED, output, message)
     end = poll_started_at + poll_window
     if now < end:
-        wait = _wait_seconds(now, end, JOB_POLL_INTERVAL)
+        wait = _wait_seconds(now, end, poll_interval)
         return Decision(
             (),
             RunState.RUNNING,

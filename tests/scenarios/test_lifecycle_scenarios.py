@@ -275,3 +275,17 @@ def test_runtime_killed_and_restarted_mid_run_completes_once(tmp_path: Path) -> 
         ]
         completed = store.events.of_type("JOB_COMPLETED")
         assert [e.timestamp for e in completed] == [at(9, 20)]
+
+
+def test_poll_interval_sets_the_wait_between_job_polls() -> None:
+    cfg = pipeline(job={"type": "command", "config": {"command": "true"}, "pollInterval": "5m"})
+    events = world(
+        [cfg],
+        [
+            jobs(at(8), duration="7m"),
+            sensor(at(9), "orders-count", count=12),
+            sensor(at(9, 1), "orders-landed", **READY),
+        ],
+    )
+    assert types(events) == ["VALIDATION_PASSED", "JOB_TRIGGERED", "JOB_COMPLETED"]
+    assert events[-1].timestamp == at(9, 11)  # polled at 09:06 (running) and 09:11 (done)
