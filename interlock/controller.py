@@ -375,8 +375,8 @@ class Controller:
             calendars=self.calendars,
             now=now,
         )
-        self._apply(handled, decision)
-        if decision.next == "completed" and config is not None:
+        result = self._apply(handled, decision)
+        if decision.next == "completed" and config is not None and result.stopped is None:
             self._on_success(config, RunRef(pid, schedule, period), now, handled)
         return handled
 

@@ -45,6 +45,7 @@ from interlock.lifecycle.actions import (
     StartExecution,
 )
 from interlock.lifecycle.router import execution_name
+from interlock.lifecycle.run import once_per_attempt
 from interlock.schedule import Period, exclusion_reason, is_inclusion_day
 from interlock.store import keys
 from interlock.store.control import RunStatus
@@ -165,7 +166,14 @@ def decide_job_log(
     pid, schedule, period = write.pipeline_id, write.schedule, write.period
     if write.event == JobEvent.SUCCESS:
         event = _event(pid, schedule, period, EventType.JOB_COMPLETED, "job completed", now)
-        return Decision((event,), "completed", {"pipelineId": pid}, f"{pid} {period} succeeded")
+        written_by = _row_attempt(write.item)
+        claim: tuple[Action, ...] = ()
+        if written_by is not None:  # ours: once per attempt, a replayed row announces nothing
+            name = once_per_attempt(EventType.JOB_COMPLETED, written_by)
+            claim = (Claim(pid, name, schedule, period, now),)
+        return Decision(
+            (*claim, event), "completed", {"pipelineId": pid}, f"{pid} {period} succeeded"
+        )
     if write.event not in _FAILURES:
         return _nothing(f"job-log {write.event!r} rows need nothing from the router")
     if config is None:

@@ -27,7 +27,8 @@ failing evaluation (a still-running job) at or after that instant exhausts. Wait
 (ASL ``SecondsPath``), never past the window's end.
 
 Fixes of the original's quirks (reference §13): every output carries every field the state machine reads
-(item 11); JOB_TRIGGERED only here (item 9); exhaustion sets FAILED_FINAL instead of leaving the row
+(item 11); JOB_TRIGGERED only here (item 9), and VALIDATION_PASSED and JOB_TRIGGERED behind a Claim per
+attempt, so a step replayed after a crash publishes them once; exhaustion sets FAILED_FINAL instead of leaving the row
 RUNNING or deleting it (items 12, 15); a permanent trigger failure is not retried (item 10); poll
 exhaustion writes ``job-poll-exhausted`` and no synthetic ``timeout`` (item 16); the job's outcome comes
 from the runner's status, not from the latest job-log row, so a retry never sees the previous attempt's
@@ -43,7 +44,13 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
 from interlock.events import EventType
-from interlock.lifecycle.actions import AppendJobLog, Decision, PublishEvent, SetRunStatus
+from interlock.lifecycle.actions import (
+    AppendJobLog,
+    Claim,
+    Decision,
+    PublishEvent,
+    SetRunStatus,
+)
 from interlock.rules import describe, evaluate
 from interlock.store import keys
 from interlock.store.control import RunStatus
@@ -67,6 +74,7 @@ __all__ = [
     "RunState",
     "check_job_step",
     "evaluate_step",
+    "once_per_attempt",
     "remap_for_period",
     "trigger_backoff",
     "trigger_exhausted_step",
@@ -123,6 +131,17 @@ def _event(
     )
 
 
+def once_per_attempt(type_: EventType, attempt: int) -> str:
+    """The claim name that makes ``type_`` published once per run attempt (replays publish nothing)."""
+    return f"{type_.value}-a{attempt}"
+
+
+def _once(run: RunRef, type_: EventType, now: datetime) -> Claim:
+    return Claim(
+        run.pipeline_id, once_per_attempt(type_, run.attempt), run.schedule_id, run.period, now
+    )
+
+
 def _log(run: RunRef, event: JobEvent, now: datetime, **kw: Any) -> AppendJobLog:
     return AppendJobLog(run.pipeline_id, run.schedule_id, run.period, event, now, **kw)
 
@@ -175,7 +194,12 @@ def evaluate_step(
 
     if evaluation.passed:
         event = _event(run, EventType.VALIDATION_PASSED, "all validation rules passed", now)
-        return Decision((event,), RunState.TRIGGERING, out(RunState.TRIGGERING, 0), "rules passed")
+        return Decision(
+            (_once(run, EventType.VALIDATION_PASSED, now), event),
+            RunState.TRIGGERING,
+            out(RunState.TRIGGERING, 0),
+            "rules passed",
+        )
     if now < end:
         wait = _wait_seconds(now, end, settings.interval)
         return Decision(
@@ -287,7 +311,12 @@ def trigger_step(
             metadata=result.metadata,
             poll_started_at=keys.format_time(now),
         )
-        return Decision((event,), RunState.RUNNING, output, f"{job_type} job started")
+        return Decision(
+            (_once(run, EventType.JOB_TRIGGERED, now), event),
+            RunState.RUNNING,
+            output,
+            f"{job_type} job started",
+        )
     cause = str(result)
     category = result.failure.value
     if result.failure is FailureClass.PERMANENT:

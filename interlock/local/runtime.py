@@ -20,9 +20,11 @@ holding the :class:`~interlock.local.asl.Execution` snapshot as JSON; a RUNNING 
 ``GSI1PK = EXECUTIONS#RUNNING`` and ``GSI1SK`` = its wake-up instant (fixed-width UTC text, so it sorts);
 finished ones drop both (a sparse index). Starting a name again is idempotent, as in Step Functions.
 
-Limits, on purpose for now: a crash *inside* a step re-runs that step's Tasks from the last saved
-snapshot (a job could be triggered twice); a ``command`` job started before a process restart cannot be
-polled by a new runner (see :class:`~interlock.triggers.command.CommandRunner`).
+A crash *inside* a step re-runs that step's Tasks from the last saved snapshot: :class:`DurableStarts`
+gives a replayed Trigger the first start's job handle (no second job), and the lifecycle's events are
+claimed once per attempt (no second JOB_TRIGGERED). Limit, on purpose: a ``command`` job started before
+a process restart cannot be polled by a new runner (see :class:`~interlock.triggers.command.CommandRunner`;
+it reports a permanent failure rather than guess).
 
 :class:`StoreBus` is the ``EventBus``: each event goes to ``store.events`` and then to an optional notifier
 (:func:`print_event` prints one line to the console).
@@ -46,6 +48,7 @@ from interlock.local import asl
 from interlock.ports import ExecutionConflictError
 from interlock.store import codec, keys
 from interlock.store.table import ConflictError, absent, equals, query_all, sk_lte
+from interlock.triggers.base import RunHandle
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,12 +57,15 @@ if TYPE_CHECKING:
     from interlock.events import Event
     from interlock.executor import ApplyResult
     from interlock.ports import Clock
+    from interlock.schedule import Period
     from interlock.store.factory import Store
     from interlock.store.table import Item
-    from interlock.triggers.base import TriggerRunner
+    from interlock.triggers.base import JobStatus, TriggerRunner
 
 __all__ = [
     "DEFAULT_DEFINITION",
+    "JOB_START_PK",
+    "DurableStarts",
     "EXECUTIONS_RUNNING",
     "EXECUTION_PK",
     "FEED_TABLES",
@@ -88,6 +94,9 @@ TIMER_PK: Final = "TIMER"
 """Control partition of pending local timers (sort key: the timer's name)."""
 TIMERS_PENDING: Final = "TIMERS#PENDING"
 """Control GSI1 partition of pending timers (sort key: the due instant)."""
+JOB_START_PK: Final = "JOBSTART"
+"""Control partition remembering each started job's handle (sort key: the run id)."""
+JOB_START_TTL: Final = timedelta(days=7)
 MAX_ROUNDS: Final = 20
 """How many feed/timer/step rounds one tick may run at one instant before it yields."""
 FEED_TABLES: Final = ("control", "joblog")
@@ -365,6 +374,66 @@ class LocalTimers:
         return DueTimer(str(item["SK"]), _from_due_key(due), payload, due)
 
 
+# ---------------------------------------------------------------------------------- job starts
+
+
+class DurableStarts:
+    """Trigger runners whose starts are remembered in the store (``JOBSTART`` / <run id> rows).
+
+    A step is saved after its Tasks ran; a crash in between replays the Trigger Task from the last
+    snapshot. The run id is the attempt's execution name, so the replayed start finds the first start's
+    handle and returns it instead of starting a second job. (A crash between the job's start and this
+    row's write is the one window left; Step Functions Tasks are at-least-once too.) A start that failed
+    writes nothing, so an infrastructure retry starts again.
+
+    Args:
+        store: the store (its control table keeps the rows, for :data:`JOB_START_TTL`).
+        triggers: the real trigger runner of a job type.
+        clock: stamps the rows' expiry.
+    """
+
+    def __init__(
+        self, store: Store, triggers: Callable[[str], TriggerRunner], clock: Clock
+    ) -> None:
+        self.table = store.tables["control"]
+        self.triggers = triggers
+        self.clock = clock
+
+    def __repr__(self) -> str:
+        return f"<DurableStarts {self.table!r}>"
+
+    def __call__(self, job_type: str) -> TriggerRunner:
+        """The runner of ``job_type``, with remembered starts."""
+        return _DurableRunner(self, self.triggers(job_type))
+
+
+class _DurableRunner:
+    def __init__(self, starts: DurableStarts, inner: TriggerRunner) -> None:
+        self.starts = starts
+        self.inner = inner
+
+    def start(self, job_config: Any, *, pipeline_id: str, period: Period, run_id: str) -> RunHandle:
+        table = self.starts.table
+        item = table.get(JOB_START_PK, run_id)
+        if item is not None:
+            log.warning("job %s was already started: reusing its handle (a replayed step)", run_id)
+            return RunHandle(run_id, json.loads(str(item.get("metadata") or "{}")))
+        handle = self.inner.start(job_config, pipeline_id=pipeline_id, period=period, run_id=run_id)
+        table.put(
+            {
+                "PK": JOB_START_PK,
+                "SK": run_id,
+                "pipelineId": pipeline_id,
+                "metadata": _canonical(handle.metadata),
+                "ttl": keys.epoch_seconds(self.starts.clock.now() + JOB_START_TTL),
+            }
+        )
+        return handle
+
+    def status(self, job_config: Any, handle: RunHandle) -> JobStatus:
+        return self.inner.status(job_config, handle)
+
+
 # ------------------------------------------------------------------------------------- runtime
 
 
@@ -532,7 +601,9 @@ class EmbeddedRuntime:
         executor = Executor(
             store, StoreBus(store, notifier), executions, clock, timers=LocalTimers(store)
         )
-        orchestrator = Orchestrator(store, triggers=triggers, clock=clock)
+        orchestrator = Orchestrator(
+            store, triggers=DurableStarts(store, triggers, clock), clock=clock
+        )
         flush = getattr(notifier, "flush", None)
         return cls(
             store,
@@ -679,7 +750,7 @@ class EmbeddedRuntime:
             return False
         tally = self._tally
         tally.records += 1
-        if pk in (EXECUTION_PK, TIMER_PK):
+        if pk in (EXECUTION_PK, TIMER_PK, JOB_START_PK):
             tally.ignored += 1
             return True
         handled = self.controller.on_record(record, now)
