@@ -23,8 +23,9 @@ import pytest
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
-from interlock.local.asl import ExecutionStatus, StateMachine, run_to_completion
-from interlock.triggers.base import FailureClass, JobStatus, RunHandle
+from interlock.lifecycle.run import TRIGGER_RETRY_ERROR
+from interlock.local.asl import ExecutionStatus, StateMachine, TaskFailed, run_to_completion
+from interlock.triggers.base import FailureClass, JobStatus, RunHandle, TriggerError
 from tests.lifecycle.test_statemachine import (
     ASL,
     INPUT,
@@ -85,7 +86,7 @@ def _zip() -> bytes:
 class MotoStepFunctions:
     """One state machine, built from the deploy definition, whose Lambda is a scripted orchestrator."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, definition_text: str) -> None:
         self.monkeypatch = monkeypatch
         self.sfn = boto3.client("stepfunctions", region_name=REGION)
         lam = boto3.client("lambda", region_name=REGION)
@@ -109,7 +110,7 @@ class MotoStepFunctions:
             Handler="handler.handler",
             Code={"ZipFile": _zip()},
         )
-        definition = ASL.read_text().replace(RESOURCE, fn["FunctionArn"])
+        definition = definition_text.replace(RESOURCE, fn["FunctionArn"])
         assert "${" not in definition
         self.arn = self.sfn.create_state_machine(
             name="interlock-run", definition=definition, roleArn=role_arn
@@ -133,7 +134,9 @@ class MotoStepFunctions:
                 return json.dumps(scaled(json.loads(body))).encode()
             except Exception as exc:  # a crash in the handler is a Lambda function error
                 response_headers["x-amz-function-error"] = "Unhandled"
-                error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+                # a raised TaskFailed names its ASL error, as a Lambda's errorType does
+                kind = exc.error if isinstance(exc, TaskFailed) else type(exc).__name__
+                error = {"errorType": kind, "errorMessage": str(exc)}
                 return json.dumps(error).encode()
 
         self.monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
@@ -175,12 +178,24 @@ def moto_sfn(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoStepFunctions]:
     }.items():
         monkeypatch.setenv(var, value)
     with mock_aws(config=MOTO_CONFIG):
-        yield MotoStepFunctions(monkeypatch)
+        yield MotoStepFunctions(monkeypatch, _FAST_RETRIES)
+
+
+def _fast_retries(text: str) -> str:
+    """The definition with the trigger retry's backoff cut to 1 s steps (moto sleeps in real time)."""
+    definition = json.loads(text)
+    for retrier in definition["States"]["Trigger"]["Retry"]:
+        if retrier["ErrorEquals"] == [TRIGGER_RETRY_ERROR]:
+            retrier["IntervalSeconds"], retrier["BackoffRate"] = 1, 1.0
+    return json.dumps(definition)
+
+
+_FAST_RETRIES = _fast_retries(ASL.read_text())
 
 
 def _local(script: Callable[[], Orchestrator]) -> tuple[ExecutionStatus, list[str], dict[str, Any]]:
     orch = script()
-    machine = StateMachine.from_json(ASL.read_text())
+    machine = StateMachine.from_json(_FAST_RETRIES)
     ex = run_to_completion(machine, INPUT, invoke=orch, clock=orch.clock, name="local")
     return ex.status, visited(ex), ex.output
 
@@ -233,3 +248,35 @@ def test_a_failed_job_ends_in_job_failed(moto_sfn: MotoStepFunctions) -> None:
     assert states == local_states
     output = json.loads(desc["output"])
     assert output["job"]["state"] == local_output["job"]["state"] == "FAILED"
+
+
+def _trigger_keeps_failing() -> Orchestrator:
+    transient = TriggerError("503 service unavailable", failure=FailureClass.TRANSIENT)
+    return Orchestrator(VirtualClock(), config(), default_sensors=READY, default_start=transient)
+
+
+def test_trigger_infra_errors_retry_then_exhaust(moto_sfn: MotoStepFunctions) -> None:
+    local_status, local_states, local_output = _local(_trigger_keeps_failing)
+    orch = _trigger_keeps_failing()
+    desc, states = moto_sfn.run(orch, name="orders-stream-2026-03-04-a3")
+    assert desc["status"] == local_status.value == "SUCCEEDED", desc
+    assert states == local_states
+    assert states[-2:] == ["AfterTrigger", "TriggerExhausted"]
+    # one Evaluate, then the first Trigger and its 4 retries (Interlock.TriggerRetry), all in moto
+    assert [c[0] for c in orch.calls] == ["evaluate"] + ["trigger"] * 5
+    assert [c[2]["retries"] for c in orch.calls if c[0] == "trigger"] == [0, 1, 2, 3, 4]
+    output = json.loads(desc["output"])
+    assert output["job"]["state"] == local_output["job"]["state"] == "TRIGGER_EXHAUSTED"
+
+
+def test_a_crashing_trigger_is_caught_and_exhausted(moto_sfn: MotoStepFunctions) -> None:
+    def script() -> Orchestrator:
+        return Orchestrator(
+            VirtualClock(), config(), default_sensors=READY, starts=[RuntimeError("boom")] * 4
+        )
+
+    local_status, local_states, _ = _local(script)
+    desc, states = moto_sfn.run(script(), name="orders-stream-2026-03-04-a4")
+    assert desc["status"] == local_status.value == "SUCCEEDED", desc
+    assert states == local_states
+    assert states[-3:] == ["Trigger", "TriggerFailed", "TriggerExhausted"]
