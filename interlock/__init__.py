@@ -23,6 +23,7 @@ __all__ = [
     "Evaluation",
     "Event",
     "EventType",
+    "Interlock",
     "InterlockError",
     "Period",
     "PipelineConfig",
@@ -41,6 +42,7 @@ _LAZY = {
     "PipelineConfig": "interlock.config.models",
     "ConfigError": "interlock.exceptions",
     "InterlockError": "interlock.exceptions",
+    "Interlock": "interlock.api",
     "Evaluation": "interlock.rules",
     "RuleResult": "interlock.rules",
     "evaluate": "interlock.rules",
@@ -55,6 +57,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from interlock.api import Interlock
     from interlock.config.loader import load_calendars, load_pipelines, load_project
     from interlock.config.models import Calendar, PipelineConfig
     from interlock.events import Event, EventType

@@ -1,22 +1,59 @@
-"""``interlock-tui``: the on-call console.
-
-The console itself (board, pipeline detail, live events, reruns, SLA acknowledgements) is built on the
-store layer and lands with it; until then this entry point says so plainly instead of failing obscurely.
-"""
+"""``interlock-tui [--store URL] [--read-only] [--theme NAME]``: the on-call console."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
+EXIT_OK, EXIT_BAD_INPUT, EXIT_OPERATIONAL = 0, 2, 3
 
-def main() -> int:
-    """Entry point of ``interlock-tui``."""
-    sys.stderr.write(
-        "interlock-tui: the on-call console is not built yet: it needs the store layer, which "
-        "arrives next.\nMeanwhile: `interlock validate PATH` checks pipeline files and "
-        "`interlock explain PIPELINE --sensors FILE` shows why a pipeline is (not) ready.\n"
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="interlock-tui",
+        description="The Interlock on-call console: pipeline board, detail, live events, actions.",
     )
-    return 3
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="sqlite:///path.db or dynamodb://ENV?region=…&endpoint=… "
+        "(default: $INTERLOCK_STORE, then sqlite:///./.interlock/interlock.db)",
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", help="hide and refuse rerun, ack and dry-run"
+    )
+    parser.add_argument("--theme", metavar="NAME", help="dark (default), light, or a Textual theme")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``interlock-tui``."""
+    args = _parser().parse_args(argv)
+    try:
+        from tui.app import make_app
+    except ImportError as exc:  # pragma: no cover - the tui extra is missing
+        sys.stderr.write(f"interlock-tui needs Textual: pip install 'interlock[tui]' ({exc})\n")
+        return EXIT_OPERATIONAL
+    from interlock.api import Interlock
+    from interlock.store.factory import StoreURLError, open_store
+    from interlock.store.table import StoreError
+
+    try:
+        store = open_store(args.store)
+    except StoreURLError as exc:
+        sys.stderr.write(f"interlock-tui: {exc}\n")
+        return EXIT_BAD_INPUT
+    except StoreError as exc:
+        sys.stderr.write(f"interlock-tui: cannot open the store: {exc}\n")
+        return EXIT_OPERATIONAL
+    with Interlock(store) as api:
+        try:
+            app = make_app(api, read_only=args.read_only, theme=args.theme)
+        except ValueError as exc:
+            sys.stderr.write(f"interlock-tui: {exc}\n")
+            return EXIT_BAD_INPUT
+        app.run()
+    return EXIT_OK
 
 
 if __name__ == "__main__":

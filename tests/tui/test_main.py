@@ -1,0 +1,37 @@
+"""``interlock-tui`` refuses bad input before starting the app."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tui.__main__ import EXIT_BAD_INPUT, main
+from tui.app import store_label
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def test_bad_store_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--store", "postgres://nope"]) == EXIT_BAD_INPUT
+    assert "bad store URL" in capsys.readouterr().err
+
+
+def test_unknown_theme_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--store", f"sqlite:///{tmp_path}/x.db", "--theme", "neon"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "unknown theme 'neon'" in err
+    assert "light" in err
+
+
+@pytest.mark.parametrize(
+    ("url", "label"),
+    [
+        ("sqlite:////tmp/a/world.db", "world.db"),
+        ("sqlite:///.interlock/interlock.db", "interlock.db"),
+        ("dynamodb://prod?region=eu-west-1", "dynamodb://prod"),
+    ],
+)
+def test_store_label(url: str, label: str) -> None:
+    assert store_label(url) == label

@@ -1,0 +1,340 @@
+"""Behaviour of the TUI, driven by Textual's pilot over a seeded store and a frozen clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from interlock.events import Event, EventType
+from interlock.store.control import DRY_RUN_OVERRIDE
+from interlock.store.factory import open_store
+from tests.tui.conftest import ACTOR, FlakyBackend, settle
+from tests.tui.seed import NOW
+from tui.messages import BoardLoaded
+from tui.screens.ack_modal import AckModal
+from tui.screens.board_screen import BoardScreen
+from tui.screens.confirm_rerun_modal import ConfirmRerunModal
+from tui.screens.dry_run_modal import DryRunModal
+from tui.screens.error_modal import ErrorModal
+from tui.screens.events_screen import EventsScreen
+from tui.screens.help_screen import HelpScreen
+from tui.screens.pipeline_detail_screen import PipelineDetailScreen
+from tui.widgets.event_table import EventTable
+from tui.widgets.pipeline_table import PipelineTable
+from tui.widgets.vim_table import VimTable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.message import Message
+
+    from interlock.api import Interlock
+    from interlock.ports import VirtualClock
+    from tui.app import InterlockApp
+
+SIZE = (80, 24)
+
+
+def _board(app: InterlockApp) -> BoardScreen:
+    screen = app.screen
+    assert isinstance(screen, BoardScreen), screen
+    return screen
+
+
+def _ids(app: InterlockApp) -> list[str]:
+    table = app.screen.query_one(PipelineTable)
+    return [str(key.value) for key in table.rows]
+
+
+async def test_board_lists_problem_pipelines_first(
+    app_factory: Callable[..., InterlockApp],
+) -> None:
+    seen: list[Message] = []
+    app = app_factory()
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await settle(pilot)
+        assert _ids(app)[0] == "bronze-cdr-hourly"
+        assert set(_ids(app)) >= {"gold-revenue", "silver-orders", "dryrun-weather"}
+        assert any(isinstance(m, BoardLoaded) for m in seen)
+        assert app.pipeline_ids == sorted(_ids(app))
+
+
+async def test_vim_keys_filter_and_sort(app_factory: Callable[..., InterlockApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(PipelineTable)
+        await pilot.press("j")
+        assert table.selected_id == _ids(app)[1]
+        await pilot.press("G")
+        assert table.selected_id == _ids(app)[-1]
+        await pilot.press("g")
+        assert table.selected_id == _ids(app)[0]
+        await pilot.press("slash", *"gold", "enter")
+        assert _ids(app) == ["gold-revenue"]
+        await pilot.press("escape")
+        assert len(_ids(app)) == 7
+        await pilot.press("s")  # by name
+        assert _ids(app) == sorted(_ids(app))
+
+
+async def test_enter_opens_detail_with_rules_runs_and_acks(
+    app_factory: Callable[..., InterlockApp],
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PipelineDetailScreen)
+        assert screen.pipeline_id == "gold-revenue"
+        rules = screen.query_one("#rules-table", VimTable)
+        assert rules.row_count == 3
+        marks = [str(rules.get_row_at(i)[0]) for i in range(3)]
+        assert marks == ["✓", "✓", "✗"]
+        assert screen.query_one("#runs-table", VimTable).row_count == 2
+        await pilot.press("2")
+        assert screen.query_one("#runs-table", VimTable).has_focus
+        await pilot.press("escape")
+        assert isinstance(app.screen, BoardScreen)
+
+
+async def test_rerun_writes_the_request_and_an_audited_event(
+    app_factory: Callable[..., InterlockApp], api: Interlock
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "r")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, ConfirmRerunModal)
+        assert modal.budget.remaining("manual") == 1
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+    request = api.store.control.get_rerun_request("gold-revenue", "cron", "2026-03-02")
+    assert request is not None
+    assert (request.by, request.reason) == (ACTOR, "manual")
+    events = api.store.events.of_type(EventType.RERUN_REQUESTED)
+    assert [(e.pipeline_id, e.actor, e.date) for e in events] == [
+        ("gold-revenue", ACTOR, "2026-03-02")
+    ]
+
+
+async def test_cancelled_rerun_writes_nothing(
+    app_factory: Callable[..., InterlockApp], api: Interlock
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "r")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+    assert api.store.control.get_rerun_request("gold-revenue", "cron", "2026-03-02") is None
+
+
+async def test_ack_with_reason_and_expiry(
+    app_factory: Callable[..., InterlockApp], api: Interlock
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "a")
+        assert isinstance(app.screen, AckModal)
+        await pilot.press(*"known late upstream", "enter")  # reason, then the expiry field
+        await pilot.press("backspace", "backspace", *"90m", "enter")
+        await settle(pilot)
+    ack = api.store.control.get_ack("gold-revenue", "cron", "2026-03-02", now=NOW)
+    assert ack is not None
+    assert (ack.by, ack.reason, ack.until) == (
+        ACTOR,
+        "known late upstream",
+        NOW + timedelta(minutes=90),
+    )
+    [event] = api.store.events.of_type(EventType.SLA_ACKNOWLEDGED, since=NOW)
+    assert event.actor == ACTOR
+
+
+async def test_ack_needs_a_reason(app_factory: Callable[..., InterlockApp], api: Interlock) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "a", "tab", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AckModal)  # still asking
+    assert api.store.control.get_ack("gold-revenue", "cron", "2026-03-02", now=NOW) is None
+
+
+async def test_dry_run_switch(app_factory: Callable[..., InterlockApp], api: Interlock) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "d")
+        modal = app.screen
+        assert isinstance(modal, DryRunModal)
+        assert modal.on is True
+        await pilot.press(*"shadow during migration", "enter")
+        await settle(pilot)
+        status = next(s for s in _board(app).board or [] if s.pipeline_id == "gold-revenue")
+        assert status.state == "dry-run"
+    override = api.store.control.get_override("gold-revenue", DRY_RUN_OVERRIDE)
+    assert override is not None
+    assert (override.value, override.by) == (True, ACTOR)
+    [event] = api.store.events.of_type(EventType.DRY_RUN_SWITCHED)
+    assert event.actor == ACTOR
+
+
+async def test_read_only_hides_and_refuses_writes(
+    app_factory: Callable[..., InterlockApp], api: Interlock
+) -> None:
+    app = app_factory(read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        shown = {b.binding.action for b in app.active_bindings.values() if b.binding.show}
+        assert not shown & {"rerun", "ack", "dry_run"}
+        await pilot.press("j", "r", "a", "d")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        notices = [n.message for n in app._notifications]
+        assert any("read-only" in m and "rerun" in m for m in notices)
+    assert api.store.control.get_rerun_request("gold-revenue", "cron", "2026-03-02") is None
+    assert api.store.events.of_type(EventType.RERUN_REQUESTED) == []
+
+
+async def test_copy_rerun_command(app_factory: Callable[..., InterlockApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        assert (
+            app.clipboard
+            == "interlock rerun bronze-cdr-hourly --period 2026-03-02T07 --reason manual"
+        )
+
+
+async def test_help_lists_the_keys_of_the_screen(app_factory: Callable[..., InterlockApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        described = {text for _, text in help_screen.keys}
+        assert any(t.startswith("Rerun") for t in described)
+        assert any(t.startswith("Filter") for t in described)
+        assert any(t.startswith("Down") for t in described)  # j
+        await pilot.press("escape")
+        assert isinstance(app.screen, BoardScreen)
+
+
+async def test_command_palette_opens_a_pipeline(app_factory: Callable[..., InterlockApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.1)
+        await pilot.press(*"open gold")
+        await pilot.pause(0.3)  # the palette searches asynchronously
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PipelineDetailScreen)
+        assert app.screen.pipeline_id == "gold-revenue"
+
+
+async def test_tail_picks_up_an_event_written_by_another_process(
+    app_factory: Callable[..., InterlockApp], db_url: str, clock: VirtualClock
+) -> None:
+    app = app_factory(tail_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, EventsScreen)
+        table = screen.query_one(EventTable)
+        before = len(table.events)
+        # GIVEN another writer on the same SQLite file
+        with open_store(db_url, now=lambda: clock.now().timestamp()) as other:
+            other.events.append(
+                Event.create(
+                    EventType.JOB_FAILED,
+                    "gold-revenue",
+                    now=NOW + timedelta(seconds=1),
+                    schedule_id="cron",
+                    date="2026-03-02",
+                    message="glue job failed: OOM",
+                )
+            )
+        # WHEN the tail's timer polls (no key pressed)
+        for _ in range(100):
+            if len(table.events) > before:
+                break
+            await pilot.pause(0.02)
+        # THEN the row is there, once, and the cursor follows it
+        assert len(table.events) == before + 1
+        assert table.selected is not None
+        assert table.selected.message == "glue job failed: OOM"
+        for _ in range(5):
+            await pilot.pause(0.06)
+        assert len(table.events) == before + 1
+
+
+async def test_tail_filter_and_highlight(app_factory: Callable[..., InterlockApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        table = app.screen.query_one(EventTable)
+        total = table.row_count
+        await pilot.press("slash", *"sev:critical", "enter")
+        assert 0 < table.row_count < total
+        assert all(e.severity.value == "critical" for e in table.shown)
+        await pilot.press("x", "h", *"p:bronze", "enter")
+        assert table.row_count == total
+        assert table.highlight.text == "p:bronze"
+        await pilot.press("k", "y")
+        assert app.clipboard.startswith("{")
+        assert '"detail-type"' in app.clipboard
+
+
+async def test_store_failure_shows_an_error_and_the_app_survives(
+    flaky: tuple[Interlock, FlakyBackend], clock: VirtualClock
+) -> None:
+    from tui.app import make_app
+
+    api, backend = flaky
+    backend.broken = True
+    app = make_app(api, clock=clock, refresh_seconds=None, tail_seconds=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorModal)
+        assert "unreachable" in app.screen.message
+        await pilot.press("enter")
+        # the outage ends; the user asks again
+        backend.broken = False
+        await pilot.press("R")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        assert len(_ids(app)) == 7
+
+
+async def test_refused_write_shows_an_error(
+    flaky: tuple[Interlock, FlakyBackend], clock: VirtualClock
+) -> None:
+    from tui.app import make_app
+
+    api, backend = flaky
+    app = make_app(api, clock=clock, refresh_seconds=None, tail_seconds=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "r")
+        await settle(pilot)
+        backend.broken = True
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorModal)
+        assert app.is_running

@@ -1,0 +1,160 @@
+"""The Textual app: bindings, screens, theme and the one error path. Screens hold the behaviour.
+
+``make_app`` is the one factory: ``tui/__main__.py``, the tests and notebooks build the app through it::
+
+    make_app(Interlock(store, clock=…), read_only=…, clock=…, theme=…)
+      └─ InterlockApp ── BoardScreen (base) ──enter──▶ PipelineDetailScreen
+                      └─ e ──▶ EventsScreen (live tail)        r/a/d ──▶ rerun/ack/dry-run modals
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, ClassVar, Final
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from interlock.exceptions import InterlockError
+from tui.commands import InterlockCommands
+from tui.screens.board_screen import BoardScreen
+from tui.screens.error_modal import ErrorModal
+from tui.screens.events_screen import EventsScreen
+from tui.screens.help_screen import HelpScreen
+from tui.screens.pipeline_detail_screen import PipelineDetailScreen
+
+if TYPE_CHECKING:
+    from interlock.api import Interlock
+    from interlock.ports import Clock
+
+log = logging.getLogger(__name__)
+
+THEMES: Final = {"dark": "textual-dark", "light": "textual-light"}
+"""Short names for the two themes the TUI is designed for (any Textual theme name works too)."""
+DEFAULT_REFRESH: Final = 10.0
+DEFAULT_TAIL: Final = 1.0
+
+
+class InterlockApp(App[None]):
+    """The on-call console.
+
+    Args:
+        api: the facade every screen reads and writes through.
+        read_only: hide and refuse the write actions.
+        clock: the clock shown in the headers (default: the API's).
+        theme: a Textual theme name, or ``dark``/``light``.
+        refresh_seconds: how often the board re-reads the store (``None``: never; tests).
+        tail_seconds: how often the events tail polls (``None``: only when asked; tests).
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Interlock"
+    COMMANDS = App.COMMANDS | {InterlockCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", tooltip="Every key of this screen"),
+        Binding("e", "events", "Events", tooltip="Live event tail"),
+        Binding("b", "board", "Board", show=False, tooltip="Back to the board"),
+        Binding("ctrl+p", "command_palette", "Palette", show=False, priority=True),
+        Binding("colon", "command_palette", "Palette", show=False, tooltip="Command palette"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False, tooltip="Light or dark theme"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        api: Interlock,
+        *,
+        read_only: bool = False,
+        clock: Clock | None = None,
+        theme: str | None = None,
+        refresh_seconds: float | None = DEFAULT_REFRESH,
+        tail_seconds: float | None = DEFAULT_TAIL,
+    ) -> None:
+        super().__init__()
+        self.api = api
+        self.read_only = read_only
+        self.clock: Clock = clock if clock is not None else api.clock
+        self.refresh_seconds = refresh_seconds
+        self.tail_seconds = tail_seconds
+        self.pipeline_ids: list[str] = []
+        self.store_label = store_label(api.store.url)
+        if theme is not None:
+            name = THEMES.get(theme, theme)
+            if name not in self.available_themes:
+                known = ", ".join(sorted({*THEMES, *self.available_themes}))
+                raise ValueError(f"unknown theme {theme!r}; known: {known}")
+            self.theme = name
+
+    def on_mount(self) -> None:
+        self.push_screen(BoardScreen())
+
+    # ------------------------------------------------------------------------------- navigation
+
+    def open_pipeline(self, pipeline_id: str) -> None:
+        """Show one pipeline's detail."""
+        self.push_screen(PipelineDetailScreen(pipeline_id))
+
+    def action_board(self) -> None:
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, BoardScreen):
+            self.pop_screen()
+
+    def action_events(self) -> None:
+        if not isinstance(self.screen, EventsScreen):
+            self.push_screen(EventsScreen())
+
+    def action_help(self) -> None:
+        keys: dict[str, list[str]] = {}
+        for key, active in self.active_bindings.items():
+            binding = active.binding
+            text = binding.description or binding.tooltip
+            if not text or not active.enabled:
+                continue
+            if binding.tooltip and binding.description and binding.tooltip != binding.description:
+                text = f"{binding.description}: {binding.tooltip}"
+            keys.setdefault(text, []).append(self.get_key_display(binding) or key)
+        rows = sorted(((", ".join(k), text) for text, k in keys.items()), key=lambda r: r[1])
+        name = type(self.screen).__name__.removesuffix("Screen")
+        self.push_screen(HelpScreen(name, rows))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = THEMES["light"] if self.theme == THEMES["dark"] else THEMES["dark"]
+
+    # ---------------------------------------------------------------------------- the error path
+
+    def show_error(self, title: str, error: BaseException) -> None:
+        """Show a failed worker's error in a modal; the app carries on (STYLE rule 20)."""
+        if isinstance(error, InterlockError | ValueError):
+            message = str(error)
+        else:
+            log.error("%s", title, exc_info=error)
+            message = f"{type(error).__name__}: {error}"
+        if isinstance(self.screen, ErrorModal):  # a timer that keeps failing must not stack dialogs
+            return
+        self.push_screen(ErrorModal(title, message))
+
+
+def store_label(url: str) -> str:
+    """A short name for the store in headers: the SQLite file's name, or ``dynamodb://<environment>``."""
+    if url.startswith("sqlite://"):
+        return url.rstrip("/").rsplit("/", 1)[-1] or url
+    return url.split("?", 1)[0]
+
+
+def make_app(
+    api: Interlock,
+    *,
+    read_only: bool = False,
+    clock: Clock | None = None,
+    theme: str | None = None,
+    refresh_seconds: float | None = DEFAULT_REFRESH,
+    tail_seconds: float | None = DEFAULT_TAIL,
+) -> InterlockApp:
+    """Build the app (the one factory; see the module docstring and :class:`InterlockApp`)."""
+    return InterlockApp(
+        api,
+        read_only=read_only,
+        clock=clock,
+        theme=theme,
+        refresh_seconds=refresh_seconds,
+        tail_seconds=tail_seconds,
+    )

@@ -1,0 +1,169 @@
+"""The base of every screen that does store I/O: one error path for every worker.
+
+Workers post ``Worker.StateChanged`` to the node that started them and it does not bubble, so each screen
+inherits this one handler: a worker that raised (a store outage, a refused write) opens the error modal and
+the app stays alive.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Final, cast
+
+from textual import on, work
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from tui.formatting import rerun_command
+from tui.messages import ActionDone, BudgetLoaded
+from tui.screens.ack_modal import AckChoice, AckModal
+from tui.screens.confirm_rerun_modal import ConfirmRerunModal
+from tui.screens.dry_run_modal import DryRunModal
+
+if TYPE_CHECKING:
+    from interlock.api import Interlock, PipelineStatus
+    from tui.app import InterlockApp
+
+
+class InterlockScreen(Screen[None]):
+    """A screen of :class:`~tui.app.InterlockApp` (gives typed access to the app and the API)."""
+
+    @property
+    def iapp(self) -> InterlockApp:
+        """The app, typed."""
+        return cast("InterlockApp", self.app)
+
+    @property
+    def api(self) -> Interlock:
+        """The Interlock facade every worker reads and writes through."""
+        return self.iapp.api
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state is WorkerState.ERROR and worker.error is not None:
+            self.iapp.show_error(f"{worker.group or worker.name} failed", worker.error)
+
+
+WRITE_ACTIONS: Final = frozenset({"rerun", "ack", "dry_run"})
+
+
+class PipelineActionsScreen(InterlockScreen):
+    """A screen with a current pipeline, and the operator actions on it (rerun, ack, dry-run, copy).
+
+    Writes go through the API's Operator in workers. In read-only mode the write keys are hidden from
+    the footer and refused with a notice (the second binding of each key exists only for that).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "rerun", "Rerun", tooltip="Ask the controller to rerun the period"),
+        Binding("a", "ack", "Ack", tooltip="Acknowledge the run's SLA alerts"),
+        Binding("d", "dry_run", "Dry-run", tooltip="Switch dry run on or off"),
+        Binding("r", "refuse('rerun')", show=False),
+        Binding("a", "refuse('ack')", show=False),
+        Binding("d", "refuse('dry-run')", show=False),
+        Binding(
+            "c", "copy_command", "Copy cmd", show=False, tooltip="Copy the equivalent CLI command"
+        ),
+    ]
+
+    def current_status(self) -> PipelineStatus | None:
+        """The pipeline the actions apply to (``None``: nothing selected yet)."""
+        raise NotImplementedError
+
+    def reload(self) -> None:
+        """Read the screen's data again (after an action)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WRITE_ACTIONS:
+            return not self.iapp.read_only
+        if action == "refuse":
+            return self.iapp.read_only
+        return True
+
+    def action_refuse(self, what: str) -> None:
+        self.notify(f"read-only mode: {what} is not available", severity="warning")
+
+    def _target(self) -> PipelineStatus | None:
+        status = self.current_status()
+        if status is None or status.period is None:
+            self.notify("no pipeline period selected", severity="warning")
+            return None
+        return status
+
+    # rerun: budget (worker) → modal → request (worker) → ActionDone
+    def action_rerun(self) -> None:
+        status = self._target()
+        if status is not None:
+            self._load_budget(status)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="read rerun budget")
+    def _load_budget(self, status: PipelineStatus) -> None:
+        budget = self.api.budget(status.pipeline_id, status.period)
+        self.post_message(BudgetLoaded(status, budget))
+
+    @on(BudgetLoaded)
+    def _ask_rerun(self, message: BudgetLoaded) -> None:
+        status = message.status
+        period = status.period or ""
+
+        def done(reason: str | None) -> None:
+            if reason:
+                self._rerun(status.pipeline_id, period, reason)
+
+        self.app.push_screen(ConfirmRerunModal(status.pipeline_id, period, message.budget), done)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rerun")
+    def _rerun(self, pid: str, period: str, reason: str) -> None:
+        self.post_message(ActionDone(self.api.rerun(pid, period, reason)))
+
+    # ack
+    def action_ack(self) -> None:
+        status = self._target()
+        if status is None:
+            return
+        pid, period = status.pipeline_id, status.period or ""
+
+        def done(choice: AckChoice | None) -> None:
+            if choice is not None:
+                self._ack(pid, period, choice)
+
+        self.app.push_screen(AckModal(pid, period, status.sla.text), done)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="ack")
+    def _ack(self, pid: str, period: str, choice: AckChoice) -> None:
+        self.post_message(
+            ActionDone(self.api.ack(pid, period, reason=choice.reason, until=choice.until))
+        )
+
+    # dry-run
+    def action_dry_run(self) -> None:
+        status = self.current_status()
+        if status is None:
+            self.notify("no pipeline selected", severity="warning")
+            return
+        pid, on_ = status.pipeline_id, not status.dry_run
+
+        def done(reason: str | None) -> None:
+            if reason:
+                self._dry_run(pid, on_, reason)
+
+        self.app.push_screen(DryRunModal(pid, on_), done)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="dry-run switch")
+    def _dry_run(self, pid: str, on_: bool, reason: str) -> None:
+        self.post_message(ActionDone(self.api.dry_run(pid, on_, reason=reason)))
+
+    @on(ActionDone)
+    def _action_done(self, message: ActionDone) -> None:
+        result = message.result
+        self.notify(result.message, title=f"{result.action} · {result.pipeline_id}")
+        self.reload()
+
+    def action_copy_command(self) -> None:
+        status = self.current_status()
+        if status is None:
+            return
+        command = rerun_command(status.pipeline_id, status.period)
+        self.app.copy_to_clipboard(command)
+        self.notify(command, title="copied")

@@ -1,0 +1,204 @@
+"""One pipeline: why (not) ready (sensors against rules), runs, reruns and budgets, SLA, acks, events."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.binding import Binding, BindingType
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from tui.formatting import (
+    SEVERITY_STYLES,
+    ago,
+    budget_long,
+    hhmm,
+    short_reason,
+    show_value,
+    sla_text,
+    state_text,
+)
+from tui.messages import DetailLoaded
+from tui.screens.interlock_screen import PipelineActionsScreen
+from tui.widgets.vim_table import VimTable
+
+if TYPE_CHECKING:
+    from textual.app import ComposeResult
+
+    from interlock.api import PipelineStatus
+
+_TABS = ("rules", "runs", "events", "sensors")
+
+
+class PipelineDetailScreen(PipelineActionsScreen):
+    """The detail of one pipeline, read in one worker and refreshed after every action.
+
+    Args:
+        pipeline_id: the pipeline to show.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("backspace", "back", "Back", show=False),
+        Binding("1", "tab('rules')", "Rules", show=False, tooltip="Rules against sensors"),
+        Binding("2", "tab('runs')", "Runs", show=False, tooltip="Run history and reruns"),
+        Binding("3", "tab('events')", "Events", show=False, tooltip="The pipeline's events"),
+        Binding("4", "tab('sensors')", "Sensors", show=False, tooltip="Every sensor as stored"),
+        Binding("R", "reload", "Refresh", show=False, tooltip="Read the store again now"),
+    ]
+
+    def __init__(self, pipeline_id: str) -> None:
+        super().__init__()
+        self.pipeline_id = pipeline_id
+        self.status: PipelineStatus | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.pipeline_id} · loading…", id="detail-title", classes="head")
+        yield Static("", id="detail-summary")
+        with TabbedContent(initial="rules", id="detail-tabs"):
+            with TabPane("1 Rules", id="rules"):
+                yield VimTable(id="rules-table")
+            with TabPane("2 Runs", id="runs"):
+                yield VimTable(id="runs-table")
+            with TabPane("3 Events", id="events"):
+                yield VimTable(id="events-table")
+            with TabPane("4 Sensors", id="sensors"):
+                yield VimTable(id="sensors-table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        columns = {
+            "rules-table": ("", "RULE", "VALUE", "AGE", "RESULT"),
+            "runs-table": ("PERIOD", "STATUS", "STARTED", "TOOK", "OUTCOME", "RERUNS"),
+            "events-table": ("TIME", "TYPE", "ACTOR", "MESSAGE"),
+            "sensors-table": ("KEY", "AGE", "FIELDS"),
+        }
+        for table_id, labels in columns.items():
+            self.query_one(f"#{table_id}", VimTable).add_columns(*labels)
+        self.query_one("#rules-table", VimTable).focus()
+        self.reload()
+
+    def reload(self) -> None:
+        self._load()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self.query_one(f"#{tab}-table", VimTable).focus()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane = event.pane.id
+        if pane in _TABS:
+            self.query_one(f"#{pane}-table", VimTable).focus()
+
+    def current_status(self) -> PipelineStatus | None:
+        return self.status
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="read the pipeline")
+    def _load(self) -> None:
+        api, pid = self.api, self.pipeline_id
+        status = api.status(pid)
+        self.post_message(
+            DetailLoaded(
+                status=status,
+                explanation=api.explain(pid),
+                runs=api.runs(pid),
+                events=api.events(pid, limit=100),
+                sensors=api.sensors(pid),
+            )
+        )
+
+    @on(DetailLoaded)
+    def _loaded(self, message: DetailLoaded) -> None:
+        s = self.status = message.status
+        title = Text.assemble(
+            (s.pipeline_id, "bold"),
+            f" · {s.period or 'no period'} · ",
+            state_text(s),
+            f" · rules {s.rules_text}",
+            f" · {s.owner}" if s.owner else "",
+        )
+        if s.run is not None and s.run.started_at is not None:
+            title.append(f" · started {hhmm(s.run.started_at)}")
+        self.query_one("#detail-title", Static).update(title)
+        self.query_one("#detail-summary", Static).update(self._summary(message))
+        self._fill(message)
+
+    def _summary(self, message: DetailLoaded) -> Text:
+        s = message.status
+        text = Text("SLA  ")
+        sla = s.sla
+        if sla.status == "none":
+            text.append("none", style="dim")
+        else:
+            if sla.warning_at is not None:
+                text.append(f"warning {hhmm(sla.warning_at)} · ")
+            if sla.breach_at is not None:
+                text.append(f"breach {hhmm(sla.breach_at)} (UTC) · ")
+            text.append_text(sla_text(sla, acked=s.ack is not None))
+        text.append("\nRERUNS  ")
+        text.append(budget_long(s.budget) if s.budget is not None else "—")
+        used = [f"#{r.attempt} {r.reason}" for run in message.runs[:1] for r in run.reruns]
+        if used and message.runs[0].period == s.period:
+            text.append(f" (used: {', '.join(used)})", style="dim")
+        text.append("\nACK  ")
+        if s.ack is None:
+            text.append("none", style="dim")
+        else:
+            until = f" until {hhmm(s.ack.until)}" if s.ack.until else " for the rest of the run"
+            text.append(f"{s.ack.by}, {ago(s.at - s.ack.at)} ago{until}: {s.ack.reason}")
+        if s.dry_run:
+            text.append("\nDRY RUN: Interlock only reports what it would do", style="magenta")
+        if s.note:
+            text.append(f"\n{s.note}", style="yellow")
+        return text
+
+    def _fill(self, message: DetailLoaded) -> None:
+        rules = self.query_one("#rules-table", VimTable)
+        rules.clear()
+        for r in message.explanation.rules:
+            mark = Text("✓", style="green") if r.passed else Text("✗", style="bold red")
+            value = "—" if r.value is None else show_value(r.value)
+            why = short_reason(r.rule, r.sensor, r.reason)
+            reason = Text(why, style="dim" if r.passed else "red")
+            rules.add_row(mark, r.rule, value, ago(r.age), reason)
+        if not message.explanation.rules:
+            rules.add_row("", "no readiness rules: the trigger alone decides", "", "", "")
+        runs = self.query_one("#runs-table", VimTable)
+        runs.clear()
+        for run in message.runs:
+            style = {"COMPLETED": "green", "FAILED_FINAL": "red"}.get(run.status, "cyan")
+            reruns = ", ".join(f"#{r.attempt} {r.reason}" for r in run.reruns)
+            started = run.started_at.strftime("%m-%d %H:%M") if run.started_at else "—"
+            runs.add_row(
+                run.period,
+                Text(run.status, style=style),
+                started,
+                ago(run.duration),
+                run.outcome,
+                reruns,
+            )
+        events = self.query_one("#events-table", VimTable)
+        events.clear()
+        for e in message.events:
+            style = SEVERITY_STYLES.get(e.severity.value, "")
+            events.add_row(
+                e.timestamp.strftime("%m-%d %H:%M"),
+                Text(e.type.value, style=style),
+                e.actor or "",
+                e.message,
+            )
+        sensors = self.query_one("#sensors-table", VimTable)
+        sensors.clear()
+        for sensor in message.sensors:
+            sensors.add_row(
+                sensor.key, ago(sensor.age), json.dumps(sensor.fields, sort_keys=True, default=str)
+            )

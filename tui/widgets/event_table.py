@@ -1,0 +1,147 @@
+"""The live event tail: follows the newest event unless the user moved up; filter and highlight."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Final
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+
+from tui.formatting import SEVERITY_STYLES, hhmmss, short_period
+from tui.widgets.vim_table import VimTable
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from interlock.events import Event
+
+MAX_ROWS: Final = 5000  # beyond this the oldest rows go: a tail is about now
+_PREFIXES: Final = {
+    "type": "type",
+    "t": "type",
+    "sev": "severity",
+    "severity": "severity",
+    "s": "severity",
+    "pipeline": "pipeline",
+    "p": "pipeline",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EventQuery:
+    """A filter or highlight: ``type:JOB_FAILED sev:critical p:gold free words`` (every term must match).
+
+    Attributes:
+        text: the query as typed.
+    """
+
+    text: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.text.strip())
+
+    def matches(self, event: Event) -> bool:
+        """Whether ``event`` satisfies every term."""
+        hay = " ".join(
+            [
+                event.type.value,
+                event.pipeline_id,
+                event.date or "",
+                event.actor or "",
+                event.message,
+            ]
+        ).lower()
+        for term in self.text.split():
+            name, sep, value = term.partition(":")
+            field = _PREFIXES.get(name.lower()) if sep else None
+            value = value.lower() if field else term.lower()
+            if field == "type" and value not in event.type.value.lower():
+                return False
+            if field == "severity" and event.severity.value != value:
+                return False
+            if field == "pipeline" and value not in event.pipeline_id.lower():
+                return False
+            if field is None and value not in hay:
+                return False
+        return True
+
+
+class EventTable(VimTable):
+    """Events, oldest at the top; new ones are appended and followed while the cursor is on the last row."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("G", "scroll_bottom", "Follow", tooltip="Jump to the newest event and follow"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self.events: list[Event] = []
+        self.shown: list[Event] = []
+        self.filter = EventQuery()
+        self.highlight = EventQuery()
+
+    def on_mount(self) -> None:
+        self.add_column("TIME", key="time")
+        self.add_column("TYPE", key="type")
+        self.add_column("PIPELINE", key="pipeline")
+        self.add_column("PERIOD", key="period")
+        self.add_column("MESSAGE", key="message")
+
+    @property
+    def following(self) -> bool:
+        """Whether the cursor is on the newest row (new rows then move it along)."""
+        return self.row_count == 0 or self.cursor_row >= self.row_count - 1
+
+    def _row(self, event: Event) -> list[Text]:
+        style = SEVERITY_STYLES.get(event.severity.value, "")
+        if self.highlight and self.highlight.matches(event):
+            style = f"{style} reverse".strip()
+        message = event.message if len(event.message) <= 120 else event.message[:119] + "…"
+        return [
+            Text(hhmmss(event.timestamp), style=style),
+            Text(event.type.value, style=style),
+            Text(event.pipeline_id, style=style),
+            Text(short_period(event.date) if event.date else "", style=style),
+            Text(message, style=style),
+        ]
+
+    def add_events(self, events: Iterable[Event]) -> int:
+        """Append events (oldest first); returns how many are shown (the filter may hide some)."""
+        follow = self.following
+        added = 0
+        for event in events:
+            self.events.append(event)
+            if self.filter and not self.filter.matches(event):
+                continue
+            self.shown.append(event)
+            self.add_row(*self._row(event))
+            added += 1
+        if len(self.events) > MAX_ROWS:
+            self.events = self.events[-MAX_ROWS:]
+            self.rebuild()
+        elif follow and self.row_count:
+            self.move_cursor(row=self.row_count - 1, animate=False)
+        return added
+
+    def rebuild(self) -> None:
+        """Redraw every row (after a filter or highlight change), keeping the cursor's event if shown."""
+        current = self.selected
+        follow = self.following
+        self.clear()
+        self.shown = [e for e in self.events if not self.filter or self.filter.matches(e)]
+        for event in self.shown:
+            self.add_row(*self._row(event))
+        if not self.row_count:
+            return
+        if follow or current is None or current not in self.shown:
+            self.move_cursor(row=self.row_count - 1, animate=False)
+        else:
+            self.move_cursor(row=self.shown.index(current), animate=False)
+
+    @property
+    def selected(self) -> Event | None:
+        """The event under the cursor."""
+        if not self.shown or not 0 <= self.cursor_row < len(self.shown):
+            return None
+        return self.shown[self.cursor_row]
