@@ -811,7 +811,9 @@ class Interlock:
         Raises:
             PipelineNotFoundError: no config is stored for ``pid``.
         """
-        return self._status(self._config(pid), self.now())
+        return self._status(
+            self._config(pid), self.now(), created=self.store.control.config_created(pid)
+        )
 
     def board(self, *, pipelines: Collection[str] | None = None) -> Board:
         """Every pipeline's status (or those named), problem pipelines first, then by id.
@@ -821,7 +823,7 @@ class Interlock:
         now = self.now()
         found = self.store.control.all_configs()
         rows = [
-            self._status(config, now)
+            self._status(config, now, created=found.created.get(pid))
             for pid, config in found.configs.items()
             if pipelines is None or pid in pipelines
         ]
@@ -842,8 +844,13 @@ class Interlock:
             return None
 
     def _window(
-        self, config: PipelineConfig, period: Period | None, sensors: Mapping[str, SensorRecord]
+        self,
+        config: PipelineConfig,
+        period: Period | None,
+        sensors: Mapping[str, SensorRecord],
+        created: datetime | None = None,
     ) -> SLAWindow | None:
+        """The period's SLA window (``None`` too for a period that ended before the config existed)."""
         from interlock.sla import sla_window
 
         if period is None or config.sla is None:
@@ -854,9 +861,12 @@ class Interlock:
             record = sensors.get(trigger.key)
             arrived = record.updated_at if record is not None else None
         try:
-            return sla_window(config, period, arrived_at=arrived)
+            window = sla_window(config, period, arrived_at=arrived)
         except InterlockError:
             return None
+        if window is not None and created is not None and window.breach_at <= created:
+            return None  # Interlock was not watching this pipeline then: no clock to show
+        return window
 
     def _is_dry_run(self, config: PipelineConfig, overrides: Mapping[str, Override]) -> bool:
         override = overrides.get(DRY_RUN_OVERRIDE)
@@ -876,7 +886,9 @@ class Interlock:
             manual_max=job.maxManualReruns,
         )
 
-    def _status(self, config: PipelineConfig, now: datetime) -> PipelineStatus:
+    def _status(
+        self, config: PipelineConfig, now: datetime, *, created: datetime | None = None
+    ) -> PipelineStatus:
         from interlock.rules import evaluate
 
         pid = config.id
@@ -901,7 +913,7 @@ class Interlock:
                 RunStatus.FAILED_FINAL: "failed",
             }[run.status]  # type: ignore[assignment]
         else:
-            excluded = self._excluded(config, now)
+            excluded = self._excluded(config, period, now)
             if excluded:
                 state, note = "excluded", excluded
             else:
@@ -913,7 +925,10 @@ class Interlock:
             state=state,
             rules_passed=evaluation.passed_count,
             rules_total=len(evaluation.results),
-            sla=_sla_clock(self._window(config, period, sensors), run, now),
+            # a period with no run that ended before the config existed has no SLA clock to show
+            sla=_sla_clock(
+                self._window(config, period, sensors, created if run is None else None), run, now
+            ),
             last_event=last[0] if last else None,
             budget=self._budget(config, period.id if period is not None else None),
             ack=ack,
@@ -925,11 +940,12 @@ class Interlock:
             owner=config.pipeline.owner,
         )
 
-    def _excluded(self, config: PipelineConfig, now: datetime) -> str:
+    def _excluded(self, config: PipelineConfig, period: Period | None, now: datetime) -> str:
+        """Why the shown period's day (today's, without a period) is excluded, or ``""``."""
         from interlock.schedule import exclusion_reason, is_inclusion_day, local_date
 
         s = config.schedule
-        today = local_date(now, s.timezone)
+        today = period.day if period is not None else local_date(now, s.timezone)
         try:
             reason = exclusion_reason(s, today, self.calendars)
         except (

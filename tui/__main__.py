@@ -23,6 +23,19 @@ def _parser() -> argparse.ArgumentParser:
         "--read-only", action="store_true", help="hide and refuse rerun, ack and dry-run"
     )
     parser.add_argument("--theme", metavar="NAME", help="dark (default), light, or a Textual theme")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="play the example pipelines through a generated day, live, and watch it "
+        "(store: .interlock/demo.db)",
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=120.0,
+        metavar="X",
+        help="--demo: virtual seconds per second (default 120: an hour every 30 s)",
+    )
     return parser
 
 
@@ -34,6 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError as exc:  # pragma: no cover - the tui extra is missing
         sys.stderr.write(f"interlock-tui needs Textual: pip install 'interlock[tui]' ({exc})\n")
         return EXIT_OPERATIONAL
+    if args.demo:
+        from tui.demo import run_demo
+
+        if args.speed <= 0:
+            sys.stderr.write("interlock-tui: --speed must be positive\n")
+            return EXIT_BAD_INPUT
+        return run_demo(speed=args.speed, read_only=args.read_only, theme=args.theme)
     from interlock.api import Interlock
     from interlock.store.factory import StoreURLError, open_store
     from interlock.store.table import StoreError

@@ -483,6 +483,11 @@ class ControlStore:
                 out.created[pid] = created
         return out
 
+    def config_created(self, pid: str) -> datetime | None:
+        """When the pipeline's config was first stored (``None``: no config, or a row without it)."""
+        item = self.table.get(keys.pipeline_pk(pid), keys.CONFIG_SK)
+        return None if item is None else _time_attr(item, "createdAt")
+
     def delete_config(self, pid: str) -> bool:
         """Remove a pipeline's config; returns whether there was one."""
         return self.table.delete(keys.pipeline_pk(pid), keys.CONFIG_SK) is not None

@@ -254,3 +254,32 @@ def test_event_list_columns() -> None:
             "message": "boom",
         }
     ]
+
+
+def test_a_period_that_ended_before_the_pipeline_was_pushed_shows_no_breach(
+    tmp_path: Path,
+) -> None:
+    from interlock.config.models import PipelineConfig
+
+    # GIVEN a daily 08:00 cron pipeline with a 10:00 SLA, first pushed at 07:00: its latest period
+    # is yesterday's, which ended before Interlock watched it
+    clock = VirtualClock(NOW.replace(hour=7, minute=0))
+    cfg = PipelineConfig.model_validate(
+        {
+            "pipeline": {"id": "late-joiner"},
+            "schedule": {"cron": "0 8 * * *"},
+            "sla": {"deadline": "10:00"},
+            "job": {"type": "command", "config": {"command": "true"}},
+        }
+    )
+    with Interlock.local(tmp_path / "w.db", clock=clock) as il:
+        il.store.control.put_config(cfg, now=clock.now())
+        status = il.status("late-joiner")
+        # THEN no "BREACHED" clock for a day nobody was watching; the next day's clock does run
+        assert status.period == "2026-03-01"
+        assert status.sla.status == "none"
+        clock.set(NOW.replace(hour=9, minute=0))
+        today = il.status("late-joiner")
+        assert (today.period, today.sla.status) == ("2026-03-02", "ok")
+        clock.set(NOW.replace(hour=10, minute=1))
+        assert il.status("late-joiner").sla.status == "breached"
