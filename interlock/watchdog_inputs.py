@@ -49,6 +49,7 @@ def _pipeline(
     now: datetime,
     oldest: str,
     created: datetime | None,
+    live_since: datetime | None = None,
 ) -> PipelineInputs:
     pid, schedule = config.id, config.schedule_id
     # runs() reads the pipeline's whole TRIGGER# history; keep only what the checks can ask about.
@@ -69,6 +70,7 @@ def _pipeline(
         acked=frozenset(acked),
         config_updated_at=created,
         dry_run=False,
+        live_since=live_since,
     )
 
 
@@ -109,8 +111,18 @@ def gather(
             if dry_run:
                 pipelines.append(PipelineInputs(config=config, dry_run=True))
                 continue
+            # switched out of dry run by an operator: what was written before was observed in
+            # dry run, not missed (trigger recovery must not start it; see PipelineInputs.live_since)
+            live_since = override.at if override is not None else None
             pipelines.append(
-                _pipeline(control, config, now=now, oldest=oldest, created=created.get(pid))
+                _pipeline(
+                    control,
+                    config,
+                    now=now,
+                    oldest=oldest,
+                    created=created.get(pid),
+                    live_since=live_since,
+                )
             )
         except (StoreError, ValueError) as exc:  # ValueError: an unreadable row
             errors.append(f"read {pid}: {exc}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -267,6 +268,7 @@ def _translate_aws_dow(field: str) -> str:
     return ",".join(out)
 
 
+@lru_cache(maxsize=1024)
 def normalize_cron(expr: str) -> tuple[str, str | None]:
     """Check a cron expression and return it in standard 5-field form.
 

@@ -148,6 +148,10 @@ class PipelineInputs:
         acked: periods whose SLA acknowledgement is active now (checked for first-arrival periods).
         config_updated_at: when the config was pushed, if known: no cron fire before it is "missed".
         dry_run: the operator's dry-run override, if set (``None``: ``config.dryRun`` decides).
+        live_since: when an operator last switched the pipeline's dry run (it is live now): trigger
+            sensors written before it were seen by the dry-run path, not missed by the router, so
+            trigger recovery ignores them (a later trigger write starts the live run, as
+            :mod:`interlock.lifecycle.dryrun` documents).
     """
 
     config: PipelineConfig
@@ -156,6 +160,7 @@ class PipelineInputs:
     acked: frozenset[str] = frozenset()
     config_updated_at: datetime | None = None
     dry_run: bool | None = None
+    live_since: datetime | None = None
 
     @property
     def in_dry_run(self) -> bool:
@@ -326,6 +331,9 @@ def _recover_one(ctx: _Ctx, key: str, record: SensorRecord) -> Decision | None:
     config = ctx.config
     written = record.updated_at
     if written is None or written < ctx.since or written > ctx.now - RECOVERY_DELAY:
+        return None
+    if ctx.p.live_since is not None and written < ctx.p.live_since:
+        # written while the pipeline was in dry run: observed (DRY_RUN_*), not a missed trigger
         return None
     write = SensorWrite(config.id, key, record.fields, "watchdog")
     # As the router would have decided when the record was written (age checks, a dateless sensor's day).

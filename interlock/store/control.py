@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
 from interlock.config.loader import validate_config_data
@@ -903,6 +904,19 @@ class ControlStore:
 
 def _decode_config(pid: str, item: Mapping[str, Any]) -> PipelineConfig:
     raw = item.get("config")
+    if isinstance(raw, str):
+        return _decode_text(pid, raw)
+    return _decode_data(pid, raw)
+
+
+@lru_cache(maxsize=4096)
+def _decode_text(pid: str, raw: str) -> PipelineConfig:
+    """Validated configs are immutable, so one stored text is validated once per process (the
+    TUI's board and the watchdog read every config every few seconds)."""
+    return _decode_data(pid, raw)
+
+
+def _decode_data(pid: str, raw: Any) -> PipelineConfig:
     if isinstance(raw, str):
         try:
             data = json.loads(raw)
