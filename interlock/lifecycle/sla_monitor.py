@@ -364,7 +364,7 @@ def decide_sla_alert(
     }
     if acked:
         detail["acknowledged"] = True
-    message = f"pipeline {config.id}: {type_.value} for {run.period}"
+    message = _alert_message(alert, status, breach_at, payload.get("sensorArrivalAt"))
     if acked:
         message += " (acknowledged)"
     return Decision(
@@ -384,6 +384,28 @@ def decide_sla_alert(
         output={**identity, "alertType": type_.value, "acknowledged": acked},
         reason=message,
     )
+
+
+def _hhmm(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%H:%M UTC")
+
+
+def _alert_message(
+    alert: AlertKind, status: RunStatus | None, breach_at: datetime, arrived: Any
+) -> str:
+    """One line for people: what is late, and when it breaches (or breached)."""
+    state = {
+        None: "has not started",
+        RunStatus.RUNNING: "is still running",
+        RunStatus.FAILED_FINAL: "failed",
+    }.get(status, "has not finished")
+    origin = ""
+    if alert.startswith("relative") and isinstance(arrived, str):
+        first = _hhmm(_parse_z(arrived, "sensorArrivalAt"))
+        origin = f" (clock started by the first sensor at {first})"
+    if alert.endswith("breach"):
+        return f"SLA breached at {_hhmm(breach_at)}: the run {state}{origin}"
+    return f"SLA at risk: the run {state}; breach at {_hhmm(breach_at)}{origin}"
 
 
 # ---------------------------------------------------------------------------------------- verdict
@@ -440,7 +462,12 @@ def decide_sla_verdict(
             "actionHint": f"run completed {format_duration(completed_at - window.breach_at)} "
             "after the SLA breach time",
         }
-    message = f"pipeline {config.id}: {outcome} for {run.period}"
+    delta = format_duration(abs(completed_at - window.breach_at))
+    side = "after" if type_ is EventType.SLA_BREACH else "before"
+    message = (
+        f"finished at {_hhmm(completed_at)}, {delta} {side} the SLA breach time "
+        f"{_hhmm(window.breach_at)}"
+    )
     event = PublishEvent(
         type=type_,
         pipeline_id=config.id,

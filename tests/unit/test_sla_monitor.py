@@ -305,7 +305,7 @@ def test_warning_for_a_running_run_claims_then_publishes() -> None:
             pipeline_id="orders",
             schedule_id="cron",
             period="2026-03-28",
-            message="pipeline orders: SLA_WARNING for 2026-03-28",
+            message="SLA at risk: the run is still running; breach at 08:00 UTC",
             at=WARN_AT,
             detail={
                 "status": "RUNNING",
@@ -620,3 +620,18 @@ def test_projection_with_an_unusable_deadline_is_not_applicable() -> None:
     cfg = config({"deadline": ":30", "expectedDuration": "10m"})
     out = sla_projection(cfg, Period.parse("2026-03-28"), triggered_at=utc(2026, 3, 28, 10))
     assert out["status"] == "n/a"
+
+
+def test_verdict_and_alert_messages_say_when() -> None:
+    from interlock.lifecycle.sla_monitor import _alert_message
+
+    breach = datetime(2026, 3, 2, 14, tzinfo=UTC)
+    assert _alert_message("breach", None, breach, None) == (
+        "SLA breached at 14:00 UTC: the run has not started"
+    )
+    assert _alert_message(
+        "relative-warning", RunStatus.RUNNING, breach, "2026-03-02T13:15:00Z"
+    ) == (
+        "SLA at risk: the run is still running; breach at 14:00 UTC "
+        "(clock started by the first sensor at 13:15 UTC)"
+    )
