@@ -1033,7 +1033,7 @@ class Interlock:
         self,
         pid: str | None = None,
         *,
-        since: datetime | None = None,
+        since: datetime | timedelta | str | None = None,
         types: Collection[EventType | str] | None = None,
         limit: int = 200,
     ) -> EventList:
@@ -1041,12 +1041,18 @@ class Interlock:
 
         Args:
             pid: one pipeline's events (its partition), or every pipeline's (the hour index).
-            since: from this instant on; default for all pipelines: the last 24 hours (at most 31 days).
+            since: from this instant on, or this long ago (``timedelta`` or ``"6h"``); default for all
+                pipelines: the last 24 hours (at most 31 days).
             types: keep only these types.
             limit: at most this many (the newest).
         """
+        from interlock.durations import parse_duration
         from interlock.events import EventType
 
+        if isinstance(since, str):
+            since = parse_duration(since)
+        if isinstance(since, timedelta):
+            since = self.now() - since
         wanted = {EventType(t) for t in types} if types is not None else None
         store = self.store.events
         if pid is not None:

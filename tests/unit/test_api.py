@@ -283,3 +283,12 @@ def test_a_period_that_ended_before_the_pipeline_was_pushed_shows_no_breach(
         assert (today.period, today.sla.status) == ("2026-03-02", "ok")
         clock.set(NOW.replace(hour=10, minute=1))
         assert il.status("late-joiner").sla.status == "breached"
+
+
+def test_events_since_accepts_a_duration(il: Interlock) -> None:
+    everything = il.events(since=timedelta(days=30))
+    recent = il.events(since="10m")
+    assert 0 < len(recent) < len(everything)
+    assert [e.timestamp for e in recent] == [
+        e.timestamp for e in everything if e.timestamp >= NOW - timedelta(minutes=10)
+    ]
