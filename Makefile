@@ -103,6 +103,7 @@ bench: install
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/lifecycle.py
+	$(BIN)/python bench/tui.py
 
 schema: install
 	$(BIN)/interlock schema --write schema/

@@ -222,7 +222,8 @@ class EventStore:
             keys.pipeline_pk(pid),
             between(low, high),
             descending=newest_first,
-            page_size=_PAGE,
+            # a small limit reads a small page (the board asks each pipeline for its last event)
+            page_size=min(_PAGE, limit) if limit is not None and limit > 0 else _PAGE,
         )
         return _read(items, limit)
 

@@ -65,6 +65,12 @@ class PipelineTable(VimTable):
     def show(self, rows: Sequence[PipelineStatus]) -> None:
         """Replace the rows, keeping the cursor on the same pipeline when it is still shown."""
         current = self.selected_id
+        with self.app.batch_update():  # one repaint for the whole refill
+            self._fill(rows)
+        if current is not None and current in self.rows:
+            self.move_cursor(row=self.get_row_index(current))
+
+    def _fill(self, rows: Sequence[PipelineStatus]) -> None:
         self.clear()
         for s in rows:
             name = s.pipeline_id
@@ -80,8 +86,6 @@ class PipelineTable(VimTable):
                 budget_short(s.budget),
                 key=s.pipeline_id,
             )
-        if current is not None and current in self.rows:
-            self.move_cursor(row=self.get_row_index(current))
 
     @property
     def selected_id(self) -> str | None:
