@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -106,7 +107,12 @@ def event_json(event: Event) -> str:
 
 def show_value(value: Any, width: int = 16) -> str:
     """A sensor value as JSON writes it (``true``, ``null``, ``15432``), cut to ``width``."""
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, Decimal):  # the store's exact numbers: 0.96, not "0.96"
+        text = format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+    else:
+        text = json.dumps(value, default=str)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
