@@ -634,10 +634,11 @@ class EmbeddedRuntime:
                 advanced past that batch (and a timer not removed), so the next tick handles it again.
         """
         self._tally = tally = _Tally()
-        now = self.clock.now()
+        now = began = self.clock.now()
         if not self._booted:
             self._boot(now)
         for _ in range(MAX_ROUNDS):
+            now = self.clock.now()  # a real (or accelerated) clock moves while a round works
             before = tally.activity()
             for table in FEED_TABLES:
                 self._drain(table, now)
@@ -653,7 +654,7 @@ class EmbeddedRuntime:
             except Exception:  # a notifier outage must not stop the controller; the outbox keeps it
                 log.exception("alert flush failed")
         return TickReport(
-            at=now,
+            at=began,
             records=tally.records,
             ignored=tally.ignored,
             malformed=tuple(tally.malformed),
