@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from interlock.store.factory import Store
 
 __all__ = [
+    "BOOKKEEPING_TTL",
     "DEFAULT_ACTOR",
     "DEFAULT_LOCK_TTL",
     "ActionOutcome",
@@ -81,6 +82,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LOCK_TTL: Final = timedelta(hours=4, minutes=30)
 """How long a run may stay RUNNING before it is stale: the original's default (SFN timeout + 30 min)."""
+BOOKKEEPING_TTL: Final = timedelta(days=35)
+"""How long the controller's own per-period sensor rows (first arrival, post-run baseline) live."""
 DEFAULT_ACTOR: Final = "interlock"
 """Who the executor writes rerun requests as (the request row's ``by``)."""
 
@@ -343,14 +346,16 @@ class Executor:
 
     def _bookkeeping(self, action: PutBookkeeping) -> ActionOutcome:
         key = keys.bookkeeping_key(action.name, action.period)
+        # kept as long as anything can still ask about the period, then expired (a pipeline's sensor
+        # partition would otherwise grow by a row or two every period, forever)
+        ttl = action.at + BOOKKEEPING_TTL
+        fields = dict(action.fields)
         if not action.once:
-            self.store.control.put_sensor(
-                action.pipeline_id, key, dict(action.fields), now=action.at
-            )
+            self.store.control.put_sensor(action.pipeline_id, key, fields, now=action.at, ttl=ttl)
             return ActionOutcome(action, OutcomeStatus.APPLIED)
         try:
             self.store.control.put_sensor(
-                action.pipeline_id, key, dict(action.fields), now=action.at, condition=absent()
+                action.pipeline_id, key, fields, now=action.at, ttl=ttl, condition=absent()
             )
         except ConflictError:
             return ActionOutcome(action, OutcomeStatus.CONFLICT, f"{key} was already written")

@@ -52,8 +52,8 @@ def _pipeline(
     live_since: datetime | None = None,
 ) -> PipelineInputs:
     pid, schedule = config.id, config.schedule_id
-    # runs() reads the pipeline's whole TRIGGER# history; keep only what the checks can ask about.
-    runs = {r.period: r for r in control.runs(pid, schedule) if r.period[:10] >= oldest}
+    # Only the periods the checks can ask about: a key-range Query from the oldest one.
+    runs = {r.period: r for r in control.runs(pid, schedule, since_period=oldest)}
     sensors = control.sensors(pid)
     acked: set[str] = set()
     if config.sla is not None and config.sla.maxDuration is not None:

@@ -63,7 +63,7 @@ import math
 import re
 import uuid as uuid_module
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -227,13 +227,18 @@ def _lookup(data: Any, segments: tuple[str | int, ...]) -> Any:
 
 
 def _set_path(data: Any, path: _Path, value: Any) -> Any:
+    """``data`` with ``value`` written at ``path``; ``data`` itself is never changed.
+
+    Copy-on-write: only the containers along the path are copied (shallowly); everything else is
+    shared. Values in a running execution are never mutated in place, so sharing is safe.
+    """
     if not path.segments:
         return value
-    root = copy.deepcopy(data)
-    if not isinstance(root, dict):
+    if not isinstance(data, dict):
         raise _runtime(
-            f"ResultPath {path.text!r} needs an object as state input, got {type(root).__name__}"
+            f"ResultPath {path.text!r} needs an object as state input, got {type(data).__name__}"
         )
+    root: Any = dict(data)
     cur: Any = root
     for i, seg in enumerate(path.segments):
         last = i == len(path.segments) - 1
@@ -242,6 +247,8 @@ def _set_path(data: Any, path: _Path, value: Any) -> Any:
                 raise _runtime(f"ResultPath {path.text!r}: index {seg} does not exist")
             if last:
                 cur[seg] = value
+            else:
+                cur[seg] = _shallow(cur[seg])
             cur = cur[seg]
             continue
         if not isinstance(cur, dict):
@@ -249,8 +256,17 @@ def _set_path(data: Any, path: _Path, value: Any) -> Any:
         if last:
             cur[seg] = value
         else:
-            cur = cur.setdefault(seg, {})
+            cur[seg] = _shallow(cur.get(seg, {}))
+            cur = cur[seg]
     return root
+
+
+def _shallow(value: Any) -> Any:
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value
 
 
 # ----------------------------------------------------------------------------- intrinsic functions
@@ -891,10 +907,38 @@ class Execution:
     cause: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The snapshot as plain JSON values."""
-        out = asdict(self)
-        out["status"] = self.status.value
-        return out
+        """The snapshot as plain JSON values.
+
+        Nested values (input, data, output) are shared with the snapshot, not copied: serialise or
+        copy the result before changing it. (``dataclasses.asdict`` deep-copied every history entry on
+        every save, which dominated long simulations.)
+        """
+        return {
+            "name": self.name,
+            "input": self.input,
+            "start_time": self.start_time,
+            "state": self.state,
+            "state_entered_time": self.state_entered_time,
+            "data": self.data,
+            "status": self.status.value,
+            "wait_until": self.wait_until,
+            "retry_counts": {k: list(v) for k, v in self.retry_counts.items()},
+            "history": [dict(event) for event in self.history],
+            "output": self.output,
+            "error": self.error,
+            "cause": self.cause,
+        }
+
+    def copy(self) -> Execution:
+        """An independent copy (history entries are never changed once written, so they are shared)."""
+        return replace(
+            self,
+            input=copy.deepcopy(self.input),
+            data=copy.deepcopy(self.data),
+            retry_counts={k: list(v) for k, v in self.retry_counts.items()},
+            history=list(self.history),
+            output=copy.deepcopy(self.output),
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Execution:
@@ -1088,7 +1132,7 @@ class _Run:
             raise _runtime(
                 f"path {text!r} did not resolve in {'the context object' if path.context else 'the state input'}"
             )
-        return copy.deepcopy(value)
+        return value  # shared, not copied: values are never mutated in place (see _set_path)
 
     def input_path(self, state: dict[str, Any], data: Any) -> Any:
         path = state.get("InputPath", "$")
@@ -1397,7 +1441,7 @@ def step(
         ValueError: ``now`` is naive.
     """
     _require_aware(now)
-    ex = copy.deepcopy(execution)
+    ex = execution.copy()
     source = uuid_source or (lambda: str(uuid_module.uuid4()))
     _Run(machine, ex, now, invoke, source).run(max_transitions)
     return ex

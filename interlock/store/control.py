@@ -53,6 +53,7 @@ from interlock.store.table import (
     StoreError,
     absent,
     begins_with,
+    between,
     equals,
     exists,
     query_all,
@@ -721,12 +722,26 @@ class ControlStore:
         )
         return [row for row in rows if row.status is RunStatus.RUNNING]
 
-    def runs(self, pid: str, schedule: str | None = None) -> list[RunRow]:
-        """A pipeline's run history, newest period first (both schedules unless one is named)."""
+    def runs(
+        self, pid: str, schedule: str | None = None, *, since_period: str | None = None
+    ) -> list[RunRow]:
+        """A pipeline's run history, newest period first (both schedules unless one is named).
+
+        Args:
+            pid: the pipeline.
+            schedule: one schedule's runs only.
+            since_period: with ``schedule``, only periods at or after this one (``2026-03-02`` also
+                keeps that day's hourly periods): a key-range Query, so the watchdog does not read a
+                pipeline's whole history every pass.
+        """
         prefix = keys.trigger_prefix(schedule) if schedule is not None else keys.TRIGGER_PREFIX
+        condition = begins_with(prefix)
+        if schedule is not None and since_period is not None:
+            # "~" sorts after every period character: the range's end is past any period id
+            condition = between(keys.trigger_prefix(schedule, since_period), prefix + "~")
         rows = [
             RunRow.from_item(item)
-            for item in query_all(self.table, keys.pipeline_pk(pid), begins_with(prefix))
+            for item in query_all(self.table, keys.pipeline_pk(pid), condition)
         ]
         rows.sort(key=lambda r: (r.period, r.schedule), reverse=True)
         return rows

@@ -935,3 +935,33 @@ def test_job_entry_repr_and_of_type_since(store: Store) -> None:
     store.events.append(old)
     store.events.append(new)
     assert store.events.of_type(EventType.SLA_MET, since=T0 + timedelta(seconds=1)) == [new]
+
+
+def test_runs_since_a_period_is_a_key_range(control: ControlStore) -> None:
+    for period in ("2026-02-28", "2026-03-01", "2026-03-01T07", "2026-03-02", "2026-03-02T23"):
+        control.acquire_run("orders", "stream", period, now=T0, lock_ttl=timedelta(hours=1))
+    control.acquire_run("orders", "cron", "2026-03-02", now=T0, lock_ttl=timedelta(hours=1))
+    recent = control.runs("orders", "stream", since_period="2026-03-01")
+    assert [r.period for r in recent] == [
+        "2026-03-02T23",
+        "2026-03-02",
+        "2026-03-01T07",
+        "2026-03-01",
+    ]
+    assert [r.period for r in control.runs("orders", "stream")][-1] == "2026-02-28"
+    assert {r.schedule for r in control.runs("orders", "cron", since_period="2026-03-01")} == {
+        "cron"
+    }
+
+
+def test_controller_bookkeeping_rows_expire(store: Store) -> None:
+    from interlock.executor import BOOKKEEPING_TTL, Executor
+    from interlock.lifecycle.actions import Decision, PutBookkeeping
+    from interlock.ports import FixedClock, RecordingBus, RecordingExecutions
+
+    executor = Executor(store, RecordingBus(), RecordingExecutions(), FixedClock(T0))
+    row = PutBookkeeping("orders", "first-sensor-arrival", "2026-03-02", {"arrivedAt": "x"}, T0)
+    executor.apply(Decision((row,)))
+    key = "first-sensor-arrival#2026-03-02"
+    item = store.tables["control"].get("PIPELINE#orders", f"SENSOR#{key}")
+    assert item is not None and item["ttl"] == int((T0 + BOOKKEEPING_TTL).timestamp())

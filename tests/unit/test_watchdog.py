@@ -799,11 +799,17 @@ class FakeControl:
             raise StoreError("throttled")
         return [r for rows in self._runs.values() for r in rows if r.status is RunStatus.RUNNING]
 
-    def runs(self, pid: str, schedule: str | None = None) -> list[RunRow]:
+    def runs(
+        self, pid: str, schedule: str | None = None, *, since_period: str | None = None
+    ) -> list[RunRow]:
         self.calls.append(f"runs {pid}")
         if pid in self.fail:
             raise StoreError(f"{pid} unavailable")
-        return [r for r in self._runs.get(pid, []) if schedule in (None, r.schedule)]
+        return [
+            r
+            for r in self._runs.get(pid, [])
+            if schedule in (None, r.schedule) and (since_period is None or r.period >= since_period)
+        ]
 
     def sensors(self, pid: str) -> dict[str, SensorRecord]:
         self.calls.append(f"sensors {pid}")
