@@ -868,6 +868,20 @@ class Interlock:
             return None  # Interlock was not watching this pipeline then: no clock to show
         return window
 
+    def _dry_clock(self, config: PipelineConfig, period: Period | None) -> SlaClock:
+        """A dry-run pipeline has no live SLA: show the projection of its would-be run, if any."""
+        from interlock.lifecycle.sla_monitor import sla_projection
+
+        if period is None or config.sla is None:
+            return SlaClock("none")
+        marker = self.store.control.get_dry_run(config.id, config.schedule_id, period.id)
+        if marker is None or marker.triggered_at is None:
+            return SlaClock("none", text="dry run")
+        projection = sla_projection(config, period, triggered_at=marker.triggered_at)
+        verdict = projection.get("status", "n/a")
+        text = {"met": "projected ok", "breach": "projected breach"}.get(verdict, "projected —")
+        return SlaClock("ok", text=text)
+
     def _is_dry_run(self, config: PipelineConfig, overrides: Mapping[str, Override]) -> bool:
         override = overrides.get(DRY_RUN_OVERRIDE)
         return effective_dry_run(config, None if override is None else override.value)
@@ -925,8 +939,10 @@ class Interlock:
             state=state,
             rules_passed=evaluation.passed_count,
             rules_total=len(evaluation.results),
+            sla=self._dry_clock(config, period)
+            if dry
             # a period with no run that ended before the config existed has no SLA clock to show
-            sla=_sla_clock(
+            else _sla_clock(
                 self._window(config, period, sensors, created if run is None else None), run, now
             ),
             last_event=last[0] if last else None,

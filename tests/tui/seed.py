@@ -137,6 +137,7 @@ def seed_world(store: Store) -> None:
         {"complete": True, "total_readings": 14, "date": "2026-03-02", "hour": "08"},
         now=at(8, 5),
     )
+    c.mark_dry_run("dryrun-weather", "stream", "2026-03-02T08", now=at(8, 5))
 
     # finance-close: Friday's close ran and met its SLA (09:00 New York = 14:00 UTC).
     _run(

@@ -45,6 +45,7 @@ SCREENS = {
     "rerun_modal": ("j", "r"),
     "ack_modal": ("a",),
     "dry_run_modal": ("j", "d"),
+    "palette": ("colon", *"rerun"),
 }
 
 
