@@ -47,7 +47,7 @@ from interlock.lifecycle.router import (
 )
 from interlock.lifecycle.run import remap_for_period
 from interlock.lifecycle.watchdog import scan
-from interlock.schedule import next_fire, period_from_sensor
+from interlock.schedule import cron_period, next_fire, period_from_sensor
 from interlock.store import keys
 from interlock.store.control import DRY_RUN_OVERRIDE, InvalidConfigError
 from interlock.store.joblog import JobEvent
@@ -494,10 +494,31 @@ class Controller:
                 "fireAt": keys.format_time(fire),
             },
         )
-        decision = Decision((timer,), "cron-scheduled", reason=f"next fire {fire.isoformat()}")
+        actions: list[Action] = [timer]
+        actions += self._sla_ahead(config, fire, now)
+        decision = Decision(
+            tuple(actions), "cron-scheduled", reason=f"next fire {fire.isoformat()}"
+        )
         result = self.executor.apply(decision)
         if handled is not None:
             handled.decisions.append((decision, result))
+
+    def _sla_ahead(self, config: PipelineConfig, fire: datetime, now: datetime) -> list[Action]:
+        """SLA timers of the next fire's period, set ahead of time (DESIGN §3): a scheduled run that
+        never starts (Interlock down, the fire lost) still warns and breaches, as "not started".
+        Not for an excluded day or a dry-run pipeline; the run's start replaces them (same names)."""
+        if config.sla is None or config.schedule.cron is None or self.dry_run(config):
+            return []
+        try:
+            period = cron_period(config.schedule.cron, config.schedule.timezone, fire).id
+        except (ScheduleError, InterlockError):
+            return []
+        if reruns.period_exclusion(config, period, self.calendars) is not None:
+            return []
+        if self.store.control.get_run(config.id, config.schedule_id, period) is not None:
+            return []  # the period already ran (or runs): its own timers stand
+        plan = self._sla_timers(config, RunRef(config.id, config.schedule_id, period), now)
+        return list(plan.actions)
 
     def on_timer(self, payload: Mapping[str, Any], now: datetime) -> Handled:
         """Handle a fired timer (see the module docstring).

@@ -504,6 +504,10 @@ class _Tally:
         return len(self.decisions) + len(self.stepped) + len(self.fired)
 
 
+def _timer_order(timer: DueTimer) -> tuple[datetime, bool]:
+    return timer.at, timer.payload.get("kind") != "cron"
+
+
 def _record_keys(record: Mapping[str, Any]) -> tuple[str, str]:
     ddb = record.get("dynamodb")
     raw = ddb.get("Keys") if isinstance(ddb, Mapping) else None
@@ -642,8 +646,12 @@ class EmbeddedRuntime:
             before = tally.activity()
             for table in FEED_TABLES:
                 self._drain(table, now)
-            for timer in self.timers.due(now):
+            # at one instant a cron fire goes first: its run exists before that period's SLA timers
+            # a run a cron fire started is stepped before the remaining timers of this instant
+            for timer in sorted(self.timers.due(now), key=_timer_order):
                 self._fire(timer, now)
+                if timer.payload.get("kind") == "cron":
+                    break
             for snapshot in self.executions.due(now):
                 self._step(snapshot, now)
             if tally.activity() == before:

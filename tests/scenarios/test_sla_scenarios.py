@@ -342,8 +342,10 @@ def test_sydney_deadline_across_the_end_of_daylight_saving() -> None:
 def test_sla_timezone_overrides_the_schedule_timezone() -> None:
     cfg = _cron("0 6 * * *", "UTC", deadline="09:00", timezone="Asia/Kolkata")
     events = world([cfg], [sensor(at(1), "orders-count", count=1)])
-    # 09:00 IST = 03:30Z, before the 06:00Z cron fire: the run is late as soon as it exists
-    assert _sla_times(events) == [("SLA_BREACH", "2026-03-04", at(6))]
+    # 09:00 IST = 03:30Z, before the 06:00Z cron fire: the SLA timers were set ahead of the fire,
+    # so the breach is reported at 03:30 (the run has not started), and once only
+    assert _sla_times(events) == [("SLA_BREACH", "2026-03-04", at(3, 30))]
+    assert events[0].detail["status"] == "not started"
 
 
 # ------------------------------------------------------------------------------- relative
@@ -477,3 +479,26 @@ def test_each_sla_alert_once_per_period_over_two_days() -> None:
     events = world([cfg], [sensor(at(1), "orders-count", count=1)], end=start + timedelta(days=2))
     assert periods(events, "SLA_WARNING") == ["2026-03-04", "2026-03-05"]
     assert periods(events, "SLA_BREACH") == ["2026-03-04", "2026-03-05"]
+
+
+def test_ahead_of_time_sla_timers_skip_excluded_days() -> None:
+    # Saturday 2026-03-07 is excluded: no SLA timers are set ahead for it, so no SLA alert at all
+    cfg = pipeline(
+        schedule={"cron": "0 6 * * *", "trigger": None, "exclude": {"weekends": True}},
+        sla={"deadline": "07:00", "expectedDuration": "30m"},
+    )
+    saturday = at(0) + timedelta(days=3)
+    events = world([cfg], [], start=saturday, end=saturday + timedelta(hours=12))
+    assert types(events) == ["PIPELINE_EXCLUDED"]
+
+
+def test_a_cron_run_that_never_starts_still_warns_and_breaches() -> None:
+    # the cron fires at 06:00 but its deadline (05:00, expected 30m) lies before the fire: both alerts
+    # come from the SLA timers set ahead of time, while the run does not exist yet
+    cfg = _cron(deadline="05:00", expectedDuration="30m")
+    events = world([cfg], [sensor(at(1), "orders-count", count=12)], end=at(5, 30))
+    assert _sla_times(events) == [
+        ("SLA_WARNING", "2026-03-04", at(4, 30)),
+        ("SLA_BREACH", "2026-03-04", at(5)),
+    ]
+    assert [e.detail["status"] for e in events] == ["not started", "not started"]
