@@ -220,19 +220,7 @@ class Controller:
         decision = decide_sensor(config, write, now=now, calendars=self.calendars, dry_run=dry)
         out = decision.output
         if decision.next == "dry-run":
-            period = str(out["period"])
-            self._apply(
-                handled,
-                dryrun.decide_dry_run_trigger(
-                    config,
-                    schedule_id=str(out["scheduleId"]),
-                    period=period,
-                    marker=self.store.control.get_dry_run(config.id, config.schedule_id, period),
-                    sensors=self._sensors(config.id, period),
-                    excluded=out.get("excluded"),
-                    now=now,
-                ),
-            )
+            self._dry_trigger(config, out, now, handled)
             return handled
         if decision.next == "start":
             schedule, period = str(out["scheduleId"]), str(out["period"])
@@ -266,6 +254,24 @@ class Controller:
             self._apply(handled, decision)
         handled.reason = decision.reason
         return handled
+
+    def _dry_trigger(
+        self, config: PipelineConfig, out: Mapping[str, Any], now: datetime, handled: Handled
+    ) -> None:
+        """A dry-run pipeline's would-be start (trigger sensor or cron fire): observe only."""
+        period = str(out["period"])
+        self._apply(
+            handled,
+            dryrun.decide_dry_run_trigger(
+                config,
+                schedule_id=str(out["scheduleId"]),
+                period=period,
+                marker=self.store.control.get_dry_run(config.id, config.schedule_id, period),
+                sensors=self._sensors(config.id, period),
+                excluded=out.get("excluded"),
+                now=now,
+            ),
+        )
 
     def _after_start(
         self, config: PipelineConfig, run: RunRef, now: datetime, handled: Handled
@@ -612,19 +618,7 @@ class Controller:
     ) -> None:
         out = decision.output
         if decision.next == "dry-run":
-            period = str(out["period"])
-            self._apply(
-                handled,
-                dryrun.decide_dry_run_trigger(
-                    config,
-                    schedule_id=str(out["scheduleId"]),
-                    period=period,
-                    marker=self.store.control.get_dry_run(config.id, config.schedule_id, period),
-                    sensors=self._sensors(config.id, period),
-                    excluded=out.get("excluded"),
-                    now=now,
-                ),
-            )
+            self._dry_trigger(config, out, now, handled)
             return
         if not decision.actions:
             handled.reason = decision.reason
