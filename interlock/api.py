@@ -10,7 +10,7 @@ reprs, HTML tables for Jupyter and ``.to_pandas()``::
                                                            ├─ reads:  pipelines() board() status() explain()
                                                            │          sensors() events() tail() runs()
                                                            └─ writes: put_sensor(), and rerun() ack() dry_run()
-                                                                      through interlock.operator.Operator
+                                                                      through interlock.service.operator.Operator
                                                                       (which audits each as an event)
 
 A pipeline's *state* on the board is derived, in this order: dry run (override, else the config) →
@@ -43,10 +43,10 @@ if TYPE_CHECKING:
 
     from interlock.config.models import Calendar, PipelineConfig
     from interlock.events import Event, EventType
-    from interlock.operator import Operator, OperatorResult
     from interlock.ports import Clock
     from interlock.rules import Evaluation
     from interlock.schedule import Period
+    from interlock.service.operator import Operator, OperatorResult
     from interlock.sla import SLAWindow
     from interlock.store.control import Ack, Override, RunRow, SensorRecord
     from interlock.store.factory import Store
@@ -668,7 +668,7 @@ class Interlock:
         store: an open store (:func:`interlock.store.open_store`).
         clock: where "now" comes from (a :class:`~interlock.ports.VirtualClock` in tests); the wall
             clock if ``None``.
-        actor: who writes (acks, reruns, dry-run switches); ``interlock.operator.current_actor()`` if
+        actor: who writes (acks, reruns, dry-run switches); ``interlock.service.operator.current_actor()`` if
             ``None``.
         calendars: named calendars, for "is today a run day" (the store keeps no calendars).
 
@@ -769,7 +769,7 @@ class Interlock:
     def actor(self) -> str:
         """Who the writes are attributed to."""
         if self._actor is None:
-            from interlock.operator import current_actor
+            from interlock.service.operator import current_actor
 
             self._actor = current_actor()
         return self._actor
@@ -1154,10 +1154,10 @@ class Interlock:
         return self.store.control.put_sensor(pid, key, fields, now=self.now())
 
     def operator(self) -> Operator:
-        """The :class:`~interlock.operator.Operator` the write actions go through (built once)."""
+        """The :class:`~interlock.service.operator.Operator` the write actions go through (built once)."""
         if self._operator is None:
-            from interlock.local.runtime import StoreBus
-            from interlock.operator import Operator
+            from interlock.service.bus import StoreBus
+            from interlock.service.operator import Operator
 
             self._operator = Operator(
                 self.store, bus=StoreBus(self.store), clock=self.clock, actor=self.actor

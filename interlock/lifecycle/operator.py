@@ -1,7 +1,7 @@
 """Operator actions, planned: rerun requests, SLA acknowledgements and the dry-run switch.
 
 Pure, like the rest of :mod:`interlock.lifecycle` (STYLE rule 2): config + what the caller read from the
-store + ``now`` → a :class:`~interlock.lifecycle.actions.Decision`. :class:`interlock.operator.Operator`
+store + ``now`` → a :class:`~interlock.lifecycle.actions.Decision`. :class:`interlock.service.operator.Operator`
 reads the store, calls these functions and hands the decision to the executor; the CLI and the TUI go
 through it::
 

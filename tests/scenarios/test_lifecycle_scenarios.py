@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from interlock.config.models import PipelineConfig
-from interlock.local.runtime import EmbeddedRuntime, LocalExecutions
+from interlock.local.adapters import LocalExecutions
+from interlock.local.runtime import EmbeddedRuntime
 from interlock.local.simulate import JobBehaviour, SimulatedRunner
 from interlock.ports import VirtualClock
 from interlock.store import open_store

@@ -955,9 +955,9 @@ def test_runs_since_a_period_is_a_key_range(control: ControlStore) -> None:
 
 
 def test_controller_bookkeeping_rows_expire(store: Store) -> None:
-    from interlock.executor import BOOKKEEPING_TTL, Executor
     from interlock.lifecycle.actions import Decision, PutBookkeeping
     from interlock.ports import FixedClock, RecordingBus, RecordingExecutions
+    from interlock.service.executor import BOOKKEEPING_TTL, Executor
 
     executor = Executor(store, RecordingBus(), RecordingExecutions(), FixedClock(T0))
     row = PutBookkeeping("orders", "first-sensor-arrival", "2026-03-02", {"arrivedAt": "x"}, T0)

@@ -18,8 +18,8 @@ from interlock.api import (
     SystemClock,
 )
 from interlock.events import Event, EventType
-from interlock.operator import OperatorError
 from interlock.ports import VirtualClock
+from interlock.service.operator import OperatorError
 from interlock.store.control import DRY_RUN_OVERRIDE
 from tests.tui.seed import NOW, seed_world
 

@@ -2,7 +2,7 @@
 
 Each action reads what it needs from the store, plans with the pure functions of
 :mod:`interlock.lifecycle.operator`, and applies the plan through the
-:class:`~interlock.executor.Executor` (the only writer, STYLE rule 2)::
+:class:`~interlock.service.executor.Executor` (the only writer, STYLE rule 2)::
 
     Operator.rerun / ack / dry_run
       ├── store.control.get_config           unknown pipeline ⇒ OperatorError naming close matches
@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from interlock.executor import Executor, OutcomeStatus
 from interlock.lifecycle.actions import PublishEvent
 from interlock.lifecycle.operator import (
     OperatorError,
@@ -39,6 +38,7 @@ from interlock.lifecycle.operator import (
     plan_dry_run,
     plan_rerun,
 )
+from interlock.service.executor import Executor, OutcomeStatus
 from interlock.store.control import DRY_RUN_OVERRIDE
 from interlock.store.reruns import RerunReason, budget_bucket
 
@@ -125,7 +125,7 @@ class Operator:
 
     Args:
         store: the store holding configs, runs, reruns and control rows.
-        bus: where the audit events go (locally :class:`~interlock.local.runtime.StoreBus`).
+        bus: where the audit events go (locally :class:`~interlock.service.bus.StoreBus`).
         clock: the current time.
         actor: who acts; :func:`current_actor` if ``None``.
     """

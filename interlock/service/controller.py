@@ -19,7 +19,7 @@ handlers, so a record or a timer means the same thing on a laptop and in AWS::
                                              kind "watchdog" → watchdog.scan (one decision per alert)
 
 Reads go through the store's domain objects (point reads and per-pipeline queries; configs through
-their index). Every decision is applied by the :class:`~interlock.executor.Executor`, the only writer.
+their index). Every decision is applied by the :class:`~interlock.service.executor.Executor`, the only writer.
 """
 
 from __future__ import annotations
@@ -48,18 +48,18 @@ from interlock.lifecycle.router import (
 from interlock.lifecycle.run import remap_for_period
 from interlock.lifecycle.watchdog import scan
 from interlock.schedule import cron_period, next_fire, period_from_sensor
+from interlock.service.reads import gather
 from interlock.store import keys
 from interlock.store.control import DRY_RUN_OVERRIDE, InvalidConfigError
 from interlock.store.joblog import JobEvent
 from interlock.store.reruns import RerunReason, budget_bucket
-from interlock.watchdog_inputs import gather
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from interlock.config.models import Calendar, PipelineConfig
-    from interlock.executor import ApplyResult, Executor
     from interlock.lifecycle.actions import Action
+    from interlock.service.executor import ApplyResult, Executor
     from interlock.store.factory import Store
 
 __all__ = [
