@@ -1,6 +1,6 @@
 """The controller's handlers: read what a pure decision needs, decide, apply (DESIGN §3, §5).
 
-The stream-router and SLA/watchdog Lambdas (a later issue) and the embedded runtime call the same
+The stream-router and SLA/watchdog Lambdas and the embedded runtime call the same
 handlers, so a record or a timer means the same thing on a laptop and in AWS::
 
     Controller.on_record(record)             route() → SensorWrite / JobLogWrite / RerunRequested /
@@ -24,9 +24,7 @@ their index). Every decision is applied by the :class:`~interlock.service.execut
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -47,6 +45,7 @@ from interlock.lifecycle.router import (
 )
 from interlock.lifecycle.run import remap_for_period
 from interlock.lifecycle.watchdog import scan
+from interlock.names import safe_name
 from interlock.schedule import cron_period, next_fire, period_from_sensor
 from interlock.service.reads import gather
 from interlock.store import keys
@@ -73,16 +72,11 @@ log = logging.getLogger(__name__)
 
 CRON_TIMER_PREFIX: Final = "cron-"
 _MAX_TIMER_NAME: Final = 64
-_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def cron_timer_name(pipeline_id: str) -> str:
     """The name of a pipeline's cron timer (≤ 64 characters, Scheduler-safe)."""
-    name = CRON_TIMER_PREFIX + _UNSAFE.sub("_", pipeline_id)
-    if len(name) <= _MAX_TIMER_NAME and name == CRON_TIMER_PREFIX + pipeline_id:
-        return name
-    digest = hashlib.sha256(pipeline_id.encode()).hexdigest()[:8]
-    return f"{name[: _MAX_TIMER_NAME - 9]}-{digest}"
+    return safe_name(CRON_TIMER_PREFIX + pipeline_id, limit=_MAX_TIMER_NAME, key=pipeline_id)
 
 
 @dataclass

@@ -65,7 +65,14 @@ NO_IO = [
 ]
 
 
-DEPENDENCIES = ["pydantic.main", "yaml", "croniter", "zoneinfo", "importlib.metadata", "email.utils"]
+DEPENDENCIES = [
+    "pydantic.main",
+    "yaml",
+    "croniter",
+    "zoneinfo",
+    "importlib.metadata",
+    "email.utils",
+]
 """The libraries the pure core uses: what they load themselves is not held against an Interlock module
 (pydantic loads ``urllib.parse``, and its plugin loader ``importlib.metadata`` → ``email.utils`` loads
 ``socket``; croniter loads ``subprocess`` through dateutil)."""
