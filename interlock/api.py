@@ -31,9 +31,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Literal, TypeVa
 from interlock.durations import format_duration
 from interlock.exceptions import InterlockError
 from interlock.lifecycle.operator import RerunBudget, effective_dry_run
+from interlock.records import DRY_RUN_OVERRIDE, RerunReason, RunStatus, budget_bucket
 from interlock.store import keys
-from interlock.store.control import DRY_RUN_OVERRIDE, RunStatus
-from interlock.store.reruns import RerunReason, budget_bucket
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterable, Mapping
@@ -44,14 +43,12 @@ if TYPE_CHECKING:
     from interlock.config.models import Calendar, PipelineConfig
     from interlock.events import Event, EventType
     from interlock.ports import Clock, EventBus
+    from interlock.records import Ack, JobEntry, Override, RerunEntry, RunRow, SensorRecord
     from interlock.rules import Evaluation
     from interlock.schedule import Period
     from interlock.service.operator import Operator, OperatorResult
     from interlock.sla import SLAWindow
-    from interlock.store.control import Ack, Override, RunRow, SensorRecord
     from interlock.store.factory import Store
-    from interlock.store.joblog import JobEntry
-    from interlock.store.reruns import RerunEntry
 
 __all__ = [
     "Board",

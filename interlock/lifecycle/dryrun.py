@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from interlock.lifecycle.actions import Action
     from interlock.lifecycle.reruns import RerunFacts
     from interlock.lifecycle.router import RerunRequested
-    from interlock.store.control import DryRunMarker
+    from interlock.records import DryRunMarker
 
 __all__ = [
     "decide_dry_run_failure",

@@ -53,10 +53,10 @@ from interlock.lifecycle.actions import (
     StartExecution,
 )
 from interlock.names import safe_name
+from interlock.records import SensorRecord
 from interlock.rules import evaluate_rule
 from interlock.schedule import cron_period, exclusion_reason, is_inclusion_day, period_from_sensor
 from interlock.store import codec, keys
-from interlock.store.control import SensorRecord
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -117,7 +117,7 @@ class JobLogWrite:
         pipeline_id: the pipeline.
         schedule: the run's schedule.
         period: the run's period.
-        event: the row's ``event`` (a :class:`~interlock.store.joblog.JobEvent` value or an external one).
+        event: the row's ``event`` (a :class:`~interlock.records.JobEvent` value or an external one).
         sequence: the record's SequenceNumber.
         item: the whole new image, as plain values.
     """

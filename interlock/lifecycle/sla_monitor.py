@@ -71,17 +71,17 @@ from interlock.lifecycle.actions import (
     ScheduleTimer,
 )
 from interlock.names import safe_name
+from interlock.records import RunStatus
 from interlock.schedule import Period
 from interlock.sla import sla_window, verdict
-from interlock.store.control import RunStatus
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from interlock.config.models import PipelineConfig
     from interlock.lifecycle.actions import Action
+    from interlock.records import RunRow
     from interlock.sla import SLAWindow
-    from interlock.store.control import RunRow
 
 __all__ = [
     "ALERT_EVENTS",

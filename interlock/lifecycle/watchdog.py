@@ -81,6 +81,7 @@ from interlock.lifecycle.actions import (
 )
 from interlock.lifecycle.router import SensorWrite, decide_sensor
 from interlock.lifecycle.sla_monitor import plan_sla_timers
+from interlock.records import RunStatus
 from interlock.schedule import (
     Period,
     cron_period,
@@ -91,7 +92,6 @@ from interlock.schedule import (
 )
 from interlock.sla import absolute_window, relative_window
 from interlock.store import keys
-from interlock.store.control import RunStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -99,7 +99,7 @@ if TYPE_CHECKING:
 
     from interlock.config.models import Calendar, PipelineConfig
     from interlock.lifecycle.actions import Action
-    from interlock.store.control import RunRow, SensorRecord
+    from interlock.records import RunRow, SensorRecord
 
 __all__ = [
     "DEFAULT_LOOKBACK",

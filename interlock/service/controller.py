@@ -46,12 +46,11 @@ from interlock.lifecycle.router import (
 from interlock.lifecycle.run import remap_for_period
 from interlock.lifecycle.watchdog import scan
 from interlock.names import safe_name
+from interlock.records import DRY_RUN_OVERRIDE, JobEvent, RerunReason, budget_bucket
 from interlock.schedule import cron_period, next_fire, period_from_sensor
 from interlock.service.reads import gather
 from interlock.store import keys
-from interlock.store.control import DRY_RUN_OVERRIDE, InvalidConfigError
-from interlock.store.joblog import JobEvent
-from interlock.store.reruns import RerunReason, budget_bucket
+from interlock.store.control import InvalidConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

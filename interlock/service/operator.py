@@ -38,9 +38,8 @@ from interlock.lifecycle.operator import (
     plan_dry_run,
     plan_rerun,
 )
+from interlock.records import DRY_RUN_OVERRIDE, RerunReason, budget_bucket
 from interlock.service.executor import Executor, OutcomeStatus
-from interlock.store.control import DRY_RUN_OVERRIDE
-from interlock.store.reruns import RerunReason, budget_bucket
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

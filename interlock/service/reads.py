@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 
 from interlock.lifecycle.dryrun import effective_dry_run
 from interlock.lifecycle.watchdog import DEFAULT_LOOKBACK, PipelineInputs, WatchdogInputs
+from interlock.records import DRY_RUN_OVERRIDE
 from interlock.schedule import Period
 from interlock.store import keys
-from interlock.store.control import DRY_RUN_OVERRIDE
 from interlock.store.table import StoreError
 
 if TYPE_CHECKING:

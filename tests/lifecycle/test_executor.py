@@ -31,10 +31,9 @@ from interlock.ports import (
     RecordingExecutions,
     VirtualClock,
 )
+from interlock.records import JobEvent, RunStatus
 from interlock.service.executor import ApplyResult, Executor, OutcomeStatus
 from interlock.store import open_store
-from interlock.store.control import RunStatus
-from interlock.store.joblog import JobEvent
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

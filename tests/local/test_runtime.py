@@ -19,10 +19,10 @@ from interlock.local.adapters import EXECUTION_PK, LocalExecutions, load_state_m
 from interlock.local.asl import ExecutionStatus
 from interlock.local.runtime import EmbeddedRuntime
 from interlock.ports import ExecutionConflictError, VirtualClock
+from interlock.records import RunStatus
 from interlock.service.bus import StoreBus, print_event
 from interlock.service.orchestrator import Orchestrator, OrchestratorError
 from interlock.store import open_store
-from interlock.store.control import RunStatus
 from interlock.triggers import (
     CommandRunner,
     FailureClass,

@@ -19,17 +19,20 @@ import pytest
 
 from interlock.config.loader import load_pipelines
 from interlock.events import Event, EventType
-from interlock.store import Store, StoreError, keys, open_store
-from interlock.store.control import (
+from interlock.records import (
+    TERMINAL_EVENTS,
     ConfigSet,
-    ControlStore,
-    InvalidConfigError,
+    JobEvent,
+    RerunReason,
     RunRow,
     RunStatus,
+    budget_bucket,
 )
+from interlock.store import Store, StoreError, keys, open_store
+from interlock.store.control import ControlStore, InvalidConfigError
 from interlock.store.events import EventStore
-from interlock.store.joblog import TERMINAL_EVENTS, JobEvent, JobLog
-from interlock.store.reruns import RerunLog, RerunReason, budget_bucket
+from interlock.store.joblog import JobLog
+from interlock.store.reruns import RerunLog
 from interlock.store.table import ConflictError, StoreUnavailableError, Table
 
 if TYPE_CHECKING:

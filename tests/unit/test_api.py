@@ -19,8 +19,8 @@ from interlock.api import (
 )
 from interlock.events import Event, EventType
 from interlock.ports import VirtualClock
+from interlock.records import DRY_RUN_OVERRIDE
 from interlock.service.operator import OperatorError
-from interlock.store.control import DRY_RUN_OVERRIDE
 from tests.tui.seed import NOW, seed_world
 
 if TYPE_CHECKING:

@@ -45,6 +45,8 @@ LIFECYCLE = [
     "interlock.lifecycle.run",
     "interlock.lifecycle.sla_monitor",
     "interlock.lifecycle.watchdog",
+    "interlock.records",
+    "interlock.names",
 ]
 NO_IO = [
     "subprocess",

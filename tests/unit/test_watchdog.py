@@ -20,8 +20,8 @@ from interlock.lifecycle.actions import (
     StartExecution,
 )
 from interlock.lifecycle.watchdog import PipelineInputs, WatchdogInputs, scan
+from interlock.records import ConfigSet, Override, RunRow, RunStatus, SensorRecord
 from interlock.service.reads import gather
-from interlock.store.control import ConfigSet, Override, RunRow, RunStatus, SensorRecord
 from interlock.store.table import StoreError
 
 NY = "America/New_York"
