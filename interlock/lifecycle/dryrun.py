@@ -51,15 +51,7 @@ __all__ = [
     "decide_dry_run_postrun",
     "decide_dry_run_rerun",
     "decide_dry_run_trigger",
-    "effective_dry_run",
 ]
-
-
-def effective_dry_run(config: PipelineConfig, override: Any = None) -> bool:
-    """Whether the pipeline is in dry run: the operator override's value if set, else ``dryRun``."""
-    if override is None:
-        return config.dryRun
-    return bool(override)
 
 
 def _event(

@@ -46,9 +46,9 @@ from interlock.lifecycle.router import (
 from interlock.lifecycle.run import remap_for_period
 from interlock.lifecycle.watchdog import scan
 from interlock.names import safe_name
-from interlock.records import DRY_RUN_OVERRIDE, JobEvent, RerunReason, budget_bucket
+from interlock.records import JobEvent, RerunReason, budget_bucket
 from interlock.schedule import cron_period, next_fire, period_from_sensor
-from interlock.service.reads import gather
+from interlock.service.reads import dry_run_now, gather
 from interlock.store import keys
 from interlock.store.control import InvalidConfigError
 
@@ -140,8 +140,7 @@ class Controller:
 
     def dry_run(self, config: PipelineConfig) -> bool:
         """Whether the pipeline is in dry run now (operator override, else the YAML's ``dryRun``)."""
-        override = self.store.control.get_override(config.id, DRY_RUN_OVERRIDE)
-        return dryrun.effective_dry_run(config, None if override is None else override.value)
+        return dry_run_now(self.store.control, config)
 
     def _apply(self, handled: Handled, decision: Decision) -> ApplyResult:
         result = self.executor.apply(decision)

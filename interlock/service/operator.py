@@ -33,13 +33,13 @@ from interlock.lifecycle.operator import (
     check_period,
     check_rerun_reason,
     current_period,
-    effective_dry_run,
     plan_ack,
     plan_dry_run,
     plan_rerun,
 )
-from interlock.records import DRY_RUN_OVERRIDE, RerunReason, budget_bucket
+from interlock.records import RerunReason, budget_bucket
 from interlock.service.executor import Executor, OutcomeStatus
+from interlock.service.reads import dry_run_now
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -294,8 +294,7 @@ class Operator:
         )
 
     def _is_dry_run(self, config: PipelineConfig) -> bool:
-        override = self.store.control.get_override(config.id, DRY_RUN_OVERRIDE)
-        return effective_dry_run(config, None if override is None else override.value)
+        return dry_run_now(self.store.control, config)
 
     def _apply(
         self,
