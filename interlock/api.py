@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Literal, TypeVa
 
 from interlock.durations import format_duration
 from interlock.exceptions import InterlockError
-from interlock.lifecycle.operator import RerunBudget, effective_dry_run
-from interlock.records import DRY_RUN_OVERRIDE, RerunReason, RunStatus, budget_bucket
+from interlock.lifecycle.operator import RerunBudget, effective_dry_run, rerun_budget
+from interlock.records import DRY_RUN_OVERRIDE, RerunReason, RunStatus
 from interlock.store import keys
 
 if TYPE_CHECKING:
@@ -858,10 +858,12 @@ class Interlock:
     def _period(
         self, config: PipelineConfig, sensors: Mapping[str, SensorRecord], now: datetime
     ) -> Period | None:
-        from interlock.explain import current_period
+        from interlock.lifecycle.operator import current_period
+        from interlock.schedule import Period
 
+        fields = {k: r.fields for k, r in sensors.items()}
         try:
-            return current_period(config, {k: r.fields for k, r in sensors.items()}, now)
+            return Period.parse(current_period(config, now, sensors=fields))
         except InterlockError:
             return None
 
@@ -909,18 +911,11 @@ class Interlock:
         return effective_dry_run(config, None if override is None else override.value)
 
     def _budget(self, config: PipelineConfig, period: str | None) -> RerunBudget:
-        # Counted as the Operator counts (one rerun-log query rather than its one per bucket).
-        job = config.job
+        # The Operator's count (lifecycle.operator.rerun_budget), over one rerun-log read.
         if period is None:
-            return RerunBudget(0, job.maxDriftReruns, 0, job.maxManualReruns)
+            return rerun_budget(config, ())
         entries = self.store.reruns.attempts(config.id, config.schedule_id, period)
-        drift = set(budget_bucket(RerunReason.DATA_DRIFT.value))
-        return RerunBudget(
-            drift_used=sum(1 for e in entries if e.reason in drift),
-            drift_max=job.maxDriftReruns,
-            manual_used=sum(1 for e in entries if e.reason == RerunReason.MANUAL.value),
-            manual_max=job.maxManualReruns,
-        )
+        return rerun_budget(config, (e.reason for e in entries))
 
     def _status(
         self, config: PipelineConfig, now: datetime, *, created: datetime | None = None

@@ -16,7 +16,9 @@ from rich.text import Text
 
 from interlock.durations import format_duration
 from interlock.exceptions import InterlockError
+from interlock.lifecycle.operator import current_period
 from interlock.rules import describe
+from interlock.schedule import Period
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -26,34 +28,13 @@ if TYPE_CHECKING:
 
     from interlock.config.models import Calendar, PipelineConfig
     from interlock.rules import Evaluation, RuleResult
-    from interlock.schedule import Period
 
-__all__ = ["current_period", "render_explain"]
+__all__ = ["render_explain"]
 
 
 def _local(at: datetime, tz: str) -> str:
     local = at.astimezone(ZoneInfo(tz))
     return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or tz)
-
-
-def current_period(
-    config: PipelineConfig, sensors: Mapping[str, Mapping[str, Any]], now: datetime
-) -> Period:
-    """The period a run would have now: the latest cron fire's, or the trigger sensor's date/hour.
-
-    Raises:
-        ScheduleError: the trigger sensor carries an unusable date or hour.
-    """
-    from interlock.schedule import cron_period, period_from_sensor, previous_fire
-
-    s = config.schedule
-    if s.trigger is not None:
-        for key in sorted(sensors):
-            if key.startswith(s.trigger.key):
-                return period_from_sensor(sensors[key], now, s.timezone)
-    if s.cron:
-        return cron_period(s.cron, s.timezone, previous_fire(s.cron, s.timezone, now))
-    return period_from_sensor({}, now, s.timezone)
 
 
 def _schedule_lines(
@@ -180,7 +161,7 @@ def render_explain(
         parts.append(f"[dim]{escape(config.pipeline.description)}[/]")
     parts.extend(f"  {line}" for line in _schedule_lines(config, now, cals))
     try:
-        period = current_period(config, sensors or {}, now)
+        period = Period.parse(current_period(config, now, sensors=sensors))
     except InterlockError as exc:
         parts.append(f"  [red]period: {escape(str(exc))}[/]")
         period = None

@@ -60,10 +60,11 @@ from interlock.lifecycle.actions import (
     WriteRerunRequest,
 )
 from interlock.records import DRY_RUN_OVERRIDE, RerunReason, budget_bucket
-from interlock.schedule import Period, cron_period, previous_fire
+from interlock.schedule import Period, cron_period, period_from_sensor, previous_fire
 from interlock.store import keys
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
     from datetime import datetime
 
     from interlock.config.models import PipelineConfig
@@ -79,6 +80,7 @@ __all__ = [
     "plan_ack",
     "plan_dry_run",
     "plan_rerun",
+    "rerun_budget",
 ]
 
 _DRIFT_REASONS: Final = budget_bucket(RerunReason.DATA_DRIFT.value)
@@ -157,6 +159,41 @@ class RerunBudget:
         return f"<RerunBudget {self}>"
 
 
+def rerun_budget(
+    config: PipelineConfig,
+    reasons: Iterable[str],
+    reason: str = RerunReason.MANUAL.value,
+) -> RerunBudget:
+    """A run's rerun budget, counted with the router's rule (:func:`interlock.records.budget_bucket`).
+
+    The one count every face shows (API views, the Operator, the TUI): a row counts against a budget
+    when its reason is in that budget's bucket, exactly as
+    :func:`interlock.lifecycle.reruns.decide_rerun` counts ``used`` before accepting a request.
+
+    Args:
+        config: the pipeline (``job.maxDriftReruns``, ``job.maxManualReruns``).
+        reasons: the reason of each rerun-log row of the run (e.g. ``e.reason`` of
+            ``store.reruns.attempts(...)``).
+        reason: the non-drift reason ``manual_used`` counts (a drift reason counts as ``manual``).
+
+    Returns:
+        The budget (see :meth:`RerunBudget.remaining`).
+    """
+    manual = RerunReason.MANUAL.value if reason in _DRIFT_REASONS else reason
+    drift, manual_bucket = set(_DRIFT_REASONS), set(budget_bucket(manual))
+    drift_used = manual_used = 0
+    for row_reason in reasons:
+        drift_used += row_reason in drift
+        manual_used += row_reason in manual_bucket
+    return RerunBudget(
+        drift_used=drift_used,
+        drift_max=config.job.maxDriftReruns,
+        manual_used=manual_used,
+        manual_max=config.job.maxManualReruns,
+        manual_reason=manual,
+    )
+
+
 # -------------------------------------------------------------------------------------- periods
 
 
@@ -166,22 +203,39 @@ def _cron_is_hourly(config: PipelineConfig, now: datetime) -> bool:
     return cron_period(cron, config.schedule.timezone, now).is_hourly
 
 
-def current_period(config: PipelineConfig, now: datetime, *, hourly: bool | None = None) -> str:
-    """The period an operator most likely means when naming none (see the module docstring).
+def current_period(
+    config: PipelineConfig,
+    now: datetime,
+    *,
+    hourly: bool | None = None,
+    sensors: Mapping[str, Mapping[str, Any]] | None = None,
+) -> str:
+    """The period a run has now, or an operator most likely means when naming none.
+
+    The one rule every face uses (the Operator, ``explain``, the API's board): the period of the
+    trigger sensor's latest write when ``sensors`` holds one (the first key, in sorted order, that
+    starts with ``schedule.trigger.key``); else see the module docstring (cron: the latest fire's;
+    sensor pipeline: the local date or hour).
 
     Args:
         config: the pipeline.
         now: the current instant (timezone-aware).
         hourly: for a sensor pipeline, whether its periods are hourly; ``None`` infers it from the
             config (an hourly ``:MM`` SLA deadline). Ignored for cron pipelines, whose cron decides.
+        sensors: the pipeline's sensor fields by key, when the caller read them.
 
     Returns:
         ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH``.
 
     Raises:
         ValueError: ``now`` is naive.
+        ScheduleError: the trigger sensor carries an unusable date or hour.
     """
     schedule = config.schedule
+    if schedule.trigger is not None and sensors:
+        for key in sorted(sensors):
+            if key.startswith(schedule.trigger.key):
+                return period_from_sensor(sensors[key], now, schedule.timezone).id
     if schedule.cron:
         fire = previous_fire(schedule.cron, schedule.timezone, now)
         return cron_period(schedule.cron, schedule.timezone, fire).id

@@ -36,8 +36,9 @@ from interlock.lifecycle.operator import (
     plan_ack,
     plan_dry_run,
     plan_rerun,
+    rerun_budget,
 )
-from interlock.records import RerunReason, budget_bucket
+from interlock.records import RerunReason
 from interlock.service.executor import Executor, OutcomeStatus
 from interlock.service.reads import dry_run_now
 
@@ -281,17 +282,8 @@ class Operator:
         return check_period(config, period, now)
 
     def _budget(self, config: PipelineConfig, period: str, reason: str) -> RerunBudget:
-        count = self.store.reruns.count
-        pid, schedule = config.id, config.schedule.schedule_id
-        drift = budget_bucket(RerunReason.DATA_DRIFT)
-        manual = RerunReason.MANUAL.value if reason in drift else reason
-        return RerunBudget(
-            drift_used=count(pid, schedule, period, drift),
-            drift_max=config.job.maxDriftReruns,
-            manual_used=count(pid, schedule, period, budget_bucket(manual)),
-            manual_max=config.job.maxManualReruns,
-            manual_reason=manual,
-        )
+        entries = self.store.reruns.attempts(config.id, config.schedule.schedule_id, period)
+        return rerun_budget(config, (e.reason for e in entries), reason)
 
     def _is_dry_run(self, config: PipelineConfig) -> bool:
         return dry_run_now(self.store.control, config)

@@ -9,6 +9,7 @@ import pytest
 
 from interlock.config.loader import validate_config_data
 from interlock.events import CATALOGUE, EventType
+from interlock.exceptions import ScheduleError
 from interlock.lifecycle.actions import PublishEvent, SetOverride, WriteAck, WriteRerunRequest
 from interlock.lifecycle.operator import (
     OperatorError,
@@ -19,7 +20,10 @@ from interlock.lifecycle.operator import (
     plan_ack,
     plan_dry_run,
     plan_rerun,
+    rerun_budget,
 )
+from interlock.lifecycle.reruns import budget_for
+from interlock.records import budget_bucket
 
 if TYPE_CHECKING:
     from interlock.config.models import PipelineConfig
@@ -71,6 +75,26 @@ def test_budget_refuses_a_reason_it_did_not_count() -> None:
         BUDGET.maximum("backfill")
 
 
+def test_rerun_budget_counts_rows_with_the_routers_buckets() -> None:
+    job = dict(JOB, maxDriftReruns=3, maxManualReruns=2)
+    pipeline = config(job=job)
+    rows = ["data-drift", "late-data", "manual", "job-fail-retry", "backfill", "manual"]
+    budget = rerun_budget(pipeline, rows)
+    assert (budget.drift_used, budget.drift_max) == (2, 3)
+    assert (budget.manual_used, budget.manual_max, budget.manual_reason) == (2, 2, "manual")
+    assert budget.remaining("late-data") == 1 and budget.remaining("manual") == 0
+    backfill = rerun_budget(pipeline, rows, "backfill")
+    assert (backfill.manual_used, backfill.manual_reason) == (1, "backfill")
+    # A drift reason counts its manual side as "manual"; job-fail-retry rows count in neither.
+    assert rerun_budget(pipeline, rows, "late-data").manual_reason == "manual"
+    assert rerun_budget(pipeline, ["job-fail-retry"] * 4) == rerun_budget(pipeline, [])
+    # The router's own count (decide_rerun's `used` and budget) agrees for every reason.
+    for reason in ("data-drift", "late-data", "manual", "backfill"):
+        used = sum(1 for r in rows if r in budget_bucket(reason))
+        size, _ = budget_for(pipeline, reason)
+        assert rerun_budget(pipeline, rows, reason).remaining(reason) == max(0, size - used)
+
+
 # ------------------------------------------------------------------------------------------ period
 
 
@@ -96,6 +120,20 @@ def test_current_period_of_a_sensor_pipeline_is_hourly_with_an_hourly_sla() -> N
     assert current_period(hourly, NOW) == "2026-03-02T09"
     assert current_period(config(), NOW, hourly=True) == "2026-03-02T09"
     assert current_period(hourly, NOW, hourly=False) == "2026-03-02"
+
+
+def test_current_period_follows_the_trigger_sensors_latest_write() -> None:
+    hourly = config(sla={"deadline": ":45"})
+    written = {"other": {"date": "2026-02-01"}, "ready#b": {"date": "2026-02-27", "hour": "7"}}
+    assert current_period(hourly, NOW, sensors=written) == "2026-02-27T07"
+    # No trigger row: the config's rule (here hourly from the SLA), as without sensors.
+    assert current_period(hourly, NOW, sensors={"other": {}}) == "2026-03-02T09"
+    assert current_period(cron("0 8 * * *"), NOW, sensors=written) == "2026-03-02"
+
+
+def test_current_period_refuses_an_unusable_trigger_write() -> None:
+    with pytest.raises(ScheduleError, match="no 'date'"):
+        current_period(config(), NOW, sensors={"ready": {"hour": "7"}})
 
 
 def test_current_period_needs_an_aware_now() -> None:
