@@ -669,8 +669,9 @@ class Interlock:
             ``None``.
         calendars: named calendars, for "is today a run day" (the store keeps no calendars).
         bus: where operator actions publish their audit events: an ``EventBus``, or a function
-            building one on first use; ``None``: a :class:`~interlock.service.bus.StoreBus` over
-            ``store`` (the embedded runtime's bus: the store's events table is the sink).
+            building one on first use; ``None``: :func:`~interlock.service.bus.operator_bus` of
+            ``store``, built on first use (a DynamoDB store: its deployment's EventBridge bus; any
+            other: a :class:`~interlock.service.bus.StoreBus`, the events table being the sink).
 
     Example:
         >>> il = Interlock.local(".interlock/demo.db")  # doctest: +SKIP
@@ -759,20 +760,7 @@ class Interlock:
             url += f"?region={region}"
         now = (lambda: clock.now().timestamp()) if clock is not None else None
         backend = DynamoDBStore(environment, region=region, endpoint_url=endpoint_url, now=now)
-
-        def eventbridge() -> EventBus:
-            module = importlib.import_module("interlock.aws.bus")
-            built: EventBus = module.EventBridgeBus(
-                f"{environment}-interlock-events", region=region, endpoint_url=endpoint_url
-            )
-            return built
-
-        return cls(
-            Store(backend, url=url),
-            clock=clock,
-            actor=actor,
-            bus=bus if bus is not None else eventbridge,
-        )
+        return cls(Store(backend, url=url), clock=clock, actor=actor, bus=bus)
 
     def close(self) -> None:
         """Close the store."""
@@ -1184,9 +1172,9 @@ class Interlock:
         given = self._bus
         bus: EventBus
         if given is None:
-            from interlock.service.bus import StoreBus
+            from interlock.service.bus import operator_bus
 
-            bus = StoreBus(self.store)
+            bus = operator_bus(self.store)
         elif callable(given) and not hasattr(given, "publish"):
             bus = given()
         else:

@@ -96,13 +96,13 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def _operator(args: argparse.Namespace, store: Store) -> Operator:
-    from interlock.service.bus import StoreBus
+    from interlock.service.bus import operator_bus
     from interlock.service.operator import Operator, current_actor
 
     by = args.by.strip() if args.by else ""
     if args.by is not None and not by:
         raise UsageError("--by needs a name")
-    return Operator(store, bus=StoreBus(store), clock=_WallClock(), actor=by or current_actor())
+    return Operator(store, bus=operator_bus(store), clock=_WallClock(), actor=by or current_actor())
 
 
 def _done(result: OperatorResult) -> None:

@@ -7,6 +7,7 @@ the event to ``store.events``, then hands it to an optional notifier (the consol
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -16,9 +17,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from interlock.events import Event
+    from interlock.ports import EventBus
     from interlock.store.factory import Store
 
-__all__ = ["StoreBus", "print_event"]
+__all__ = ["StoreBus", "operator_bus", "print_event"]
 
 log = logging.getLogger(__name__)
 
@@ -58,3 +60,27 @@ class StoreBus:
             self.notifier(event)
         except Exception:  # the event is stored; a broken console or Slack must not stop the run
             log.exception("notifier failed for %s %s", event.type, event.pipeline_id)
+
+
+def operator_bus(store: Store) -> EventBus:
+    """The bus operator actions on ``store`` publish through: one choice for the API and the CLI.
+
+    A DynamoDB store belongs to a deployment, whose event-sink Lambda is what writes the events table:
+    its actions publish to that deployment's EventBridge bus ``{environment}-interlock-events``
+    (``interlock.aws.bus.EventBridgeBus``, same region and endpoint as the store). Any other store is
+    the embedded runtime's, whose bus is :class:`StoreBus` (the events table is the sink).
+
+    Raises:
+        ModuleNotFoundError: a DynamoDB store, and this install has no ``interlock.aws.bus``.
+    """
+    backend = store.backend
+    environment = getattr(backend, "environment", None)
+    if not store.url.startswith("dynamodb://") or environment is None:
+        return StoreBus(store)
+    module = importlib.import_module("interlock.aws.bus")
+    bus: EventBus = module.EventBridgeBus(
+        f"{environment}-interlock-events",
+        region=getattr(backend, "region", None),
+        endpoint_url=getattr(backend, "endpoint_url", None),
+    )
+    return bus

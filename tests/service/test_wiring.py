@@ -227,3 +227,67 @@ def test_interlock_local_bus_defaults_to_the_store_bus(tmp_path: Path) -> None:
     with Interlock.local(tmp_path / "l.db") as il:
         assert isinstance(il.bus, StoreBus)
         assert il.bus is il.bus
+
+
+class _FakeEventBridgeBus(RecordingBus):
+    """Stands in for ``interlock.aws.bus.EventBridgeBus``: records its arguments and the events."""
+
+    made: list[_FakeEventBridgeBus] = []
+
+    def __init__(self, bus_name: str, *, region: str | None, endpoint_url: str | None) -> None:
+        super().__init__()
+        self.bus_name, self.region, self.endpoint_url = bus_name, region, endpoint_url
+        _FakeEventBridgeBus.made.append(self)
+
+
+@pytest.fixture
+def eventbridge(monkeypatch: pytest.MonkeyPatch) -> list[_FakeEventBridgeBus]:
+    import sys
+    import types
+
+    module = types.ModuleType("interlock.aws.bus")
+    module.EventBridgeBus = _FakeEventBridgeBus  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "interlock.aws.bus", module)
+    _FakeEventBridgeBus.made = []
+    return _FakeEventBridgeBus.made
+
+
+def test_operator_bus_is_the_deployments_eventbridge_bus_for_a_dynamodb_store(
+    eventbridge: list[_FakeEventBridgeBus], tmp_path: Path
+) -> None:
+    from interlock.service.bus import operator_bus
+
+    with open_store(f"sqlite:///{tmp_path}/o.db") as local:
+        assert isinstance(operator_bus(local), StoreBus)
+    assert eventbridge == []
+    with moto_aws():
+        url = "dynamodb://facade?region=us-east-1&endpoint=http://127.0.0.1:1"
+        store = open_store(url)
+        bus = operator_bus(store)
+        assert bus is eventbridge[0]
+        assert (eventbridge[0].bus_name, eventbridge[0].region, eventbridge[0].endpoint_url) == (
+            "facade-interlock-events",
+            "us-east-1",
+            "http://127.0.0.1:1",
+        )
+        store.close()
+
+
+def test_cli_operator_actions_on_a_dynamodb_store_publish_through_the_bus(
+    eventbridge: list[_FakeEventBridgeBus], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from interlock.cli import main
+
+    with moto_aws():
+        create_tables("facade", region="us-east-1")
+        url = "dynamodb://facade?region=us-east-1"
+        with open_store(url) as store:
+            store.control.put_config(PipelineConfig.model_validate(pipeline()), now=START)
+            code = main(
+                ["dry-run", "on", "orders", "--reason", "test", "--by", "ana", "--store", url]
+            )
+            assert code == 0, capsys.readouterr()
+            assert [e.type for e in eventbridge[0].events] == [EventType.DRY_RUN_SWITCHED]
+            assert eventbridge[0].events[0].actor == "ana"
+            assert store.events.for_pipeline("orders") == []
+            assert store.control.overrides("orders")
