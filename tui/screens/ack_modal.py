@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.containers import Vertical
+from textual.widgets import Input, Static
 
 from interlock.durations import parse_duration
+from tui.screens.confirm_modal import ConfirmModal
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -31,10 +30,8 @@ class AckChoice:
     until: timedelta | None
 
 
-class AckModal(ModalScreen[AckChoice | None]):
+class AckModal(ConfirmModal[AckChoice]):
     """Returns an :class:`AckChoice`, or ``None`` if cancelled."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, pipeline_id: str, period: str, sla: str) -> None:
         super().__init__()
@@ -52,17 +49,13 @@ class AckModal(ModalScreen[AckChoice | None]):
             yield Input(placeholder="e.g. upstream outage INC-42", id="ack-reason", compact=True)
             yield Static("For how long (2h, 30m; empty: the rest of the run):")
             yield Input(value="2h", id="ack-until", compact=True)
-            with Horizontal(classes="buttons"):
-                yield Button("Acknowledge", id="confirm", variant="primary", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+            yield self.buttons("Acknowledge", "primary")
 
-    def _confirm(self) -> None:
-        reason = self.query_one("#ack-reason", Input).value.strip()
-        text = self.query_one("#ack-until", Input).value.strip()
-        if not reason:
-            self.notify("an acknowledgement needs a reason", severity="error")
-            self.query_one("#ack-reason", Input).focus()
+    def confirm(self) -> None:
+        reason = self.reason("ack-reason", "an acknowledgement")
+        if reason is None:
             return
+        text = self.query_one("#ack-until", Input).value.strip()
         until: timedelta | None = None
         if text:
             try:
@@ -72,17 +65,8 @@ class AckModal(ModalScreen[AckChoice | None]):
                 return
         self.dismiss(AckChoice(reason, until))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "ack-reason":
             self.query_one("#ack-until", Input).focus()
         else:
-            self._confirm()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "confirm":
-            self._confirm()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+            self.confirm()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.containers import Vertical
+from textual.widgets import Input, Static
 
 from tui.formatting import budget_long
+from tui.screens.confirm_modal import ConfirmModal
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
     from interlock.lifecycle.operator import RerunBudget
 
 
-class ConfirmRerunModal(ModalScreen[str | None]):
+class ConfirmRerunModal(ConfirmModal[str]):
     """Returns the reason to rerun with, or ``None`` if cancelled.
 
     Args:
@@ -25,8 +24,6 @@ class ConfirmRerunModal(ModalScreen[str | None]):
         period: the period to rerun.
         budget: its rerun budget (what the controller will count the request against).
     """
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, pipeline_id: str, period: str, budget: RerunBudget) -> None:
         super().__init__()
@@ -47,25 +44,9 @@ class ConfirmRerunModal(ModalScreen[str | None]):
             yield Static(warning, id="rerun-warning")
             yield Static("Reason (manual, data-drift, late-data or your own word):")
             yield Input(value="manual", id="rerun-reason", compact=True)
-            with Horizontal(classes="buttons"):
-                yield Button("Rerun", id="confirm", variant="warning", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+            yield self.buttons("Rerun")
 
-    def _confirm(self) -> None:
-        reason = self.query_one("#rerun-reason", Input).value.strip()
-        if not reason:
-            self.notify("a rerun needs a reason", severity="error")
-            return
-        self.dismiss(reason)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self._confirm()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "confirm":
-            self._confirm()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def confirm(self) -> None:
+        reason = self.reason("rerun-reason", "a rerun")
+        if reason is not None:
+            self.dismiss(reason)

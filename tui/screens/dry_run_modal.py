@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.containers import Vertical
+from textual.widgets import Input, Static
+
+from tui.screens.confirm_modal import ConfirmModal
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
 
-class DryRunModal(ModalScreen[str | None]):
+class DryRunModal(ConfirmModal[str]):
     """Returns the reason for the switch, or ``None`` if cancelled.
 
     Args:
         pipeline_id: the pipeline.
         on: the state asked for (``True``: into dry run).
     """
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, pipeline_id: str, on: bool) -> None:
         super().__init__()
@@ -40,25 +38,9 @@ class DryRunModal(ModalScreen[str | None]):
             yield Static(what)
             yield Static("Reason (audited with the switch):")
             yield Input(placeholder="why", id="dry-run-reason", compact=True)
-            with Horizontal(classes="buttons"):
-                yield Button("Switch", id="confirm", variant="warning", compact=True)
-                yield Button("Cancel", id="cancel", compact=True)
+            yield self.buttons("Switch")
 
-    def _confirm(self) -> None:
-        reason = self.query_one("#dry-run-reason", Input).value.strip()
-        if not reason:
-            self.notify("a dry-run switch needs a reason", severity="error")
-            return
-        self.dismiss(reason)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self._confirm()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "confirm":
-            self._confirm()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def confirm(self) -> None:
+        reason = self.reason("dry-run-reason", "a dry-run switch")
+        if reason is not None:
+            self.dismiss(reason)
