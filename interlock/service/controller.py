@@ -5,10 +5,10 @@ handlers, so a record or a timer means the same thing on a laptop and in AWS::
 
     Controller.on_record(record)             route() → SensorWrite / JobLogWrite / RerunRequested /
                                              ConfigChanged / Ignored / Malformed
-      SensorWrite, trigger key               run row? no → decide_sensor (start; SLA timers) │ dry run →
-                                             decide_dry_run_trigger │ yes → decide_late_data, or, when
-                                             the key is also a post-run key with a baseline, the
-                                             post-run path (its drift threshold decides on a rerun)
+      SensorWrite, trigger key               reads.trigger_facts → trigger.decide_trigger_write: start
+                                             (SLA timers) │ late data │ post-run (the key is also a
+                                             post-run key with a baseline) │ dry run →
+                                             decide_dry_run_trigger
       SensorWrite, post-run key              decide_postrun │ dry run → decide_dry_run_postrun
       JobLogWrite                            decide_job_log (+ baseline, SLA verdict on success)
                                              │ dry run → decide_dry_run_failure
@@ -40,15 +40,15 @@ from interlock.lifecycle.router import (
     RerunRequested,
     SensorWrite,
     decide_cron,
-    decide_sensor,
     route,
 )
 from interlock.lifecycle.run import remap_for_period
+from interlock.lifecycle.trigger import decide_trigger_write
 from interlock.lifecycle.watchdog import scan
 from interlock.names import safe_name
 from interlock.records import JobEvent, RerunReason, budget_bucket
 from interlock.schedule import cron_period, next_fire, period_from_sensor
-from interlock.service.reads import dry_run_now, gather
+from interlock.service.reads import dry_run_now, gather, trigger_facts
 from interlock.store import keys
 from interlock.store.control import InvalidConfigError
 
@@ -208,43 +208,22 @@ class Controller:
     def _trigger_sensor(
         self, config: PipelineConfig, write: SensorWrite, now: datetime, handled: Handled
     ) -> Handled:
-        dry = self.dry_run(config)
-        decision = decide_sensor(config, write, now=now, calendars=self.calendars, dry_run=dry)
-        out = decision.output
-        if decision.next == "dry-run":
+        facts = trigger_facts(self.store, config, write, now=now)
+        choice = decide_trigger_write(config, write, facts, now=now, calendars=self.calendars)
+        decision, out = choice.decision, choice.decision.output
+        if choice.path == "dry-run":
             self._dry_trigger(config, out, now, handled)
-            return handled
-        if decision.next == "start":
-            schedule, period = str(out["scheduleId"]), str(out["period"])
-            row = self.store.control.get_run(config.id, schedule, period)
-            if row is not None and self._has_baseline(config, write.key, period):
-                # a trigger sensor that is also a post-run sensor: its drift threshold decides whether
-                # the change deserves a rerun (the original always treated it as late data)
-                return self._postrun_sensor(config, write, now, handled)
-            if row is not None:
-                latest = self.store.joblog.latest(config.id, schedule, period)
-                late = postrun.decide_late_data(
-                    config,
-                    sensor_key=write.key,
-                    schedule_id=schedule,
-                    period=period,
-                    run_row=row,
-                    latest_job=latest,
-                    now=now,
-                    written_at=write.updated_at,
-                )
-                if late.actions:
-                    self._apply(handled, late)
-                else:
-                    handled.reason = late.reason
-                return handled
+        elif choice.path == "start":
             result = self._apply(handled, decision)
             if result.stopped is None:
-                self._after_start(config, RunRef(config.id, schedule, period), now, handled)
-            return handled
-        if decision.actions:
+                run = RunRef(config.id, str(out["scheduleId"]), str(out["period"]))
+                self._after_start(config, run, now, handled)
+        elif choice.path == "post-run" or decision.actions:
             self._apply(handled, decision)
-        handled.reason = decision.reason
+            if choice.path == "other":
+                handled.reason = decision.reason
+        else:
+            handled.reason = decision.reason
         return handled
 
     def _dry_trigger(
@@ -292,14 +271,6 @@ class Controller:
             log.warning("no SLA timers for %s %s: %s", config.id, run.period, exc)
             return Decision(reason=str(exc))
         return Decision(actions, "sla-timers", reason="SLA timers")
-
-    def _has_baseline(self, config: PipelineConfig, key: str, period: str) -> bool:
-        if postrun.postrun_rule_key(config, key) is None:
-            return False
-        row = self.store.control.get_sensor(
-            config.id, keys.bookkeeping_key(keys.POSTRUN_BASELINE, period)
-        )
-        return row is not None
 
     def _postrun_sensor(
         self, config: PipelineConfig, write: SensorWrite, now: datetime, handled: Handled

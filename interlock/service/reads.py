@@ -1,5 +1,10 @@
 """Read what the watchdog decides from: index queries and per-pipeline queries, never a Scan.
 
+:func:`trigger_facts` is the read half of a trigger-sensor write (the pure half is
+:func:`interlock.lifecycle.trigger.decide_trigger_write`): the dry-run state, then, for the write's
+period, the run row and, only when a run exists, its latest job-log row, its post-run baseline and the
+pipeline's sensors.
+
 The read half of the watchdog (the pure half is :mod:`interlock.lifecycle.watchdog`)::
 
     read                                         control method                    query
@@ -22,10 +27,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from interlock.exceptions import ScheduleError
 from interlock.lifecycle.operator import effective_dry_run
+from interlock.lifecycle.run import remap_for_period
+from interlock.lifecycle.trigger import TriggerFacts
 from interlock.lifecycle.watchdog import DEFAULT_LOOKBACK, PipelineInputs, WatchdogInputs
 from interlock.records import DRY_RUN_OVERRIDE
-from interlock.schedule import Period
+from interlock.schedule import Period, period_from_sensor
 from interlock.store import keys
 from interlock.store.table import StoreError
 
@@ -33,11 +41,12 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from interlock.config.models import PipelineConfig
+    from interlock.lifecycle.router import SensorWrite
     from interlock.records import Override
     from interlock.store.control import ControlStore
     from interlock.store.factory import Store
 
-__all__ = ["dry_run_now", "dry_run_state", "gather"]
+__all__ = ["dry_run_now", "dry_run_state", "gather", "trigger_facts"]
 
 # Periods are local days; a day of margin covers every time zone's offset from the lookback's start.
 _MARGIN = timedelta(days=1)
@@ -151,4 +160,37 @@ def gather(
             errors.append(f"read {pid}: {exc}")
     return WatchdogInputs(
         pipelines=tuple(pipelines), running=running, errors=tuple(errors), lookback=lookback
+    )
+
+
+def trigger_facts(
+    store: Store, config: PipelineConfig, write: SensorWrite, *, now: datetime
+) -> TriggerFacts:
+    """Read what :func:`~interlock.lifecycle.trigger.decide_trigger_write` decides from.
+
+    A write whose period cannot be read gets the dry-run state only (the decision ignores it).
+
+    Raises:
+        StoreError: a read failed.
+    """
+    control = store.control
+    dry_run = dry_run_now(control, config)
+    if dry_run:
+        return TriggerFacts(dry_run=True)
+    try:
+        period = period_from_sensor(write.fields, now, config.schedule.timezone).id
+    except ScheduleError:
+        return TriggerFacts(dry_run=False)
+    schedule = config.schedule_id
+    row = control.get_run(config.id, schedule, period)
+    if row is None:
+        return TriggerFacts(dry_run=False)
+    baseline = control.get_sensor(config.id, keys.bookkeeping_key(keys.POSTRUN_BASELINE, period))
+    sensors = {k: r.fields for k, r in control.sensors(config.id).items()}
+    return TriggerFacts(
+        dry_run=False,
+        run_row=row,
+        latest_job=store.joblog.latest(config.id, schedule, period),
+        baseline=None if baseline is None else baseline.fields,
+        sensors=remap_for_period(sensors, period),
     )

@@ -44,6 +44,7 @@ LIFECYCLE = [
     "interlock.lifecycle.router",
     "interlock.lifecycle.run",
     "interlock.lifecycle.sla_monitor",
+    "interlock.lifecycle.trigger",
     "interlock.lifecycle.watchdog",
     "interlock.records",
     "interlock.names",

@@ -1,0 +1,100 @@
+"""``interlock.lifecycle.trigger.decide_trigger_write``: one decision for start / late data / post-run."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from interlock.config.models import PipelineConfig
+from interlock.events import EventType
+from interlock.lifecycle import PublishEvent, SensorWrite, StartExecution
+from interlock.lifecycle.actions import WriteRerunRequest
+from interlock.lifecycle.trigger import TriggerFacts, decide_trigger_write
+from interlock.records import JobEntry, JobEvent, RunRow, RunStatus
+
+NOW = datetime(2026, 3, 4, 9, 30, tzinfo=UTC)
+DONE = NOW - timedelta(hours=1)
+PERIOD = "2026-03-04"
+
+
+def config(post_run: bool = False) -> PipelineConfig:
+    raw: dict[str, Any] = {
+        "pipeline": {"id": "orders"},
+        "schedule": {
+            "trigger": {"key": "orders", "check": "equals", "field": "status", "value": "ready"}
+        },
+        "job": {"type": "command", "config": {"command": "true"}, "maxDriftReruns": 2},
+    }
+    if post_run:
+        raw["postRun"] = {
+            "driftField": "count",
+            "driftThreshold": 5,
+            "rules": [{"key": "orders", "check": "exists", "field": "count"}],
+        }
+    return PipelineConfig.model_validate(raw)
+
+
+def write(count: int = 100) -> SensorWrite:
+    fields = {"status": "ready", "date": PERIOD, "count": count}
+    return SensorWrite("orders", "orders-landed", fields, "100", updated_at=NOW)
+
+
+def completed() -> RunRow:
+    return RunRow("orders", "stream", PERIOD, RunStatus.COMPLETED, 1, DONE, DONE, DONE)
+
+
+SUCCESS = JobEntry(JobEvent.SUCCESS.value, DONE)
+
+
+def decide(cfg: PipelineConfig, facts: TriggerFacts, count: int = 100) -> Any:
+    choice = decide_trigger_write(cfg, write(count), facts, now=NOW, calendars={})
+    return choice.path, choice.decision
+
+
+def test_no_run_yet_starts() -> None:
+    path, decision = decide(config(), TriggerFacts(dry_run=False))
+    assert path == "start" and decision.next == "start"
+    assert any(isinstance(a, StartExecution) for a in decision.actions)
+
+
+def test_dry_run_observes_whatever_the_run_row() -> None:
+    path, decision = decide(config(), TriggerFacts(dry_run=True, run_row=completed()))
+    assert path == "dry-run" and decision.actions == ()
+
+
+def test_a_completed_run_gets_late_data() -> None:
+    facts = TriggerFacts(dry_run=False, run_row=completed(), latest_job=SUCCESS)
+    path, decision = decide(config(), facts)
+    assert path == "late-data"
+    events = [a.type for a in decision.actions if isinstance(a, PublishEvent)]
+    assert events == [EventType.LATE_DATA_ARRIVAL]
+
+
+def test_a_running_run_gets_nothing_with_a_reason() -> None:
+    running = RunRow("orders", "stream", PERIOD, RunStatus.RUNNING, 1, DONE)
+    path, decision = decide(config(), TriggerFacts(dry_run=False, run_row=running))
+    assert (path, decision.actions) == ("late-data", ())
+    assert "not completed" in decision.reason
+
+
+def test_a_post_run_key_with_a_baseline_goes_the_post_run_way() -> None:
+    baseline = {"orders": {"count": 100, "status": "ready"}}
+    facts = TriggerFacts(
+        dry_run=False, run_row=completed(), latest_job=SUCCESS, baseline=baseline, sensors={}
+    )
+    path, small = decide(config(post_run=True), facts, count=102)
+    assert path == "post-run"
+    assert not any(isinstance(a, WriteRerunRequest) for a in small.actions)
+    path, drift = decide(config(post_run=True), facts, count=130)
+    assert (path, drift.next) == ("post-run", "drift")
+    assert any(isinstance(a, WriteRerunRequest) for a in drift.actions)
+    # Without a baseline the same key is late data.
+    no_baseline = TriggerFacts(dry_run=False, run_row=completed(), latest_job=SUCCESS)
+    assert decide(config(post_run=True), no_baseline)[0] == "late-data"
+
+
+def test_an_unusable_write_is_other_with_a_reason() -> None:
+    bad = SensorWrite("orders", "orders-landed", {"status": "ready", "hour": "7"}, "1")
+    choice = decide_trigger_write(config(), bad, TriggerFacts(dry_run=False), now=NOW, calendars={})
+    assert choice.path == "other" and choice.decision.actions == ()
+    assert "no 'date'" in choice.decision.reason
