@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Literal, TypeVar, cast
 
+from interlock.clock import SystemClock
 from interlock.durations import format_duration
 from interlock.exceptions import InterlockError
 from interlock.lifecycle.operator import RerunBudget, effective_dry_run, rerun_budget
@@ -108,17 +109,6 @@ class PipelineNotFoundError(InterlockError, LookupError):
             f"unknown pipeline {pipeline_id!r}{did_you_mean(pipeline_id, self.known)}; "
             f"known: {', '.join(self.known[:20]) or 'none'}"
         )
-
-
-class SystemClock:
-    """The wall clock. The facade is a front-end edge, so the wall clock may enter here (STYLE rule 14)."""
-
-    def now(self) -> datetime:
-        """The current instant in UTC."""
-        return datetime.now(UTC)
-
-    def __repr__(self) -> str:
-        return "<SystemClock>"
 
 
 # ----------------------------------------------------------------------------------------- tables

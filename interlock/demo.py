@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+from interlock.clock import AcceleratedClock
 from interlock.store import keys
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
     from interlock.config.loader import Project
     from interlock.local.simulate import Entry, SimulationResult
@@ -232,33 +232,6 @@ def run_headless(project: Project, day: date, *, hours: int = 24) -> SimulationR
 
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     return simulate(project, _entries(day), start=start, end=start + timedelta(hours=hours))
-
-
-class AcceleratedClock:
-    """A clock running ``speed`` times faster than the wall clock from ``start``.
-
-    Args:
-        start: the virtual instant at creation.
-        speed: virtual seconds per wall second.
-        monotonic: the wall-clock source (tests pass a fake).
-    """
-
-    def __init__(
-        self, start: datetime, speed: float, *, monotonic: Callable[[], float] = time.monotonic
-    ) -> None:
-        if speed <= 0:
-            raise ValueError(f"speed must be positive, got {speed}")
-        self.start = start.astimezone(UTC)
-        self.speed = speed
-        self._monotonic = monotonic
-        self._t0 = monotonic()
-
-    def now(self) -> datetime:
-        """The accelerated instant."""
-        return self.start + timedelta(seconds=(self._monotonic() - self._t0) * self.speed)
-
-    def __repr__(self) -> str:
-        return f"<AcceleratedClock x{self.speed:g} at {self.now().isoformat()}>"
 
 
 @dataclass

@@ -15,18 +15,21 @@ name again with the same input returns the first start's id; with a different in
 :class:`ExecutionConflictError`. The executor relies on this so a retried stream record whose first
 start did reach Step Functions never starts a second run.
 
-Pure: no I/O imports, and no fake reads the wall clock (time is an input, STYLE rule 14).
+Pure: no I/O imports, and no fake reads the wall clock (time is an input, STYLE rule 14). ``Clock``,
+``VirtualClock`` and ``FixedClock`` live in :mod:`interlock.clock` with every other clock; they are
+re-exported here, where most callers import them.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from interlock.clock import Clock, FixedClock, VirtualClock, to_utc
 from interlock.exceptions import InterlockError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import datetime
 
     from interlock.events import Event, EventType
 
@@ -64,15 +67,6 @@ class ExecutionConflictError(InterlockError):
 
 
 # ------------------------------------------------------------------------------------ protocols
-
-
-@runtime_checkable
-class Clock(Protocol):
-    """Where the current instant comes from."""
-
-    def now(self) -> datetime:
-        """The current instant, timezone-aware in UTC."""
-        ...
 
 
 @runtime_checkable
@@ -129,56 +123,6 @@ class Timers(Protocol):
 
 
 # ---------------------------------------------------------------------------------------- fakes
-
-
-def _utc(at: datetime) -> datetime:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"a clock needs a timezone-aware instant, got naive {at.isoformat()}")
-    return at.astimezone(UTC)
-
-
-class VirtualClock:
-    """A clock that moves only when told to: :meth:`set` or :meth:`advance`.
-
-    Args:
-        start: the initial instant (timezone-aware; kept in UTC).
-
-    Raises:
-        ValueError: ``start`` is naive.
-    """
-
-    def __init__(self, start: datetime) -> None:
-        self._now = _utc(start)
-
-    def now(self) -> datetime:
-        """The clock's current instant (UTC)."""
-        return self._now
-
-    def set(self, at: datetime) -> None:
-        """Move the clock to ``at`` (backwards too: tests of replays and skew need it).
-
-        Raises:
-            ValueError: ``at`` is naive.
-        """
-        self._now = _utc(at)
-
-    def advance(self, delta: timedelta) -> datetime:
-        """Move the clock forward by ``delta`` and return the new instant.
-
-        Raises:
-            ValueError: ``delta`` is negative (use :meth:`set` to go back on purpose).
-        """
-        if delta < timedelta(0):
-            raise ValueError(f"advance() moves forward; got {delta}")
-        self._now += delta
-        return self._now
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._now.isoformat()}>"
-
-
-FixedClock = VirtualClock
-"""A clock nobody advances is a fixed clock: the same class, named for readers of tests."""
 
 
 class RecordingBus:
@@ -271,7 +215,7 @@ class RecordingTimers:
 
     def schedule(self, name: str, at: datetime, payload: Mapping[str, Any]) -> None:
         """Keep the timer (replacing one of the same name)."""
-        self.pending[name] = (_utc(at), dict(payload))
+        self.pending[name] = (to_utc(at), dict(payload))
 
     def cancel(self, name: str) -> None:
         """Forget the timer, if pending."""

@@ -27,8 +27,9 @@ def run_demo(
 ) -> int:
     """Start the demo world and open the console on it; returns the exit code."""
     from interlock.api import Interlock
+    from interlock.clock import AcceleratedClock
     from interlock.config.loader import load_project
-    from interlock.demo import AcceleratedClock, LiveDemo, demo_day
+    from interlock.demo import LiveDemo, demo_day
     from interlock.exceptions import ConfigError
     from interlock.store.factory import open_store
     from tui.app import make_app

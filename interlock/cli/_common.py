@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.markup import escape
 
+from interlock.clock import wall_clock
+
 if TYPE_CHECKING:
     from interlock.exceptions import Problem
     from interlock.store.factory import Store
@@ -59,11 +61,6 @@ def print_problem(console: Console, p: Problem) -> None:
         f"[bold]{escape(p.location)}[/]: [{colour}]{p.severity}[/] "
         f"[cyan]{escape(p.key)}[/]: {escape(p.message)}"
     )
-
-
-def wall_clock() -> datetime:
-    """The current time. The CLI is a front-end edge: the wall clock enters here and goes inward."""
-    return datetime.now(UTC)
 
 
 def parse_at(text: str | None) -> datetime:

@@ -18,8 +18,8 @@ from interlock.cli._common import (
     out,
     print_problem,
     problem_json,
-    wall_clock,
 )
+from interlock.clock import wall_clock
 from interlock.exceptions import ConfigError
 
 if TYPE_CHECKING:

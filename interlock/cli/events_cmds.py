@@ -19,8 +19,8 @@ from interlock.cli._common import (
     open_store_for,
     out,
     parse_since,
-    wall_clock,
 )
+from interlock.clock import wall_clock
 
 if TYPE_CHECKING:
     import argparse

@@ -28,8 +28,8 @@ from interlock.cli._common import (
     err,
     open_store_for,
     out,
-    wall_clock,
 )
+from interlock.clock import SystemClock, wall_clock
 
 if TYPE_CHECKING:
     import argparse
@@ -45,13 +45,6 @@ __all__ = [
     "cmd_rerun",
     "parse_until",
 ]
-
-
-class _WallClock:
-    """The real clock, entering the core through the ``Clock`` port."""
-
-    def now(self) -> datetime:
-        return wall_clock()
 
 
 def add_operator_commands(sub: argparse._SubParsersAction[Parser]) -> None:
@@ -102,7 +95,9 @@ def _operator(args: argparse.Namespace, store: Store) -> Operator:
     by = args.by.strip() if args.by else ""
     if args.by is not None and not by:
         raise UsageError("--by needs a name")
-    return Operator(store, bus=operator_bus(store), clock=_WallClock(), actor=by or current_actor())
+    return Operator(
+        store, bus=operator_bus(store), clock=SystemClock(), actor=by or current_actor()
+    )
 
 
 def _done(result: OperatorResult) -> None:

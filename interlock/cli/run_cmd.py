@@ -23,8 +23,8 @@ from interlock.cli._common import (
     err,
     open_store_for,
     print_problem,
-    wall_clock,
 )
+from interlock.clock import SystemClock, wall_clock
 from interlock.exceptions import ConfigError
 
 if TYPE_CHECKING:
@@ -53,13 +53,6 @@ class _JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
-
-
-class _WallClock:
-    """The real clock, entering the core through the ``Clock`` port."""
-
-    def now(self) -> datetime:
-        return wall_clock()
 
 
 @contextmanager
@@ -122,7 +115,7 @@ def _run(args: argparse.Namespace, project: Project) -> int:
             now = wall_clock()
             for config in project.pipelines.values():
                 store.control.put_config(config, now=now)
-            clock = _WallClock()
+            clock = SystemClock()
             console = ConsoleNotifier(sys.stdout, all_events=True)
             alerts = make_notifier(store, clock, stream=sys.stdout)
             notifier: Any = (

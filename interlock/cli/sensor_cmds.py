@@ -17,8 +17,8 @@ from interlock.cli._common import (
     jsonable,
     open_store_for,
     out,
-    wall_clock,
 )
+from interlock.clock import wall_clock
 from interlock.durations import format_duration
 
 if TYPE_CHECKING:

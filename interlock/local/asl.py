@@ -66,8 +66,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
+from interlock.clock import SteppingClock
 from interlock.exceptions import InterlockError
 
 __all__ = [
@@ -123,18 +124,6 @@ class ExecutionStatus(StrEnum):
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
-
-
-class SteppingClock(Protocol):
-    """A clock :func:`run_to_completion` can drive: read it, and jump it forward."""
-
-    def now(self) -> datetime:
-        """The current instant (timezone-aware)."""
-        ...
-
-    def advance_to(self, t: datetime) -> None:
-        """Move the clock forward to ``t``."""
-        ...
 
 
 # ----------------------------------------------------------------------------- time helpers

@@ -32,8 +32,9 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final
 
+from interlock.clock import SettableClock
 from interlock.local import asl
 from interlock.local.adapters import (
     EXECUTION_PK,
@@ -83,19 +84,6 @@ _FEED_SK: Final = "FEED#"
 
 
 # ------------------------------------------------------------------------------------- runtime
-
-
-@runtime_checkable
-class SettableClock(Protocol):
-    """A clock :meth:`EmbeddedRuntime.run_until` can move (``VirtualClock``)."""
-
-    def now(self) -> datetime:
-        """The current instant."""
-        ...
-
-    def set(self, at: datetime) -> None:
-        """Move the clock to ``at``."""
-        ...
 
 
 WATCHDOG_TIMER: Final = "watchdog"
