@@ -15,6 +15,11 @@ runs, one hour whose data stays incomplete (validation exhausted); ``gold-revenu
 keeps failing (trigger retries exhausted) until an operator reruns it; ``finance-close`` (07:00
 New York) waiting for late FX rates: SLA warning, an operator's acknowledgement, SLA breach; ``ml-training`` past
 its relative SLA; ``dryrun-weather`` in dry run, with would-trigger, SLA projections, late data and drift.
+
+This module is the day's one source. ``examples/timelines/demo-day.jsonl`` is its timeline for
+:data:`EXAMPLE_DAY`, generated, never edited by hand (a test checks the two agree)::
+
+    interlock demo --day 2026-03-02 --write-timeline examples/timelines/demo-day.jsonl
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
     from interlock.store.factory import Store
 
 __all__ = [
+    "EXAMPLE_DAY",
     "AcceleratedClock",
     "LiveDemo",
     "demo_day",
@@ -43,6 +49,9 @@ __all__ = [
     "run_headless",
     "timeline_lines",
 ]
+
+EXAMPLE_DAY: Final = date(2026, 3, 2)
+"""The day of the checked-in timeline ``examples/timelines/demo-day.jsonl``."""
 
 DEFAULT_SPEED: Final = 120.0
 """Live demo: virtual seconds per wall second (a day in 12 minutes)."""
@@ -208,7 +217,7 @@ def _finance_ack(day: date, out: list[dict[str, Any]]) -> None:
 
 
 def timeline_lines(day: date) -> list[str]:
-    """The demo timeline as JSON lines (what ``interlock demo --write-timeline`` writes)."""
+    """The demo timeline as JSON lines (what ``interlock demo --write-timeline`` writes, one a line)."""
     entries = demo_timeline(day)
     _finance_ack(day, entries)
     return [json.dumps(e, separators=(", ", ": ")) for e in entries]

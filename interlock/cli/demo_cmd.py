@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,8 +62,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out.write(
         f"\n{len(result.events)} events from {len(counts)} pipelines, "
         f"{result.jobs_started} simulated jobs, {args.hours} h simulated in {elapsed:.1f} s\n"
-        "Replay it yourself: interlock simulate --pipelines examples/pipelines "
-        "--calendars examples/calendars --timeline examples/timelines/demo-day.jsonl "
-        "--start 2026-03-02T00:00:00Z --end 2026-03-03T00:00:00Z\n"
+        f"Replay it yourself: interlock demo --day {day} --write-timeline day.jsonl && "
+        "interlock simulate --pipelines examples/pipelines --calendars examples/calendars "
+        f"--timeline day.jsonl --start {day}T00:00:00Z --end {day + timedelta(days=1)}T00:00:00Z\n"
     )
     return EXIT_OK
