@@ -149,6 +149,7 @@ def test_a_sensor_write_runs_the_job_and_alerts_once_in_slack(
         f"{PID}-stream-{TODAY}-sla-warning",
     ]
     assert all(s["Target"]["Arn"].endswith("sla-monitor") for s in schedules.values())
+    warning = json.loads(schedules[f"{PID}-stream-{TODAY}-sla-warning"]["Target"]["Input"])
     world.pump()
     # the state machine ran in moto with its Tasks in our orchestrator; the HTTP job was called once
     (done,) = world.executions()
@@ -162,9 +163,13 @@ def test_a_sensor_write_runs_the_job_and_alerts_once_in_slack(
     assert world.schedules() == {}
     run = world.store.control.get_run(PID, "stream", TODAY)
     assert run is not None and run.status == "COMPLETED"
+    # a Scheduler fire that raced the completion is suppressed by the sla-monitor
+    fired = world.handler("sla_monitor")(warning, FakeContext("sla-monitor"))
+    assert fired["decisions"] == 0 and fired["reason"]
     # events: EventBridge → sink queue → event-sink, full detail kept
     assert world.sink() >= 4
     types = world.event_types(PID)
+    assert EventType.SLA_WARNING not in types
     assert Counter(types) == Counter(
         [
             EventType.VALIDATION_PASSED,
