@@ -47,15 +47,8 @@ from typing import TYPE_CHECKING, Any, Final
 from interlock.aws.bus import EventBridgeBus
 from interlock.aws.executions import StepFunctionsExecutions
 from interlock.aws.timers import SchedulerTimers
-from interlock.controller import Controller, cron_timer_name
 from interlock.events import Event, EventType
 from interlock.exceptions import InterlockError
-from interlock.executor import Executor
-from interlock.lifecycle.actions import PublishEvent, SetRunStatus
-from interlock.lifecycle.orchestrator import Orchestrator, wants_trigger_retry
-from interlock.lifecycle.router import Malformed, execution_name, route
-from interlock.lifecycle.run import JOB_POLL_MAX_INTERVAL, TRIGGER_RETRY_ERROR
-from interlock.local.runtime import DurableStarts
 from interlock.store import codec, keys
 from interlock.store.factory import Store
 
@@ -64,9 +57,14 @@ if TYPE_CHECKING:
 
     from interlock.alerts.slack import SlackNotifier
     from interlock.config.models import Calendar
-    from interlock.controller import Handled
+    from interlock.controller import Controller, Handled
+    from interlock.executor import Executor
+    from interlock.lifecycle.orchestrator import Orchestrator
     from interlock.ports import Clock
     from interlock.triggers.base import TriggerRunner
+
+# The core's decision machinery (controller, executor, orchestrator, lifecycle) is imported where it is
+# first used, not here: the event-sink and alert-dispatcher never load it (a shorter cold start).
 
 __all__ = [
     "CONFIG_TTL",
@@ -115,8 +113,9 @@ class TriggerRetry(Exception):  # noqa: N818 - the name Step Functions matches i
     """Raised out of the orchestrator Lambda so the Trigger state's Retry waits its backoff."""
 
 
-# Lambda reports ``type(exc).__name__`` as the errorType, which Step Functions matches in Retry.
-TriggerRetry.__name__ = TRIGGER_RETRY_ERROR
+# Lambda reports ``type(exc).__name__`` as the errorType, which Step Functions matches in Retry
+# (interlock.lifecycle.run.TRIGGER_RETRY_ERROR; a test keeps the two equal).
+TriggerRetry.__name__ = "Interlock.TriggerRetry"
 
 
 def lock_ttl_for(sfn_timeout_seconds: int) -> timedelta:
@@ -339,6 +338,8 @@ class AwsRuntime:
     @cached_property
     def executor(self) -> Executor:
         """The executor over the AWS ports (the orchestrator's starts no execution and sets no timer)."""
+        from interlock.executor import Executor
+
         wants_runs = self.settings.get("STATE_MACHINE_ARN") is not None
         wants_timers = self.settings.get("SCHEDULER_GROUP_NAME") is not None
         return Executor(
@@ -353,11 +354,17 @@ class AwsRuntime:
     @cached_property
     def controller(self) -> Controller:
         """The controller (stream records, timers, watchdog)."""
+        from interlock.controller import Controller
+
         return Controller(self.store, self.executor, calendars=self.calendars)
 
     @cached_property
     def orchestrator(self) -> Orchestrator:
         """The state machine's Task resource; job starts remembered (Tasks are at least once)."""
+        from interlock.lifecycle.orchestrator import Orchestrator
+        from interlock.lifecycle.run import JOB_POLL_MAX_INTERVAL
+        from interlock.local.runtime import DurableStarts
+
         return Orchestrator(
             self.store,
             triggers=DurableStarts(self.store, self._runner, self.clock),
@@ -398,6 +405,8 @@ class AwsRuntime:
             MalformedRecordError: the record cannot be read.
             Exception: what a port raised while applying (the record is retried).
         """
+        from interlock.lifecycle.router import Malformed, route
+
         if record.get("eventName") == "REMOVE":
             return None
         pk, sk = _record_keys(record)
@@ -432,6 +441,8 @@ class AwsRuntime:
             TriggerRetry: a transient trigger failure with retries left (after its job-log row).
             OrchestratorError: a payload the orchestrator cannot act on.
         """
+        from interlock.lifecycle.orchestrator import wants_trigger_retry
+
         output, decision = self.orchestrator.handle(payload)
         self.executor.apply(decision)
         if wants_trigger_retry(payload, decision):
@@ -444,6 +455,9 @@ class AwsRuntime:
 
     def watchdog(self) -> Handled:
         """The watchdog pass, then: stale runs' executions stopped, lost cron timers set again."""
+        from interlock.lifecycle.actions import PublishEvent, SetRunStatus
+        from interlock.lifecycle.router import execution_name
+
         now = self.clock.now()
         handled = self.controller.watchdog(now)
         for decision, result in handled.decisions:
@@ -471,6 +485,8 @@ class AwsRuntime:
         Returns:
             The pipelines whose timer was set.
         """
+        from interlock.controller import cron_timer_name
+
         set_now: list[str] = []
         for pid, config in self.store.control.all_configs().configs.items():
             if config.schedule.cron is None or self.timers.is_set(cron_timer_name(pid)):
