@@ -15,7 +15,8 @@ logger = Logger(service="interlock-sla-monitor")
 
 
 def build(runtime: AwsRuntime) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The handler over ``runtime``."""
+    """The handler over ``runtime`` (its core is wired now: the cold start pays, not the first event)."""
+    runtime.controller  # noqa: B018 - built for its side effect
 
     @logger.inject_lambda_context(clear_state=True)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -26,7 +26,8 @@ logger = Logger(service="interlock-stream-router")
 
 
 def build(runtime: AwsRuntime) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The handler over ``runtime``."""
+    """The handler over ``runtime`` (its core is wired now: the cold start pays, not the first event)."""
+    runtime.controller  # noqa: B018 - built for its side effect
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
     def record_handler(record: DynamoDBRecord) -> None:

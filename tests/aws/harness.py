@@ -21,9 +21,9 @@ import zipfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import boto3  # type: ignore[import-untyped]
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
+from interlock.aws._clients import build_client
 from interlock.events import CATALOGUE, EventType
 from interlock.local.definition import render_definition
 from interlock.local.runtime import DEFAULT_DEFINITION
@@ -65,6 +65,11 @@ class FakeContext:
     aws_request_id: str = "req-1"
 
 
+def _client(service: str) -> Any:
+    """A client sharing the process's botocore loader (service models are parsed once, not per test)."""
+    return build_client(service, region=REGION, endpoint_url=None)
+
+
 def _zip() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -99,11 +104,10 @@ class AwsWorld:
     """The deployment (see the module docstring). Build it inside ``mock_aws``."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
-        create_tables(ENV, region=REGION, ttl=False)
-        self.sfn = boto3.client("stepfunctions", region_name=REGION)
-        self.sqs = boto3.client("sqs", region_name=REGION)
-        self.scheduler = boto3.client("scheduler", region_name=REGION)
-        self.ddb = boto3.resource("dynamodb", region_name=REGION)
+        create_tables(ENV, client=_client("dynamodb"), ttl=False)
+        self.sfn = _client("stepfunctions")
+        self.sqs = _client("sqs")
+        self.scheduler = _client("scheduler")
         self.scheduler.create_schedule_group(Name=GROUP)
         self.sink_queue = self._bus_and_queues()
         self.state_machine_arn = self._state_machine()
@@ -128,7 +132,7 @@ class AwsWorld:
         return url, arn
 
     def _bus_and_queues(self) -> str:
-        events = boto3.client("events", region_name=REGION)
+        events = _client("events")
         events.create_event_bus(Name=BUS)
         sink_url, sink_arn = self._queue("sink")
         self.alert_queue, alert_arn = self._queue("alerts")
@@ -142,8 +146,8 @@ class AwsWorld:
         return str(sink_url)
 
     def _state_machine(self) -> str:
-        lam = boto3.client("lambda", region_name=REGION)
-        iam = boto3.client("iam", region_name=REGION)
+        lam = _client("lambda")
+        iam = _client("iam")
         trust = {
             "Version": "2012-10-17",
             "Statement": [

@@ -256,7 +256,7 @@ def test_remove_records_and_controller_rows_are_skipped(
     world: AwsWorld, job: JobServer, tmp_path: Path
 ) -> None:
     push(tmp_path, job.url)
-    table = world.ddb.Table(f"{ENV}-interlock-control")
+    table = boto3.resource("dynamodb", region_name=REGION).Table(f"{ENV}-interlock-control")
     table.put_item(Item={"PK": "RUNTIME", "SK": "FEED#control", "position": "x"})
     table.put_item(Item={"PK": f"PIPELINE#{PID}", "SK": "SENSOR#row-count", "count": 1})
     table.delete_item(Key={"PK": f"PIPELINE#{PID}", "SK": "SENSOR#row-count"})
@@ -271,7 +271,7 @@ def test_an_invalid_config_is_skipped_with_config_invalid(
 ) -> None:
     push(tmp_path, job.url)
     world.route(world.stream_records("control"))
-    table = world.ddb.Table(f"{ENV}-interlock-control")
+    table = boto3.resource("dynamodb", region_name=REGION).Table(f"{ENV}-interlock-control")
     item = table.get_item(Key={"PK": f"PIPELINE#{PID}", "SK": "CONFIG"})["Item"]
     item["config"] = json.dumps({"pipeline": {"id": PID}, "schedule": {"nonsense": 1}})
     table.put_item(Item=item)
