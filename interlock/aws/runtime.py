@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from interlock.controller import Controller, Handled
     from interlock.executor import Executor
     from interlock.lifecycle.orchestrator import Orchestrator
-    from interlock.ports import Clock
+    from interlock.ports import Clock, EventBus
     from interlock.triggers.base import TriggerRunner
 
 # The core's decision machinery (controller, executor, orchestrator, lifecycle) is imported where it is
@@ -247,6 +247,8 @@ class AwsRuntime:
         triggers: the trigger runner of a job type (default: :func:`interlock.triggers.runner_for`,
             one runner per type kept for the container's life).
         calendars: named calendars (default: read from ``CALENDARS_PATH`` if set).
+        store: the store (default: DynamoDB, tables named by the settings).
+        bus: the event bus (default: EventBridge, ``EVENT_BUS_NAME``).
     """
 
     def __init__(
@@ -257,7 +259,13 @@ class AwsRuntime:
         clients: Mapping[str, Any] | None = None,
         triggers: Callable[[str], TriggerRunner] | None = None,
         calendars: Mapping[str, Calendar] | None = None,
+        store: Store | None = None,
+        bus: EventBus | None = None,
     ) -> None:
+        if store is not None:
+            self.__dict__["store"] = store  # the cached_property's slot: given, not built
+        if bus is not None:
+            self.__dict__["bus"] = bus
         self.settings = settings
         self.clock: Clock = clock or _SystemClock()
         self.clients = dict(clients or {})
@@ -300,7 +308,7 @@ class AwsRuntime:
         return Store(backend, url=f"dynamodb://{backend.environment}")
 
     @cached_property
-    def bus(self) -> EventBridgeBus:
+    def bus(self) -> EventBus:
         """EventBridge (``EVENT_BUS_NAME``)."""
         return EventBridgeBus(
             self.settings.require("EVENT_BUS_NAME"), client=self.clients.get("events")

@@ -136,11 +136,14 @@ def test_a_200_character_pipeline_gets_schedule_names_of_at_most_64(aws: None) -
 
 
 class _Refusing:
-    """A scheduler client whose every call is refused (AccessDenied)."""
+    """A client whose every call is refused with the error ``code``."""
+
+    def __init__(self, code: str = "AccessDeniedException") -> None:
+        self.code = code
 
     def __getattr__(self, name: str) -> Any:
         def call(**_kwargs: Any) -> Any:
-            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, name)
+            raise ClientError({"Error": {"Code": self.code, "Message": "no"}}, name)
 
         return call
 
@@ -275,3 +278,23 @@ def test_the_slack_token_comes_from_the_secret_once(aws: None) -> None:
     with pytest.raises(AwsError, match="without any of the fields"):
         secrets.slack_token(env, region=REGION)
     secrets.clear_cache()
+
+
+def test_step_functions_errors_are_named() -> None:
+    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:run"
+    refused = StepFunctionsExecutions(arn, client=_Refusing("AccessDeniedException"))
+    with pytest.raises(AwsError, match="StartExecution"):
+        refused.start("a", {})
+    with pytest.raises(AwsError, match="DescribeExecution"):
+        refused.describe(refused.execution_arn("a"))
+    gone = StepFunctionsExecutions(arn, client=_Refusing("ExecutionDoesNotExist"))
+    assert gone.describe(gone.execution_arn("a")) is None
+    assert gone.stop(gone.execution_arn("a"), cause="x") is False
+
+
+def test_put_events_outages_are_retried_then_raised() -> None:
+    bus = EventBridgeBus(
+        "b", client=_Refusing("ThrottlingException"), sleep=lambda _s: None, attempts=2
+    )
+    with pytest.raises(EventBusError, match="ThrottlingException"):
+        bus.publish(_event(0))
