@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -124,3 +124,25 @@ def test_a_big_message_is_trimmed_too_and_a_secret_may_be_a_bare_token() -> None
     assert json.loads(text)["detail"]["trimmed"] == ["message"]
     assert _parse("{not json") == "{not json"
     assert _parse("  xoxb-2 ") == "xoxb-2"
+
+
+def test_warm_containers_read_configs_again_after_the_ttl(store: Store) -> None:
+    clock = VirtualClock(NOW)
+    runtime = AwsRuntime(
+        Settings({**ENV, "CONFIG_CACHE_SECONDS": "30"}),
+        clock=clock,
+        store=store,
+        bus=RecordingBus(),
+    )
+    runtime.refresh_configs()
+    before = runtime.controller.config("orders")
+    assert before is not None
+    meta = before.pipeline.model_copy(update={"description": "changed elsewhere"})
+    changed = before.model_copy(update={"pipeline": meta})
+    store.control.put_config(changed, now=NOW)  # another container's stream saw this CONFIG write
+    clock.advance(timedelta(seconds=29))
+    runtime.refresh_configs()
+    assert runtime.controller.config("orders") == before  # still cached
+    clock.advance(timedelta(seconds=1))
+    runtime.refresh_configs()
+    assert runtime.controller.config("orders") == changed  # read again after the TTL
