@@ -130,7 +130,11 @@ def produce(pid: str = PID) -> None:
 
 
 def test_a_sensor_write_runs_the_job_and_alerts_once_in_slack(
-    world: AwsWorld, job: JobServer, slack: FakeSlack, tmp_path: Path
+    world: AwsWorld,
+    job: JobServer,
+    slack: FakeSlack,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # GIVEN a pushed config (its CONFIG record also streams: the router reads and skips it)
     push(tmp_path, job.url)
@@ -178,6 +182,11 @@ def test_a_sensor_write_runs_the_job_and_alerts_once_in_slack(
             EventType.SLA_MET,
         ]
     )
+    # the CLI reads what the Lambdas wrote, from the production tables (events tail: a GSI2 Query)
+    capsys.readouterr()
+    assert cli(["events", "tail", "--store", STORE_URL, "--pipeline", PID, "--json"]) == 0
+    tailed = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert Counter(line["detail-type"] for line in tailed) == Counter(t.value for t in types)
     (triggered,) = world.store.events.of_type("JOB_TRIGGERED")
     assert triggered.detail["jobType"] == "http"
     assert triggered.detail["runId"] == f"{PID}-stream-{TODAY}-a1"
