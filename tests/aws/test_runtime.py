@@ -10,13 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from interlock.alerts.fake_slack import FakeSlack
 from interlock.aws.bus import fit_detail
 from interlock.aws.runtime import AwsRuntime, MalformedRecordError, Settings, TriggerRetry
 from interlock.aws.secrets import _parse
 from interlock.config.loader import load_project
+from interlock.events import Event, EventType
 from interlock.ports import RecordingBus, VirtualClock
 from interlock.store.factory import open_store
 from interlock.triggers import runner_for
+from tests.aws.harness import FakeContext, cold_start
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -146,3 +149,37 @@ def test_warm_containers_read_configs_again_after_the_ttl(store: Store) -> None:
     clock.advance(timedelta(seconds=1))
     runtime.refresh_configs()
     assert runtime.controller.config("orders") == changed  # read again after the TTL
+
+
+def _sqs(message_id: str, event: Event) -> dict[str, Any]:
+    body = {"id": message_id, "detail-type": event.type.value, "detail": event.to_detail()}
+    return {"messageId": message_id, "receiptHandle": "r", "body": json.dumps(body),
+            "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:1:alerts", "awsRegion": "us-east-1"}  # fmt: skip
+
+
+def test_a_failed_slack_post_is_left_to_sqs_and_delivered_on_its_retry(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeSlack() as slack:
+        env = {**ENV, "SLACK_CHANNEL_ID": "#alerts", "SLACK_BOT_TOKEN": "xoxb-1",
+               "SLACK_BASE_URL": slack.url}  # fmt: skip
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        module = cold_start("alert_dispatcher")
+        handler = module.build(AwsRuntime(Settings(env), store=store, clock=VirtualClock(NOW)))
+        failed = Event.create(EventType.JOB_FAILED, "orders", now=NOW, schedule_id="stream",
+                              date="2026-03-04", message="job failed: exit 1")  # fmt: skip
+        other = Event.create(EventType.JOB_FAILED, "billing", now=NOW, schedule_id="stream",
+                             date="2026-03-04", message="job failed: exit 2")  # fmt: skip
+        slack.fail_next(1, error="channel_not_found")  # the first post is refused
+        out = handler({"Records": [_sqs("m1", failed), _sqs("m2", other)]}, FakeContext())
+        assert out == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+        assert len(slack.roots()) == 1  # billing's thread
+        assert len(store.events.table.query("OUTBOX#SLACK").items) == 0  # not swallowed here
+        # SQS delivers m1 again: its thread is posted now
+        assert handler({"Records": [_sqs("m1", failed)]}, FakeContext()) == {
+            "batchItemFailures": []
+        }
+        assert len(slack.roots()) == 2
+        assert all(len(slack.replies(root.ts)) == 1 for root in slack.roots())
