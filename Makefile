@@ -104,6 +104,8 @@ bench: install
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/lifecycle.py
 	$(BIN)/python bench/tui.py
+	$(BIN)/python bench/transitions.py
+	$(BIN)/python bench/lambda_cold.py
 
 schema: install
 	$(BIN)/interlock schema --write schema/
