@@ -549,12 +549,14 @@ class DatabricksJobConfig(_Model):
 
 
 class LambdaJobConfig(_Model):
-    """Invoke an AWS Lambda function synchronously."""
+    """Invoke an AWS Lambda function (synchronously by default)."""
 
     functionName: str = Field(min_length=1)
     """Function name or ARN."""
     payload: str | dict[str, Any] | None = None
     """Invocation payload: a JSON string or a mapping."""
+    invocationType: Literal["RequestResponse", "Event"] = "RequestResponse"
+    """``RequestResponse`` waits for the function's result; ``Event`` queues it (async)."""
 
 
 class _JobBase(_Model):
