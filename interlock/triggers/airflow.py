@@ -76,8 +76,7 @@ class AirflowRunner(RestJobRunner):
             "logical_date": logical_date(period),
             "conf": context.expand_json(config.body or {}),
         }
-        call = {"context": context, "auth": config.auth, "headers": config.headers}
-        status, answer = self.call_json("POST", runs, body=body, timeout=config.timeout, **call)
+        status, answer = self._call(config, context, "POST", runs, body)
         if status == 409:
             # Already triggered? A replay finds its own run; anything else is a date clash.
             try:
