@@ -591,28 +591,19 @@ class EmrServerlessJobConfig(_Model):
     """The EMR Serverless application."""
     jobName: str = Field(min_length=1)
     """Name of the job run."""
-    executionRoleArn: str | None = None
+    executionRoleArn: str
     """IAM role the job runs as."""
-    jobDriver: dict[str, Any] | None = None
+    jobDriver: dict[str, Any]
     """The job driver (sparkSubmit or hive) as the AWS API takes it."""
     configurationOverrides: dict[str, Any] | None = None
     """Configuration overrides as the AWS API takes them."""
 
     @field_validator("executionRoleArn")
     @classmethod
-    def _role(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
+    def _role(cls, v: str) -> str:
         return _check_pattern(
             v, _ROLE_ARN, "executionRoleArn", "arn:aws:iam::123456789012:role/etl"
         )
-
-    @model_validator(mode="after")
-    def _runnable(self) -> EmrServerlessJobConfig:
-        missing = [k for k in ("executionRoleArn", "jobDriver") if getattr(self, k) is None]
-        if missing:
-            raise ValueError(f"an emr-serverless job run needs {' and '.join(missing)}")
-        return self
 
 
 class StepFunctionJobConfig(_Model):

@@ -75,15 +75,10 @@ class EmrServerlessRunner(AwsRunner):
             A handle whose metadata holds ``emr_sl_application_id`` and ``emr_sl_job_run_id``.
 
         Raises:
-            TriggerError: permanent for a missing role or job driver, an unknown application, access
-                denied; transient for throttling, capacity or a 5xx.
+            TriggerError: permanent for an invalid config, an unknown application, access denied;
+                transient for throttling, capacity or a 5xx.
         """
         config = parse_config(EmrServerlessJobConfig, job_config, "emr-serverless")
-        if config.executionRoleArn is None or config.jobDriver is None:
-            raise TriggerError(
-                "an emr-serverless job needs executionRoleArn and jobDriver",
-                failure=FailureClass.PERMANENT,
-            )
         context = TriggerContext.build(
             pipeline_id=pipeline_id, period=period, run_id=run_id, environ=self._env
         )

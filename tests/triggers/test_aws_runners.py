@@ -296,11 +296,80 @@ def test_emr_serverless_unknown_application_is_permanent() -> None:
     assert info.value.failure is FailureClass.PERMANENT
 
 
-def test_emr_serverless_needs_role_and_driver() -> None:
-    config = EmrServerlessJobConfig(applicationId="a", jobName="j")
-    with pytest.raises(TriggerError, match="executionRoleArn and jobDriver") as info:
-        EmrServerlessRunner().start(config, pipeline_id="p", period=mw.DAY, run_id="r")
+def test_an_invalid_config_mapping_is_permanent_and_a_valid_one_runs() -> None:
+    with pytest.raises(TriggerError, match="invalid emr-serverless job config") as info:
+        EmrServerlessRunner().start(
+            {"applicationId": "a", "jobName": "j"}, pipeline_id="p", period=mw.DAY, run_id="r"
+        )
     assert info.value.failure is FailureClass.PERMANENT
+    name = mw.glue_job()
+    handle = GlueRunner().start({"jobName": name}, pipeline_id="p", period=mw.DAY, run_id="r")
+    assert handle.metadata["glue_job_name"] == name
+
+
+def test_step_function_replay_after_the_execution_ended_reuses_it() -> None:
+    machine = mw.passing_machine()
+    runner = StepFunctionRunner()
+    config = StepFunctionJobConfig(stateMachineArn=machine)
+    first = runner.start(config, pipeline_id="p", period=mw.DAY, run_id="p-a1")
+    assert mw.wait_done(runner, config, first).state == "succeeded"
+    again = runner.start(config, pipeline_id="p", period=mw.DAY, run_id="p-a1")
+    assert again.metadata == {**first.metadata, "reused": True}
+
+
+def test_throttled_polls_keep_polling() -> None:
+    # Stubber: moto never throttles.
+    for runner_cls, service, method, handle in (
+        (EmrRunner, "emr", "describe_step", {"emr_cluster_id": "j-1", "emr_step_id": "s-1"}),
+        (
+            StepFunctionRunner,
+            "stepfunctions",
+            "describe_execution",
+            {"sfn_execution_arn": "arn:aws:states:us-east-1:123456789012:execution:m:r"},
+        ),
+        (
+            EmrServerlessRunner,
+            "emr-serverless",
+            "get_job_run",
+            {"emr_sl_application_id": "a", "emr_sl_job_run_id": "r"},
+        ),
+    ):
+        client, stub = stubbed(service)
+        stub.add_client_error(method, "ThrottlingException", "slow down", 400)
+        runner = runner_cls(client_factory={service: client}.__getitem__)
+        status = runner.status(None, RunHandle("r", handle))
+        assert status.state == "running" and "polling again" in status.message
+
+
+def test_glue_root_cause_is_best_effort() -> None:
+    # Stubber for GetJobRun (moto has no failed runs); the logs are moto's: first no log group at all,
+    # then a log with no exception line. Either way the run's own message stands.
+    glue, stub = stubbed("glue")
+    failed = {
+        "JobRun": {
+            "Id": "jr_2",
+            "JobRunState": "FAILED",
+            "ErrorMessage": "Command failed with exit code 1",
+        }
+    }
+    stub.add_response("get_job_run", failed)
+    stub.add_response("get_job_run", failed)
+    logs = mw.client("logs")
+    runner = GlueRunner(client_factory={"glue": glue, "logs": logs}.__getitem__)
+    handle = RunHandle("r", {"glue_job_name": "e", "glue_job_run_id": "jr_2"})
+    assert runner.status(None, handle).message.endswith("FAILED: Command failed with exit code 1")
+    logs.create_log_group(logGroupName="/aws-glue/jobs/error")
+    logs.create_log_stream(logGroupName="/aws-glue/jobs/error", logStreamName="jr_2")
+    import time
+
+    logs.put_log_events(
+        logGroupName="/aws-glue/jobs/error",
+        logStreamName="jr_2",
+        logEvents=[{"timestamp": int(time.time() * 1000), "message": "INFO nothing to see"}],
+    )
+    status = runner.status(None, handle)
+    assert status.message.endswith("FAILED: Command failed with exit code 1")
+    assert status.failure is FailureClass.TRANSIENT
 
 
 def test_client_token_is_the_run_id_or_its_hash() -> None:

@@ -54,7 +54,7 @@ def problems(tmp_path: Path, job: str) -> list[tuple[int | None, str, str]]:
         (
             "  type: emr-serverless\n  config:\n    applicationId: a\n    jobName: j\n",
             10,
-            "needs executionRoleArn and jobDriver",
+            "required key 'executionRoleArn' is missing",
         ),
         (
             "  type: emr-serverless\n  config:\n    applicationId: a\n    jobName: j\n"

@@ -15,6 +15,7 @@ from interlock.config.models import AirflowJobConfig, DatabricksJobConfig
 from interlock.triggers import FailureClass, RunHandle, TriggerError, runner_for
 from interlock.triggers.airflow import AirflowRunner, logical_date
 from interlock.triggers.databricks import DatabricksRunner, idempotency_token
+from interlock.triggers.http import HttpRequest, HttpResponse
 from tests.triggers import moto_world as mw
 from tests.triggers.rest_servers import (
     HOLD,
@@ -528,3 +529,63 @@ def test_runner_for_builds_the_rest_runners() -> None:
     assert isinstance(runner_for("databricks", allow_private=True), DatabricksRunner)
     assert isinstance(runner_for("airflow"), AirflowRunner)
     assert "allow_private=False" in repr(runner_for("airflow"))
+
+
+class CannedTransport:
+    """Answers every request with one canned response (no socket)."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        self.response = HttpResponse(status, body)
+
+    def send(self, request: HttpRequest, *, addresses: Any, timeout: float) -> HttpResponse:
+        return self.response
+
+
+def test_a_body_that_is_not_json_is_transient() -> None:
+    runner = DatabricksRunner(
+        transport=CannedTransport(200, b"<html>maintenance</html>"),
+        resolver=lambda _h, _p: ["93.184.215.14"],
+        env=ENV,
+    )
+    config = dbx_config(443, workspaceUrl="https://dbx.example.com")
+    with pytest.raises(TriggerError, match="not JSON") as info:
+        runner.start(config, pipeline_id="p", period=mw.DAY, run_id="r")
+    assert info.value.failure is FailureClass.TRANSIENT
+
+
+def test_a_run_id_that_is_not_a_number_is_transient() -> None:
+    runner = DatabricksRunner(
+        transport=CannedTransport(200, b'{"run_id": "abc"}'),
+        resolver=lambda _h, _p: ["93.184.215.14"],
+        env=ENV,
+    )
+    config = dbx_config(443, workspaceUrl="https://dbx.example.com")
+    with pytest.raises(TriggerError, match="without a numeric run_id") as info:
+        runner.start(config, pipeline_id="p", period=mw.DAY, run_id="r")
+    assert info.value.failure is FailureClass.TRANSIENT
+
+
+def test_a_handle_without_a_readable_period_fails_permanently() -> None:
+    runner = DatabricksRunner(transport=CannedTransport(200, b"{}"), env=ENV)
+    handle = RunHandle(
+        "r",
+        {
+            "databricks_workspace_url": "https://dbx.example.com",
+            "databricks_run_id": "1",
+            "period": "x",
+        },
+    )
+    status = runner.status(dbx_config(443, workspaceUrl="https://dbx.example.com"), handle)
+    assert status.failure is FailureClass.PERMANENT and "no readable period" in status.message
+
+
+def test_airflow_trigger_answer_without_a_run_id_is_transient() -> None:
+    runner = AirflowRunner(
+        transport=CannedTransport(200, b'{"state": "queued"}'),
+        resolver=lambda _h, _p: ["93.184.215.14"],
+        env=ENV,
+    )
+    config = airflow_config(443, url="https://airflow.example.com")
+    with pytest.raises(TriggerError, match="without a dag_run_id") as info:
+        runner.start(config, pipeline_id="p", period=mw.DAY, run_id="r")
+    assert info.value.failure is FailureClass.TRANSIENT
