@@ -43,8 +43,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError
-
 from interlock.config.models import HttpJobConfig
 from interlock.ssrf import refusal_reason
 from interlock.triggers.base import (
@@ -54,6 +52,7 @@ from interlock.triggers.base import (
     TriggerContext,
     TriggerError,
 )
+from interlock.triggers.polling import parse_config
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -233,14 +232,7 @@ def _resolve(host: str, port: int) -> list[str]:
 
 
 def _as_config(job_config: Any) -> HttpJobConfig:
-    if isinstance(job_config, HttpJobConfig):
-        return job_config
-    try:
-        return HttpJobConfig.model_validate(job_config)
-    except ValidationError as exc:
-        raise TriggerError(
-            f"invalid http job config: {exc}", failure=FailureClass.PERMANENT
-        ) from exc
+    return parse_config(HttpJobConfig, job_config, "http")
 
 
 def _excerpt(body: bytes) -> str:
