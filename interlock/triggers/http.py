@@ -6,7 +6,8 @@ Flow of :meth:`HttpRunner.start`::
     -> refuse if ANY resolved address is internal (unless allow_private)
     -> connect to a checked address (never resolve again), Host header and TLS SNI/certificate
        check use the URL's hostname
-    -> 2xx/3xx: triggered (handle)  |  4xx: TriggerError(permanent)  |  5xx, network, timeout: transient
+    -> 2xx/3xx: triggered (handle)  |  4xx: TriggerError(permanent)  |  408, 429, 5xx, network,
+       timeout: transient
 
 **Fire-and-forget.** As in the original, an HTTP trigger is synchronous: a 2xx/3xx answer means the job
 was handed over, ``start`` returns a handle and :meth:`HttpRunner.status` reports ``succeeded`` at once.
@@ -15,7 +16,8 @@ attacker-chosen target.
 
 **One attempt.** The original retried network errors and 5xx three times inside the trigger, on top of
 the orchestrator's infrastructure retries (up to 12 calls). Here a transient failure is raised at once and
-the caller's infra retry decides; a 4xx is permanent and never retried (DESIGN.md section 9).
+the caller's infra retry decides; a 4xx is permanent and never retried (DESIGN.md section 9), except
+408 (request timeout) and 429 (throttled), which are transient.
 
 **Body.** A mapping is sent as JSON, a string as written, and no body at all as the original's
 ``{"par_day": "YYYYMMDD", "par_hour": "HH"}`` (``par_hour`` only for an hourly period). Unless the
@@ -370,8 +372,8 @@ class HttpRunner:
             A handle whose metadata holds ``status`` and ``url`` (without query string).
 
         Raises:
-            TriggerError: permanent for a 4xx, an SSRF refusal, a bad URL or an unknown variable;
-                transient for a 5xx, a DNS or connection failure or a timeout.
+            TriggerError: permanent for a 4xx (not 408/429), an SSRF refusal, a bad URL or an unknown
+                variable; transient for 408, 429, a 5xx, a DNS or connection failure or a timeout.
         """
         config = _as_config(job_config)
         context = TriggerContext.build(
