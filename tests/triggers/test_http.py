@@ -310,3 +310,23 @@ def test_runner_for_http_passes_options() -> None:
     runner = runner_for("http", allow_private=True)
     assert isinstance(runner, HttpRunner)
     assert repr(runner) == "HttpRunner(allow_private=True)"
+
+
+@pytest.mark.parametrize(
+    ("status", "failure"),
+    [
+        (400, FailureClass.PERMANENT),
+        (401, FailureClass.PERMANENT),
+        (404, FailureClass.PERMANENT),
+        (408, FailureClass.TRANSIENT),
+        (429, FailureClass.TRANSIENT),
+        (502, FailureClass.TRANSIENT),
+    ],
+)
+def test_status_errors_are_classified_and_redacted(status: int, failure: FailureClass) -> None:
+    from interlock.triggers.http import build_request, status_error
+
+    request = build_request("POST", "https://u:pw@x.example/hook?token=s3cret", {}, None)
+    error = status_error(request, HttpResponse(status, b"nope"))
+    assert error.failure is failure
+    assert str(error) == f"POST https://x.example/hook returned status {status}: nope"
