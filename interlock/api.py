@@ -10,7 +10,7 @@ reprs, HTML tables for Jupyter and ``.to_pandas()``::
                                                            ├─ reads:  pipelines() board() status() explain()
                                                            │          sensors() events() tail() runs()
                                                            └─ writes: put_sensor(), and rerun() ack() dry_run()
-                                                                      through interlock.operator.Operator
+                                                                      through interlock.service.operator.Operator
                                                                       (which audits each as an event)
 
 A pipeline's *state* on the board is derived, in this order: dry run (override, else the config) →
@@ -26,32 +26,29 @@ import importlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, Literal, TypeVar, cast
 
 from interlock.durations import format_duration
 from interlock.exceptions import InterlockError
 from interlock.lifecycle.operator import RerunBudget, effective_dry_run
+from interlock.records import DRY_RUN_OVERRIDE, RerunReason, RunStatus, budget_bucket
 from interlock.store import keys
-from interlock.store.control import DRY_RUN_OVERRIDE, RunStatus
-from interlock.store.reruns import RerunReason, budget_bucket
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterable, Mapping
+    from collections.abc import Callable, Collection, Iterable, Mapping
     from pathlib import Path
 
     from rich.console import RenderableType
 
     from interlock.config.models import Calendar, PipelineConfig
     from interlock.events import Event, EventType
-    from interlock.operator import Operator, OperatorResult
-    from interlock.ports import Clock
+    from interlock.ports import Clock, EventBus
+    from interlock.records import Ack, JobEntry, Override, RerunEntry, RunRow, SensorRecord
     from interlock.rules import Evaluation
     from interlock.schedule import Period
+    from interlock.service.operator import Operator, OperatorResult
     from interlock.sla import SLAWindow
-    from interlock.store.control import Ack, Override, RunRow, SensorRecord
     from interlock.store.factory import Store
-    from interlock.store.joblog import JobEntry
-    from interlock.store.reruns import RerunEntry
 
 __all__ = [
     "Board",
@@ -668,9 +665,12 @@ class Interlock:
         store: an open store (:func:`interlock.store.open_store`).
         clock: where "now" comes from (a :class:`~interlock.ports.VirtualClock` in tests); the wall
             clock if ``None``.
-        actor: who writes (acks, reruns, dry-run switches); ``interlock.operator.current_actor()`` if
+        actor: who writes (acks, reruns, dry-run switches); ``interlock.service.operator.current_actor()`` if
             ``None``.
         calendars: named calendars, for "is today a run day" (the store keeps no calendars).
+        bus: where operator actions publish their audit events: an ``EventBus``, or a function
+            building one on first use; ``None``: a :class:`~interlock.service.bus.StoreBus` over
+            ``store`` (the embedded runtime's bus: the store's events table is the sink).
 
     Example:
         >>> il = Interlock.local(".interlock/demo.db")  # doctest: +SKIP
@@ -684,11 +684,13 @@ class Interlock:
         clock: Clock | None = None,
         actor: str | None = None,
         calendars: Mapping[str, Calendar] | None = None,
+        bus: EventBus | Callable[[], EventBus] | None = None,
     ) -> None:
         self.store = store
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._actor = actor
         self.calendars: dict[str, Calendar] = dict(calendars or {})
+        self._bus = bus
         self._operator: Operator | None = None
 
     # ------------------------------------------------------------------------------ constructors
@@ -725,8 +727,12 @@ class Interlock:
         endpoint_url: str | None = None,
         clock: Clock | None = None,
         actor: str | None = None,
+        bus: EventBus | None = None,
     ) -> Interlock:
         """Interlock over the DynamoDB tables ``{environment}-interlock-*``.
+
+        Operator actions publish through ``bus``, as the Lambdas do, never straight into the events
+        table: the deployment's event sink stores them and its alert dispatcher sees them.
 
         Args:
             environment: the deployment's environment name.
@@ -734,6 +740,9 @@ class Interlock:
             endpoint_url: another endpoint (moto server, DynamoDB Local).
             clock: see :class:`Interlock`.
             actor: see :class:`Interlock`.
+            bus: the ``EventBus``; ``None``: the deployment's EventBridge bus
+                ``{environment}-interlock-events`` (``interlock.aws.bus.EventBridgeBus``, built on the
+                first operator action).
 
         Raises:
             ImportError: boto3 is missing (``pip install 'interlock[aws]'``).
@@ -750,7 +759,20 @@ class Interlock:
             url += f"?region={region}"
         now = (lambda: clock.now().timestamp()) if clock is not None else None
         backend = DynamoDBStore(environment, region=region, endpoint_url=endpoint_url, now=now)
-        return cls(Store(backend, url=url), clock=clock, actor=actor)
+
+        def eventbridge() -> EventBus:
+            module = importlib.import_module("interlock.aws.bus")
+            built: EventBus = module.EventBridgeBus(
+                f"{environment}-interlock-events", region=region, endpoint_url=endpoint_url
+            )
+            return built
+
+        return cls(
+            Store(backend, url=url),
+            clock=clock,
+            actor=actor,
+            bus=bus if bus is not None else eventbridge,
+        )
 
     def close(self) -> None:
         """Close the store."""
@@ -769,7 +791,7 @@ class Interlock:
     def actor(self) -> str:
         """Who the writes are attributed to."""
         if self._actor is None:
-            from interlock.operator import current_actor
+            from interlock.service.operator import current_actor
 
             self._actor = current_actor()
         return self._actor
@@ -1154,15 +1176,28 @@ class Interlock:
         return self.store.control.put_sensor(pid, key, fields, now=self.now())
 
     def operator(self) -> Operator:
-        """The :class:`~interlock.operator.Operator` the write actions go through (built once)."""
+        """The :class:`~interlock.service.operator.Operator` the write actions go through (built once)."""
         if self._operator is None:
-            from interlock.local.runtime import StoreBus
-            from interlock.operator import Operator
+            from interlock.service.operator import Operator
 
-            self._operator = Operator(
-                self.store, bus=StoreBus(self.store), clock=self.clock, actor=self.actor
-            )
+            self._operator = Operator(self.store, bus=self.bus, clock=self.clock, actor=self.actor)
         return self._operator
+
+    @property
+    def bus(self) -> EventBus:
+        """The ``EventBus`` operator actions publish through (see :class:`Interlock`)."""
+        given = self._bus
+        bus: EventBus
+        if given is None:
+            from interlock.service.bus import StoreBus
+
+            bus = StoreBus(self.store)
+        elif callable(given) and not hasattr(given, "publish"):
+            bus = given()
+        else:
+            bus = cast("EventBus", given)
+        self._bus = bus
+        return bus
 
     def budget(self, pid: str, period: str | None = None) -> RerunBudget:
         """The run's rerun budget as the Operator counts it (``remaining(reason)``).

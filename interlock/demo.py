@@ -295,7 +295,7 @@ class LiveDemo:
     def _run(self) -> None:
         from interlock.local.runtime import EmbeddedRuntime
         from interlock.local.simulate import JobBehaviour, SimulatedRunner, apply_entry
-        from interlock.operator import Operator
+        from interlock.service.operator import Operator
 
         runner = SimulatedRunner(self.clock, JobBehaviour())
         for config in self.project.pipelines.values():

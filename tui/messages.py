@@ -15,7 +15,7 @@ from textual.message import Message
 if TYPE_CHECKING:
     from interlock.api import Board, EventList, Explanation, PipelineStatus, RunList, SensorList
     from interlock.lifecycle.operator import RerunBudget
-    from interlock.operator import OperatorResult
+    from interlock.service.operator import OperatorResult
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """``interlock rerun``, ``interlock ack`` and ``interlock dry-run on|off``: operator actions from a shell.
 
-Each command goes through :class:`interlock.operator.Operator`, so the row it writes and the audited event
+Each command goes through :class:`interlock.service.operator.Operator`, so the row it writes and the audited event
 (with ``actor``: ``--by``, else ``$INTERLOCK_ACTOR``, else ``user@host``) are the ones the TUI writes.
 The events go to the store's events table (``interlock events tail`` shows them)::
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import argparse
 
     from interlock.cli._common import Parser
-    from interlock.operator import Operator, OperatorResult
+    from interlock.service.operator import Operator, OperatorResult
     from interlock.store.factory import Store
 
 __all__ = [
@@ -96,8 +96,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def _operator(args: argparse.Namespace, store: Store) -> Operator:
-    from interlock.local.runtime import StoreBus
-    from interlock.operator import Operator, current_actor
+    from interlock.service.bus import StoreBus
+    from interlock.service.operator import Operator, current_actor
 
     by = args.by.strip() if args.by else ""
     if args.by is not None and not by:

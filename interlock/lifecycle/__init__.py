@@ -5,9 +5,10 @@ Plan, then act (STYLE rule 2)::
     stream record ──route()──▶ RouterInput ──decide_sensor()──▶ Decision(actions, next, output)
     orchestrator mode ──evaluate_step() / trigger_step() / check_job_step()──▶ Decision
                                                                               │
-                                            executor (a later issue) applies ◀┘ the actions, in order
+              interlock.service.executor.Executor applies ◀┘ the actions, in order
 
-Nothing here reads a clock, a table or the network: every input is an argument.
+Nothing here reads a clock, a table or the network: every input is an argument. The reads that feed
+each decision and the applying live in :mod:`interlock.service`.
 """
 
 from __future__ import annotations

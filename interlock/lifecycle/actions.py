@@ -42,8 +42,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from interlock.events import EventType
-    from interlock.store.control import RunStatus
-    from interlock.store.joblog import JobEvent
+    from interlock.records import JobEvent, RunStatus
 
 __all__ = [
     "AcquireRun",

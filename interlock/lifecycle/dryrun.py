@@ -44,22 +44,14 @@ if TYPE_CHECKING:
     from interlock.lifecycle.actions import Action
     from interlock.lifecycle.reruns import RerunFacts
     from interlock.lifecycle.router import RerunRequested
-    from interlock.store.control import DryRunMarker
+    from interlock.records import DryRunMarker
 
 __all__ = [
     "decide_dry_run_failure",
     "decide_dry_run_postrun",
     "decide_dry_run_rerun",
     "decide_dry_run_trigger",
-    "effective_dry_run",
 ]
-
-
-def effective_dry_run(config: PipelineConfig, override: Any = None) -> bool:
-    """Whether the pipeline is in dry run: the operator override's value if set, else ``dryRun``."""
-    if override is None:
-        return config.dryRun
-    return bool(override)
 
 
 def _event(

@@ -1,7 +1,7 @@
 """Operator actions, planned: rerun requests, SLA acknowledgements and the dry-run switch.
 
 Pure, like the rest of :mod:`interlock.lifecycle` (STYLE rule 2): config + what the caller read from the
-store + ``now`` → a :class:`~interlock.lifecycle.actions.Decision`. :class:`interlock.operator.Operator`
+store + ``now`` → a :class:`~interlock.lifecycle.actions.Decision`. :class:`interlock.service.operator.Operator`
 reads the store, calls these functions and hands the decision to the executor; the CLI and the TUI go
 through it::
 
@@ -17,7 +17,7 @@ through it::
 A rerun whose budget is spent is still planned: the router rejects the request and publishes
 RERUN_REJECTED, which is the audited path. The plan's ``output["budgetLeft"]`` lets a face warn first.
 
-**Budgets** (:class:`RerunBudget`, the same buckets as :func:`interlock.store.reruns.budget_bucket`)::
+**Budgets** (:class:`RerunBudget`, the same buckets as :func:`interlock.records.budget_bucket`)::
 
     reason                 budget             counted over
     ---------------------  -----------------  ----------------------------------
@@ -59,10 +59,9 @@ from interlock.lifecycle.actions import (
     WriteAck,
     WriteRerunRequest,
 )
+from interlock.records import DRY_RUN_OVERRIDE, RerunReason, budget_bucket
 from interlock.schedule import Period, cron_period, previous_fire
 from interlock.store import keys
-from interlock.store.control import DRY_RUN_OVERRIDE
-from interlock.store.reruns import RerunReason, budget_bucket
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -35,11 +35,9 @@ from interlock.lifecycle.actions import (
     PutBookkeeping,
     WriteRerunRequest,
 )
+from interlock.records import JobEvent, RerunReason, RunStatus
 from interlock.rules import evaluate_rule
 from interlock.store import keys
-from interlock.store.control import RunStatus
-from interlock.store.joblog import JobEvent
-from interlock.store.reruns import RerunReason
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -47,8 +45,7 @@ if TYPE_CHECKING:
 
     from interlock.config.models import PipelineConfig
     from interlock.lifecycle.actions import Action
-    from interlock.store.control import RunRow
-    from interlock.store.joblog import JobEntry
+    from interlock.records import JobEntry, RunRow
 
 __all__ = [
     "baseline_of",

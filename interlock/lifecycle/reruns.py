@@ -46,11 +46,9 @@ from interlock.lifecycle.actions import (
 )
 from interlock.lifecycle.router import execution_name
 from interlock.lifecycle.run import once_per_attempt
+from interlock.records import JobEvent, RerunReason, RunStatus, budget_bucket
 from interlock.schedule import Period, exclusion_reason, is_inclusion_day
 from interlock.store import keys
-from interlock.store.control import RunStatus
-from interlock.store.joblog import JobEvent
-from interlock.store.reruns import RerunReason, budget_bucket
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -59,8 +57,7 @@ if TYPE_CHECKING:
     from interlock.config.models import Calendar, PipelineConfig
     from interlock.lifecycle.actions import Action
     from interlock.lifecycle.router import JobLogWrite, RerunRequested
-    from interlock.store.control import RunRow
-    from interlock.store.joblog import JobEntry
+    from interlock.records import JobEntry, RunRow
 
 __all__ = [
     "RerunFacts",

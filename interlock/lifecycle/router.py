@@ -7,8 +7,8 @@ locally, both in the Lambda shape) goes through :func:`route` first::
     ---------  -------------------------  -----------------------------------------------------------
     REMOVE     (anything)                 Ignored        deletes start nothing (reference §13 item 24)
     INSERT/    SENSOR#<key>               SensorWrite    → decide_sensor (trigger path, this module)
-    MODIFY     JOB#<schedule>#<period>#…  JobLogWrite    → job-log decisions (a later issue)
-               RERUN_REQUEST#<s>#<p>      RerunRequested → rerun decisions (a later issue)
+    MODIFY     JOB#<schedule>#<period>#…  JobLogWrite    → reruns.decide_job_log
+               RERUN_REQUEST#<s>#<p>      RerunRequested → reruns.decide_rerun
                CONFIG                     ConfigChanged  → invalidate the config cache
                TRIGGER#, DRY_RUN#, …      Ignored
     (bad)      missing PK/SK, bad key,    Malformed      the handler reports it as a batch item failure
@@ -38,8 +38,6 @@ step (DESIGN §4; the original published it twice, §13 item 9).
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -54,10 +52,11 @@ from interlock.lifecycle.actions import (
     PutBookkeeping,
     StartExecution,
 )
+from interlock.names import safe_name
+from interlock.records import SensorRecord
 from interlock.rules import evaluate_rule
 from interlock.schedule import cron_period, exclusion_reason, is_inclusion_day, period_from_sensor
 from interlock.store import codec, keys
-from interlock.store.control import SensorRecord
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -83,8 +82,6 @@ __all__ = [
 
 MAX_EXECUTION_NAME: Final = 80
 """Step Functions' limit on execution names."""
-_HASH_CHARS: Final = 8
-_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_-]")
 # keys.py spells every prefix; derive the job-log one from it rather than spelling "JOB#" here.
 _JOB_PREFIX: Final = keys.job_prefix("s", "p").partition("#")[0] + "#"
 _DEFAULT_RERUN_REASON: Final = "manual"
@@ -120,7 +117,7 @@ class JobLogWrite:
         pipeline_id: the pipeline.
         schedule: the run's schedule.
         period: the run's period.
-        event: the row's ``event`` (a :class:`~interlock.store.joblog.JobEvent` value or an external one).
+        event: the row's ``event`` (a :class:`~interlock.records.JobEvent` value or an external one).
         sequence: the record's SequenceNumber.
         item: the whole new image, as plain values.
     """
@@ -311,15 +308,7 @@ def execution_name(pipeline_id: str, schedule_id: str, period: str, attempt: int
     Returns:
         A name of at most 80 characters from ``[A-Za-z0-9_-]``.
     """
-    raw = f"{pipeline_id}-{schedule_id}-{period}-a{attempt}"
-    suffix = _UNSAFE.sub("_", f"-{schedule_id}-{period}-a{attempt}")
-    head = _UNSAFE.sub("_", pipeline_id)
-    name = head + suffix
-    if name == raw and len(name) <= MAX_EXECUTION_NAME:
-        return name
-    digest = hashlib.sha256(raw.encode()).hexdigest()[:_HASH_CHARS]
-    room = MAX_EXECUTION_NAME - len(suffix) - len(digest) - 1
-    return f"{head[: max(room, 0)]}-{digest}{suffix}"[-MAX_EXECUTION_NAME:]
+    return safe_name(pipeline_id, f"-{schedule_id}-{period}-a{attempt}", limit=MAX_EXECUTION_NAME)
 
 
 # ----------------------------------------------------------------------------- sensor path

@@ -51,10 +51,9 @@ from interlock.lifecycle.actions import (
     PublishEvent,
     SetRunStatus,
 )
+from interlock.records import JobEvent, RunStatus
 from interlock.rules import describe, evaluate
 from interlock.store import keys
-from interlock.store.control import RunStatus
-from interlock.store.joblog import JobEvent
 from interlock.triggers.base import FailureClass, TriggerError
 
 if TYPE_CHECKING:

@@ -56,8 +56,6 @@ from ``[A-Za-z0-9_-]`` (EventBridge Scheduler's limit); long or unsafe pipeline 
 
 from __future__ import annotations
 
-import hashlib
-import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal, cast, get_args
 
@@ -72,17 +70,18 @@ from interlock.lifecycle.actions import (
     RunRef,
     ScheduleTimer,
 )
+from interlock.names import safe_name
+from interlock.records import RunStatus
 from interlock.schedule import Period
 from interlock.sla import sla_window, verdict
-from interlock.store.control import RunStatus
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from interlock.config.models import PipelineConfig
     from interlock.lifecycle.actions import Action
+    from interlock.records import RunRow
     from interlock.sla import SLAWindow
-    from interlock.store.control import RunRow
 
 __all__ = [
     "ALERT_EVENTS",
@@ -117,8 +116,6 @@ ALERT_EVENTS: Final[Mapping[str, EventType]] = {
 """The event each timer kind publishes."""
 
 _KINDS: Final[tuple[AlertKind, ...]] = get_args(AlertKind)
-_HASH_CHARS: Final = 8
-_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_-]")
 _ACKED_HINT: Final = "acknowledged by an operator — stored, not re-notified"
 
 
@@ -165,15 +162,7 @@ def sla_timer_name(pipeline_id: str, schedule_id: str, period: str, kind: AlertK
     """
     if kind not in _KINDS:
         raise ValueError(f"unknown SLA timer kind {kind!r}; known: {', '.join(_KINDS)}")
-    raw = f"{pipeline_id}-{schedule_id}-{period}-sla-{kind}"
-    suffix = _UNSAFE.sub("_", f"-{schedule_id}-{period}-sla-{kind}")
-    head = _UNSAFE.sub("_", pipeline_id)
-    name = head + suffix
-    if name == raw and len(name) <= MAX_TIMER_NAME:
-        return name
-    digest = hashlib.sha256(raw.encode()).hexdigest()[:_HASH_CHARS]
-    room = MAX_TIMER_NAME - len(suffix) - len(digest) - 1
-    return f"{head[: max(room, 0)]}-{digest}{suffix}"[-MAX_TIMER_NAME:]
+    return safe_name(pipeline_id, f"-{schedule_id}-{period}-sla-{kind}", limit=MAX_TIMER_NAME)
 
 
 def _names(run: RunRef) -> dict[AlertKind, str]:

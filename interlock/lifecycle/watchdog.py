@@ -1,6 +1,6 @@
 """The watchdog's decisions, pure: what went unnoticed, decided from plain data gathered by index queries.
 
-The runtime calls :func:`interlock.watchdog_inputs.gather` (index and per-pipeline queries, never a Scan),
+The runtime calls :func:`interlock.service.reads.gather` (index and per-pipeline queries, never a Scan),
 then :func:`scan`, then applies **each** returned decision on its own: a Claim that is lost (the alert was
 already sent for that period) stops the rest of *its* decision only, never the other alerts::
 
@@ -81,6 +81,7 @@ from interlock.lifecycle.actions import (
 )
 from interlock.lifecycle.router import SensorWrite, decide_sensor
 from interlock.lifecycle.sla_monitor import plan_sla_timers
+from interlock.records import RunStatus
 from interlock.schedule import (
     Period,
     cron_period,
@@ -91,7 +92,6 @@ from interlock.schedule import (
 )
 from interlock.sla import absolute_window, relative_window
 from interlock.store import keys
-from interlock.store.control import RunStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -99,7 +99,7 @@ if TYPE_CHECKING:
 
     from interlock.config.models import Calendar, PipelineConfig
     from interlock.lifecycle.actions import Action
-    from interlock.store.control import RunRow, SensorRecord
+    from interlock.records import RunRow, SensorRecord
 
 __all__ = [
     "DEFAULT_LOOKBACK",
@@ -170,7 +170,7 @@ class PipelineInputs:
 
 @dataclass(frozen=True, slots=True)
 class WatchdogInputs:
-    """Everything one watchdog scan decides from (plain data; see :mod:`interlock.watchdog_inputs`).
+    """Everything one watchdog scan decides from (plain data; see :mod:`interlock.service.reads`).
 
     Attributes:
         pipelines: one entry per valid config (dry-run ones included; the scan skips them).
@@ -677,7 +677,7 @@ def scan(
     """Run every watchdog check (see the module docstring) over gathered inputs.
 
     Args:
-        inputs: what :func:`interlock.watchdog_inputs.gather` read.
+        inputs: what :func:`interlock.service.reads.gather` read.
         now: the instant of the scan, timezone-aware.
         calendars: the known calendars by name.
         grace: how long after a cron fire or inclusion due time a missing run is reported.

@@ -46,9 +46,9 @@ if TYPE_CHECKING:
 
     from interlock.config.loader import Project
     from interlock.events import Event
-    from interlock.operator import Operator
     from interlock.ports import Clock
     from interlock.schedule import Period
+    from interlock.service.operator import Operator
     from interlock.store.factory import Store
 
 __all__ = [
@@ -286,7 +286,7 @@ def simulate(
             an unknown pipeline.
     """
     from interlock.local.runtime import EmbeddedRuntime
-    from interlock.operator import Operator
+    from interlock.service.operator import Operator
     from interlock.store.factory import open_store
 
     if end <= start:

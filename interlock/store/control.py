@@ -34,18 +34,25 @@ row is reported in :attr:`ConfigSet.invalid` while the others load (the original
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from enum import StrEnum
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
 from interlock.config.loader import validate_config_data
 from interlock.exceptions import ConfigError, Problem
-from interlock.rules import sensor_fields
+from interlock.records import (
+    Ack,
+    ConfigSet,
+    DryRunMarker,
+    Override,
+    RerunRequest,
+    RunRow,
+    RunStatus,
+    SensorRecord,
+    parse_instant,
+    time_attr,
+)
 from interlock.store import keys
 from interlock.store.codec import normalize
 from interlock.store.table import (
@@ -65,23 +72,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DRY_RUN_MARKER_TTL",
-    "DRY_RUN_OVERRIDE",
-    "Ack",
-    "ConfigSet",
     "ControlStore",
-    "DryRunMarker",
     "InvalidConfigError",
-    "Override",
-    "RerunRequest",
-    "RunRow",
-    "RunStatus",
-    "SensorRecord",
 ]
 
 DRY_RUN_MARKER_TTL: Final = timedelta(days=7)
 """How long a dry-run marker lives (the original's 7 days)."""
-DRY_RUN_OVERRIDE: Final = "dry-run"
-"""The override that switches a pipeline into (``True``) or out of (``False``) dry run."""
 _ACK_RETENTION: Final = timedelta(days=30)  # an expired ack stays readable for audit, then goes
 
 _GSI1PK, _GSI1SK = "GSI1PK", "GSI1SK"
@@ -104,303 +100,6 @@ class InvalidConfigError(StoreError):
     def reason(self) -> str:
         """Every problem on one line: ``key: message; key: message``."""
         return "; ".join(f"{p.key}: {p.message}" for p in self.problems) or "invalid"
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigSet:
-    """Every stored config, valid or not.
-
-    Attributes:
-        configs: valid configs by pipeline id.
-        invalid: pipeline id → why its row was skipped (publish CONFIG_INVALID for each).
-        created: pipeline id → when its config was first stored (when the row says).
-    """
-
-    configs: dict[str, PipelineConfig] = field(default_factory=dict)
-    invalid: dict[str, str] = field(default_factory=dict)
-    created: dict[str, datetime] = field(default_factory=dict)
-
-    def __repr__(self) -> str:
-        bad = (
-            f", {len(self.invalid)} invalid ({', '.join(sorted(self.invalid))})"
-            if self.invalid
-            else ""
-        )
-        return f"<ConfigSet {len(self.configs)} valid{bad}>"
-
-
-# ----------------------------------------------------------------------------------------- sensors
-
-_DIGITS = re.compile(r"-?\d+(?:\.\d+)?")
-_MILLIS_FROM: Final = 1e11  # as in rules: epoch values this large are milliseconds
-
-
-def _instant(value: Any) -> datetime | None:
-    """An RFC 3339 string (with offset) or epoch seconds/milliseconds as an instant; else ``None``."""
-    number: float | None = None
-    if isinstance(value, str):
-        try:
-            return keys.parse_time(value)
-        except ValueError:
-            pass
-        if _DIGITS.fullmatch(value):
-            number = float(value)
-    elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        number = float(value)
-    if number is None:
-        return None
-    try:
-        if abs(number) >= _MILLIS_FROM:
-            return datetime.fromtimestamp(number / 1000, UTC)
-        return datetime.fromtimestamp(number, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class SensorRecord:
-    """One sensor as stored.
-
-    Attributes:
-        key: the sensor key (without ``SENSOR#``).
-        fields: its fields, read alike from a ``data`` map or flat attributes (:func:`rules.sensor_fields`).
-        updated_at: when it was written: the item's top-level ``updatedAt`` if present, else the
-            ``updatedAt``/``updated_at`` field when it is RFC 3339 or epoch; ``None`` if unknown.
-    """
-
-    key: str
-    fields: dict[str, Any]
-    updated_at: datetime | None = None
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> SensorRecord:
-        """Read a stored ``SENSOR#`` item (or a stream image of one).
-
-        Raises:
-            ValueError: the item's SK is not a sensor key.
-        """
-        key = keys.parse_sensor_sk(item["SK"])
-        data = item.get("data")
-        meta = item.get("updatedAt") if isinstance(data, Mapping) else None
-        if isinstance(data, Mapping):
-            # Beside a data map, top-level updatedAt is write metadata, not one of the producer's fields.
-            fields = sensor_fields({k: v for k, v in item.items() if k != "updatedAt"})
-        else:
-            fields = sensor_fields(item)
-        updated = _instant(meta) if meta is not None else None
-        if updated is None:
-            for name in ("updatedAt", "updated_at"):
-                if name in fields:
-                    updated = _instant(fields[name])
-                    break
-        return cls(key=key, fields=fields, updated_at=updated)
-
-
-# -------------------------------------------------------------------------------------------- runs
-
-
-class RunStatus(StrEnum):
-    """The states a run row records."""
-
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    FAILED_FINAL = "FAILED_FINAL"
-
-    @property
-    def terminal(self) -> bool:
-        """Whether the run is over (the row then lives forever)."""
-        return self is not RunStatus.RUNNING
-
-
-def _time_attr(item: Mapping[str, Any], name: str) -> datetime | None:
-    value = item.get(name)
-    return keys.parse_time(value) if isinstance(value, str) else None
-
-
-def _epoch_attr(item: Mapping[str, Any], name: str) -> datetime | None:
-    value = item.get(name)
-    if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        return datetime.fromtimestamp(int(value), UTC)
-    return None
-
-
-@dataclass(frozen=True, slots=True)
-class RunRow:
-    """One run's lock and state.
-
-    Attributes:
-        pipeline_id: the pipeline.
-        schedule: ``cron`` or ``stream``.
-        period: ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH``.
-        status: RUNNING, COMPLETED or FAILED_FINAL.
-        attempt: 1 for the first start, +1 for every reset (rerun or retry); 0 on rows without one.
-        started_at: when the current attempt started (``None`` on rows written by the original).
-        updated_at: the last status change.
-        finished_at: when a terminal status was set.
-        lock_expires_at: RUNNING only: past this the run is stale (its execution is presumed lost).
-    """
-
-    pipeline_id: str
-    schedule: str
-    period: str
-    status: RunStatus
-    attempt: int = 0
-    started_at: datetime | None = None
-    updated_at: datetime | None = None
-    finished_at: datetime | None = None
-    lock_expires_at: datetime | None = None
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> RunRow:
-        """Read a stored ``TRIGGER#`` item.
-
-        Raises:
-            ValueError: malformed keys or an unknown status.
-        """
-        schedule, period = keys.parse_trigger_sk(item["SK"])
-        status = item.get("status")
-        try:
-            run_status = RunStatus(str(status))
-        except ValueError:
-            raise ValueError(
-                f"run row {item['PK']} / {item['SK']} has unknown status {status!r}"
-            ) from None
-        attempt = item.get("attempt")
-        # Rows written by the original carry only ttl: there it is the lock's expiry.
-        lock = _epoch_attr(item, "lockExpiresAt") or (
-            _epoch_attr(item, "ttl") if run_status is RunStatus.RUNNING else None
-        )
-        return cls(
-            pipeline_id=keys.pipeline_id(item["PK"]),
-            schedule=schedule,
-            period=period,
-            status=run_status,
-            attempt=attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else 0,
-            started_at=_time_attr(item, "startedAt"),
-            updated_at=_time_attr(item, "updatedAt"),
-            finished_at=_time_attr(item, "finishedAt"),
-            lock_expires_at=lock,
-        )
-
-    @property
-    def terminal(self) -> bool:
-        """Whether the run is over."""
-        return self.status.terminal
-
-    def is_stale(self, now: datetime) -> bool:
-        """RUNNING past its lock expiry: its execution is presumed lost (the watchdog's SFN_TIMEOUT)."""
-        return (
-            self.status is RunStatus.RUNNING
-            and self.lock_expires_at is not None
-            and now > self.lock_expires_at
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"<RunRow {self.pipeline_id} {self.schedule} {self.period} {self.status.value}"
-            f" attempt {self.attempt}>"
-        )
-
-
-# ---------------------------------------------------------------------------------- small records
-
-
-@dataclass(frozen=True, slots=True)
-class RerunRequest:
-    """An operator's (or the controller's) request to rerun a period.
-
-    Attributes:
-        pipeline_id: the pipeline.
-        schedule: the run's schedule.
-        period: the run's period.
-        reason: ``manual``, ``late-data``, ``data-drift`` or any reason string (``manual`` if none).
-        by: who asked (``None`` on rows written by other tools).
-        requested_at: when (``None`` if the row does not say).
-    """
-
-    pipeline_id: str
-    schedule: str
-    period: str
-    reason: str
-    by: str | None = None
-    requested_at: datetime | None = None
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> RerunRequest:
-        """Read a stored ``RERUN_REQUEST#`` item (or a stream image of one).
-
-        Raises:
-            ValueError: malformed keys.
-        """
-        schedule, period = keys.parse_rerun_request_sk(item["SK"])
-        reason = item.get("reason")
-        by = item.get("by")
-        requested = item.get("requestedAt")
-        return cls(
-            pipeline_id=keys.pipeline_id(item["PK"]),
-            schedule=schedule,
-            period=period,
-            reason=reason if isinstance(reason, str) and reason else "manual",
-            by=by if isinstance(by, str) else None,
-            requested_at=_instant(requested) if requested is not None else None,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class DryRunMarker:
-    """A dry-run pipeline's note that the period would have triggered.
-
-    Attributes:
-        triggered_at: when the would-be trigger happened (``None`` if the row does not say).
-    """
-
-    triggered_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class Override:
-    """An operator's switch on a pipeline (e.g. ``dry-run``), with who, when and why.
-
-    Attributes:
-        name: the override, e.g. :data:`DRY_RUN_OVERRIDE`.
-        value: its value (JSON-like; numbers read back as ``int`` or ``Decimal``).
-        by: who set it.
-        at: when.
-        reason: why.
-    """
-
-    name: str
-    value: Any
-    by: str
-    at: datetime
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Ack:
-    """An operator's acknowledgement of a run's SLA alerts.
-
-    Attributes:
-        pipeline_id: the pipeline.
-        schedule: the run's schedule.
-        period: the run's period.
-        by: who acknowledged.
-        reason: why.
-        at: when.
-        until: when the acknowledgement lapses (``None``: for the rest of the run).
-    """
-
-    pipeline_id: str
-    schedule: str
-    period: str
-    by: str
-    reason: str
-    at: datetime
-    until: datetime | None = None
-
-    def active(self, now: datetime) -> bool:
-        """Whether the acknowledgement still holds at ``now``."""
-        return self.until is None or now < self.until
 
 
 # ------------------------------------------------------------------------------------------- store
@@ -480,7 +179,7 @@ class ControlStore:
             except InvalidConfigError as exc:
                 out.invalid[pid] = exc.reason
                 continue
-            created = _time_attr(item, "createdAt")
+            created = time_attr(item, "createdAt")
             if created is not None:
                 out.created[pid] = created
         return out
@@ -488,7 +187,7 @@ class ControlStore:
     def config_created(self, pid: str) -> datetime | None:
         """When the pipeline's config was first stored (``None``: no config, or a row without it)."""
         item = self.table.get(keys.pipeline_pk(pid), keys.CONFIG_SK)
-        return None if item is None else _time_attr(item, "createdAt")
+        return None if item is None else time_attr(item, "createdAt")
 
     def delete_config(self, pid: str) -> bool:
         """Remove a pipeline's config; returns whether there was one."""
@@ -828,7 +527,7 @@ class ControlStore:
             return None
         data = item.get("data")
         at = data.get("triggeredAt") if isinstance(data, Mapping) else None
-        return DryRunMarker(triggered_at=_instant(at) if at is not None else None)
+        return DryRunMarker(triggered_at=parse_instant(at) if at is not None else None)
 
     # ---------------------------------------------------------------------------------- overrides
 
@@ -908,8 +607,8 @@ class ControlStore:
             period=period,
             by=str(item.get("by", "")),
             reason=str(item.get("reason", "")),
-            at=_time_attr(item, "at") or now,
-            until=_time_attr(item, "until"),
+            at=time_attr(item, "at") or now,
+            until=time_attr(item, "until"),
         )
         return ack if ack.active(now) else None
 
@@ -971,7 +670,7 @@ def _decode_data(pid: str, raw: Any) -> PipelineConfig:
 
 def _override(item: Mapping[str, Any]) -> Override:
     name = item.get("name")
-    at = _time_attr(item, "at")
+    at = time_attr(item, "at")
     return Override(
         name=name if isinstance(name, str) else item["SK"][len(keys.OVERRIDE_PREFIX) :],
         value=item.get("value"),

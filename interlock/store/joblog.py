@@ -14,113 +14,26 @@ latest row is therefore always the one appended last.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
+from interlock.records import JobEntry, JobEvent
 from interlock.store import keys
 from interlock.store.table import ConflictError, StoreError, absent, begins_with, query_all
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from interlock.store.table import Item, Table
 
 __all__ = [
     "JOB_LOG_TTL",
-    "OUTCOME_EVENTS",
-    "TERMINAL_EVENTS",
-    "JobEntry",
-    "JobEvent",
     "JobLog",
 ]
 
 JOB_LOG_TTL: Final = timedelta(days=30)
 """How long job-log rows are kept (the original's 30 days)."""
 _MAX_COLLISIONS: Final = 1000  # a thousand writers in one millisecond of one run is a bug, not load
-
-
-class JobEvent(StrEnum):
-    """The events a job-log row records (the original's spellings; external writers use them too)."""
-
-    SUCCESS = "success"
-    FAIL = "fail"
-    TIMEOUT = "timeout"
-    INFRA_TRIGGER_FAILURE = "infra-trigger-failure"
-    INFRA_TRIGGER_EXHAUSTED = "infra-trigger-exhausted"
-    LATE_DATA_ARRIVAL = "late-data-arrival"
-    RERUN_ACCEPTED = "rerun-accepted"
-    RERUN_REJECTED = "rerun-rejected"
-    VALIDATION_EXHAUSTED = "validation-exhausted"
-    JOB_POLL_EXHAUSTED = "job-poll-exhausted"
-
-
-TERMINAL_EVENTS: Final = frozenset(
-    {
-        JobEvent.SUCCESS,
-        JobEvent.FAIL,
-        JobEvent.TIMEOUT,
-        JobEvent.INFRA_TRIGGER_EXHAUSTED,
-        JobEvent.VALIDATION_EXHAUSTED,
-        JobEvent.JOB_POLL_EXHAUSTED,
-    }
-)
-"""Events after which a run is over, for SLA suppression and the watchdog (the original's IsJobTerminal)."""
-
-OUTCOME_EVENTS: Final = frozenset({JobEvent.SUCCESS, JobEvent.FAIL, JobEvent.TIMEOUT})
-"""The job's own outcomes: what polling a job (check-job) accepts as finished."""
-
-
-@dataclass(frozen=True, slots=True)
-class JobEntry:
-    """One job-log row.
-
-    Attributes:
-        event: what happened (a :class:`JobEvent` value; external writers may write others).
-        at: when (the row's millisecond).
-        run_id: the job's run id, when the trigger reports one.
-        error: a message (failure text, or a note such as a late-data explanation).
-        category: failure category: ``TRANSIENT``, ``PERMANENT`` or ``TIMEOUT``.
-        detail: anything else the writer recorded.
-    """
-
-    event: str
-    at: datetime
-    run_id: str | None = None
-    error: str | None = None
-    category: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def terminal(self) -> bool:
-        """Whether this event ends the run (:data:`TERMINAL_EVENTS`)."""
-        return self.event in TERMINAL_EVENTS
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> JobEntry:
-        """Read a stored ``JOB#`` row (or a stream image of one).
-
-        Raises:
-            ValueError: the SK is not a job-log key.
-        """
-        _, _, ms = keys.parse_job_sk(item["SK"])
-        detail = item.get("detail")
-        return cls(
-            event=str(item.get("event", "")),
-            at=keys.from_epoch_ms(ms),
-            run_id=_text(item.get("runId")),
-            error=_text(item.get("error")),
-            category=_text(item.get("category")),
-            detail=dict(detail) if isinstance(detail, Mapping) else {},
-        )
-
-    def __repr__(self) -> str:
-        extra = f" {self.category}" if self.category else ""
-        return f"<JobEntry {self.event}{extra} at {keys.format_time(self.at)}>"
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
 
 
 class JobLog:

@@ -18,92 +18,23 @@ key being free and moves to the next number when it is not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
+from interlock.records import RerunEntry
 from interlock.store import keys
 from interlock.store.table import ConflictError, StoreError, absent, begins_with, query_all
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping
+    from collections.abc import Collection
 
     from interlock.store.table import Item, Table
 
-__all__ = ["RERUN_LOG_TTL", "RerunEntry", "RerunLog", "RerunReason", "budget_bucket"]
+__all__ = ["RERUN_LOG_TTL", "RerunLog"]
 
 RERUN_LOG_TTL: Final = timedelta(days=30)
 """How long rerun rows are kept (the original's 30 days)."""
 _MAX_RACE: Final = 100  # more concurrent writers for one run than this is a bug, not a race
-
-
-class RerunReason(StrEnum):
-    """The reasons the controller itself writes (requests may carry any other string)."""
-
-    JOB_FAIL_RETRY = "job-fail-retry"
-    DATA_DRIFT = "data-drift"
-    LATE_DATA = "late-data"
-    MANUAL = "manual"
-
-
-_DRIFT_BUCKET: Final = (RerunReason.DATA_DRIFT.value, RerunReason.LATE_DATA.value)
-
-
-def budget_bucket(reason: str) -> tuple[str, ...]:
-    """The reasons whose rows count against ``reason``'s budget.
-
-    Args:
-        reason: a rerun reason.
-
-    Returns:
-        ``("data-drift", "late-data")`` for either of those (one shared budget),
-        ``("job-fail-retry",)`` for job-failure retries, else ``(reason,)``.
-    """
-    if reason in _DRIFT_BUCKET:
-        return _DRIFT_BUCKET
-    return (reason,)
-
-
-@dataclass(frozen=True, slots=True)
-class RerunEntry:
-    """One rerun or retry of a run.
-
-    Attributes:
-        attempt: its number (0-based, in the order they were recorded).
-        reason: why it ran.
-        triggered_at: when it was recorded (``None`` if the row does not say).
-        source_job_event: for automatic retries, the job event that caused it (``fail``/``timeout``).
-    """
-
-    attempt: int
-    reason: str
-    triggered_at: datetime | None = None
-    source_job_event: str | None = None
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> RerunEntry:
-        """Read a stored ``RERUN#`` row (the original's unpadded attempts too).
-
-        Raises:
-            ValueError: the SK is not a rerun key.
-        """
-        _, _, attempt = keys.parse_rerun_sk(item["SK"])
-        reason = item.get("reason")
-        at = item.get("triggeredAt")
-        source = item.get("sourceJobEvent")
-        triggered: datetime | None = None
-        if isinstance(at, str):
-            try:
-                triggered = keys.parse_time(at)
-            except ValueError:
-                triggered = None
-        return cls(
-            attempt=attempt,
-            reason=reason if isinstance(reason, str) else "",
-            triggered_at=triggered,
-            source_job_event=source if isinstance(source, str) and source else None,
-        )
 
 
 class RerunLog:

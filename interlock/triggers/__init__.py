@@ -9,7 +9,7 @@ when a client is first needed), ``databricks`` and ``airflow``.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interlock.config.models import JobType
 from interlock.triggers.base import (
@@ -22,8 +22,12 @@ from interlock.triggers.base import (
     expand,
     template_variables,
 )
-from interlock.triggers.command import CommandRunner
-from interlock.triggers.http import HttpRunner
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from interlock.triggers.command import CommandRunner
+    from interlock.triggers.http import HttpRunner
 
 __all__ = [
     "CommandRunner",
@@ -69,15 +73,30 @@ def runner_for(job_type: str, **options: Any) -> TriggerRunner:
     """
     name = str(job_type).strip().lower()
     if name == JobType.COMMAND:
-        return CommandRunner(**options)
+        return _runner_class("CommandRunner")(**options)
     if name == JobType.HTTP:
-        return HttpRunner(**options)
+        return _runner_class("HttpRunner")(**options)
     if name in _LAZY:
         module_name, class_name = _LAZY[name]
-        module = importlib.import_module(module_name)
-        runner: TriggerRunner = getattr(module, class_name)(**options)
+        runner: TriggerRunner = getattr(importlib.import_module(module_name), class_name)(**options)
         return runner
     known = ", ".join(t.value for t in JobType)
     raise TriggerError(
         f"unknown job type {job_type!r}: expected one of {known}", failure=FailureClass.PERMANENT
     )
+
+
+# The runners load on first use (PEP 562): importing interlock.triggers.base (as the pure lifecycle
+# does) must not load subprocess or http.client.
+_RUNNERS = {"CommandRunner": "interlock.triggers.command", "HttpRunner": "interlock.triggers.http"}
+
+
+def _runner_class(name: str) -> Callable[..., TriggerRunner]:
+    runner: Callable[..., TriggerRunner] = getattr(importlib.import_module(_RUNNERS[name]), name)
+    return runner
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RUNNERS:
+        return _runner_class(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""Tests for ``interlock.executor`` (over a real SQLite store) and the fakes of ``interlock.ports``."""
+"""Tests for ``interlock.service.executor`` (over a real SQLite store) and the fakes of ``interlock.ports``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pytest
 
 from interlock.config.models import PipelineConfig
 from interlock.events import EventType
-from interlock.executor import ApplyResult, Executor, OutcomeStatus
 from interlock.lifecycle import (
     AcquireRun,
     AppendJobLog,
@@ -32,9 +31,9 @@ from interlock.ports import (
     RecordingExecutions,
     VirtualClock,
 )
+from interlock.records import JobEvent, RunStatus
+from interlock.service.executor import ApplyResult, Executor, OutcomeStatus
 from interlock.store import open_store
-from interlock.store.control import RunStatus
-from interlock.store.joblog import JobEvent
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -22,8 +22,7 @@ from interlock.lifecycle import (
     trigger_step,
 )
 from interlock.lifecycle.run import trigger_backoff
-from interlock.store.control import RunStatus
-from interlock.store.joblog import JobEvent
+from interlock.records import JobEvent, RunStatus
 from interlock.triggers.base import FailureClass, JobStatus, RunHandle, TriggerError
 
 T0 = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""``interlock.operator.Operator`` over a real SQLite store: the rows it writes and the audited events."""
+"""``interlock.service.operator.Operator`` over a real SQLite store: the rows it writes and the audited events."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pytest
 
 from interlock.config.loader import validate_config_data
 from interlock.events import EventType
-from interlock.local.runtime import StoreBus
-from interlock.operator import (
+from interlock.ports import VirtualClock
+from interlock.service.bus import StoreBus
+from interlock.service.operator import (
     ACTOR_ENV,
     Operator,
     OperatorError,
@@ -18,7 +19,6 @@ from interlock.operator import (
     RerunBudget,
     current_actor,
 )
-from interlock.ports import VirtualClock
 from interlock.store import open_store
 
 if TYPE_CHECKING:

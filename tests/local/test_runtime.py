@@ -15,19 +15,14 @@ import pytest
 
 from interlock.config.models import PipelineConfig
 from interlock.events import EventType
-from interlock.lifecycle.orchestrator import Orchestrator, OrchestratorError
+from interlock.local.adapters import EXECUTION_PK, LocalExecutions, load_state_machine
 from interlock.local.asl import ExecutionStatus
-from interlock.local.runtime import (
-    EXECUTION_PK,
-    EmbeddedRuntime,
-    LocalExecutions,
-    StoreBus,
-    load_state_machine,
-    print_event,
-)
+from interlock.local.runtime import EmbeddedRuntime
 from interlock.ports import ExecutionConflictError, VirtualClock
+from interlock.records import RunStatus
+from interlock.service.bus import StoreBus, print_event
+from interlock.service.orchestrator import Orchestrator, OrchestratorError
 from interlock.store import open_store
-from interlock.store.control import RunStatus
 from interlock.triggers import (
     CommandRunner,
     FailureClass,

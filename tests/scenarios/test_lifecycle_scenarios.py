@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from interlock.config.models import PipelineConfig
-from interlock.local.runtime import EmbeddedRuntime, LocalExecutions
+from interlock.local.adapters import LocalExecutions
+from interlock.local.runtime import EmbeddedRuntime
 from interlock.local.simulate import JobBehaviour, SimulatedRunner
 from interlock.ports import VirtualClock
+from interlock.records import RunStatus
 from interlock.store import open_store
-from interlock.store.control import RunStatus
 from tests.scenarios.harness import DAY, at, jobs, periods, pipeline, sensor, types, world
 
 if TYPE_CHECKING:

@@ -21,8 +21,8 @@ from interlock.config.models import PipelineConfig
 from interlock.local.runtime import EmbeddedRuntime
 from interlock.local.simulate import JobBehaviour, SimulatedRunner
 from interlock.ports import VirtualClock
+from interlock.records import RunStatus
 from interlock.store import open_store
-from interlock.store.control import RunStatus
 from tests.scenarios.harness import DAY, at, iso, jobs, periods, pipeline, sensor, types, world
 
 if TYPE_CHECKING:

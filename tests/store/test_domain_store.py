@@ -19,17 +19,20 @@ import pytest
 
 from interlock.config.loader import load_pipelines
 from interlock.events import Event, EventType
-from interlock.store import Store, StoreError, keys, open_store
-from interlock.store.control import (
+from interlock.records import (
+    TERMINAL_EVENTS,
     ConfigSet,
-    ControlStore,
-    InvalidConfigError,
+    JobEvent,
+    RerunReason,
     RunRow,
     RunStatus,
+    budget_bucket,
 )
+from interlock.store import Store, StoreError, keys, open_store
+from interlock.store.control import ControlStore, InvalidConfigError
 from interlock.store.events import EventStore
-from interlock.store.joblog import TERMINAL_EVENTS, JobEvent, JobLog
-from interlock.store.reruns import RerunLog, RerunReason, budget_bucket
+from interlock.store.joblog import JobLog
+from interlock.store.reruns import RerunLog
 from interlock.store.table import ConflictError, StoreUnavailableError, Table
 
 if TYPE_CHECKING:
@@ -955,9 +958,9 @@ def test_runs_since_a_period_is_a_key_range(control: ControlStore) -> None:
 
 
 def test_controller_bookkeeping_rows_expire(store: Store) -> None:
-    from interlock.executor import BOOKKEEPING_TTL, Executor
     from interlock.lifecycle.actions import Decision, PutBookkeeping
     from interlock.ports import FixedClock, RecordingBus, RecordingExecutions
+    from interlock.service.executor import BOOKKEEPING_TTL, Executor
 
     executor = Executor(store, RecordingBus(), RecordingExecutions(), FixedClock(T0))
     row = PutBookkeeping("orders", "first-sensor-arrival", "2026-03-02", {"arrivedAt": "x"}, T0)

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 
 from interlock.config.loader import load_project
 from interlock.events import Event, EventType
-from interlock.store.control import RunStatus
-from interlock.store.joblog import JobEvent
+from interlock.records import JobEvent, RunStatus
 
 if TYPE_CHECKING:
     from interlock.store.factory import Store

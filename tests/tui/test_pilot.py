@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from interlock.events import Event, EventType
-from interlock.store.control import DRY_RUN_OVERRIDE
+from interlock.records import DRY_RUN_OVERRIDE
 from interlock.store.factory import open_store
 from tests.tui.conftest import ACTOR, FlakyBackend, settle
 from tests.tui.seed import NOW

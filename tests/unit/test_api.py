@@ -18,9 +18,9 @@ from interlock.api import (
     SystemClock,
 )
 from interlock.events import Event, EventType
-from interlock.operator import OperatorError
 from interlock.ports import VirtualClock
-from interlock.store.control import DRY_RUN_OVERRIDE
+from interlock.records import DRY_RUN_OVERRIDE
+from interlock.service.operator import OperatorError
 from tests.tui.seed import NOW, seed_world
 
 if TYPE_CHECKING:

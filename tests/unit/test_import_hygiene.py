@@ -6,6 +6,8 @@ import subprocess
 import sys
 import types
 
+import pytest
+
 import interlock
 
 PURE = [
@@ -30,6 +32,74 @@ def test_pure_modules_import_no_io_or_ui_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"pure modules imported: {out.stdout.strip()}"
+
+
+LIFECYCLE = [
+    "interlock.lifecycle",
+    "interlock.lifecycle.actions",
+    "interlock.lifecycle.dryrun",
+    "interlock.lifecycle.operator",
+    "interlock.lifecycle.postrun",
+    "interlock.lifecycle.reruns",
+    "interlock.lifecycle.router",
+    "interlock.lifecycle.run",
+    "interlock.lifecycle.sla_monitor",
+    "interlock.lifecycle.watchdog",
+    "interlock.records",
+    "interlock.names",
+]
+NO_IO = [
+    "subprocess",
+    "http",
+    "urllib",
+    "socket",
+    "sqlite3",
+    "boto3",
+    "botocore",
+    "slack_sdk",
+    "textual",
+    "rich",
+    "interlock.store.sqlite",
+    "interlock.store.dynamodb",
+    "interlock.store.factory",
+    "interlock.triggers.command",
+    "interlock.triggers.http",
+]
+
+
+DEPENDENCIES = [
+    "pydantic.main",
+    "yaml",
+    "croniter",
+    "zoneinfo",
+    "importlib.metadata",
+    "email.utils",
+]
+"""The libraries the pure core uses: what they load themselves is not held against an Interlock module
+(pydantic loads ``urllib.parse``, and its plugin loader ``importlib.metadata`` → ``email.utils`` loads
+``socket``; croniter loads ``subprocess`` through dateutil)."""
+
+
+@pytest.mark.parametrize(
+    "module", sorted({*PURE, "interlock.durations", "interlock.ports", *LIFECYCLE})
+)
+def test_each_pure_and_lifecycle_module_alone_loads_no_io_module(module: str) -> None:
+    """Import one module in a fresh interpreter: no I/O library, store driver or job runner loads.
+
+    import-linter resolves submodules and misses what eager package ``__init__`` files pull in; this
+    test sees the interpreter's ``sys.modules`` (what the module adds beyond :data:`DEPENDENCIES`).
+    """
+    code = (
+        "import sys\n"
+        + "".join(f"import {d}\n" for d in DEPENDENCIES)
+        + "before = set(sys.modules)\n"
+        + f"import {module}\n"
+        + "added = set(sys.modules) - before\n"
+        + f"bad = sorted(m for m in added if m.split('.')[0] in {NO_IO!r} or m in {NO_IO!r})\n"
+        + "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"import {module} loaded: {out.stdout.strip()}"
 
 
 def test_import_interlock_is_lazy() -> None:

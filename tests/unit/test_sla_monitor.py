@@ -28,8 +28,8 @@ from interlock.lifecycle.sla_monitor import (
     sla_projection,
     sla_timer_name,
 )
+from interlock.records import RunRow, RunStatus
 from interlock.schedule import Period
-from interlock.store.control import RunRow, RunStatus
 
 NY = "America/New_York"
 LONDON = "Europe/London"

@@ -1,4 +1,4 @@
-"""Tests for ``interlock.lifecycle.watchdog`` (pure checks) and ``interlock.watchdog_inputs.gather`` (reads)."""
+"""Tests for ``interlock.lifecycle.watchdog`` (pure checks) and ``interlock.service.reads.gather`` (reads)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from interlock.lifecycle.actions import (
     StartExecution,
 )
 from interlock.lifecycle.watchdog import PipelineInputs, WatchdogInputs, scan
-from interlock.store.control import ConfigSet, Override, RunRow, RunStatus, SensorRecord
+from interlock.records import ConfigSet, Override, RunRow, RunStatus, SensorRecord
+from interlock.service.reads import gather
 from interlock.store.table import StoreError
-from interlock.watchdog_inputs import gather
 
 NY = "America/New_York"
 LONDON = "Europe/London"

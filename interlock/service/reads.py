@@ -22,21 +22,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from interlock.lifecycle.dryrun import effective_dry_run
+from interlock.lifecycle.operator import effective_dry_run
 from interlock.lifecycle.watchdog import DEFAULT_LOOKBACK, PipelineInputs, WatchdogInputs
+from interlock.records import DRY_RUN_OVERRIDE
 from interlock.schedule import Period
 from interlock.store import keys
-from interlock.store.control import DRY_RUN_OVERRIDE
 from interlock.store.table import StoreError
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from interlock.config.models import PipelineConfig
+    from interlock.records import Override
     from interlock.store.control import ControlStore
     from interlock.store.factory import Store
 
-__all__ = ["gather"]
+__all__ = ["dry_run_now", "dry_run_state", "gather"]
 
 # Periods are local days; a day of margin covers every time zone's offset from the lookback's start.
 _MARGIN = timedelta(days=1)
@@ -74,6 +75,29 @@ def _pipeline(
     )
 
 
+def dry_run_now(control: ControlStore, config: PipelineConfig) -> bool:
+    """Whether ``config``'s pipeline is in dry run now: the one read-and-decide every service uses.
+
+    Reads the operator's ``dry-run`` override (one GetItem) and asks
+    :func:`~interlock.lifecycle.operator.effective_dry_run` (the override wins; an odd value counts as
+    dry run).
+
+    Raises:
+        StoreError: the override could not be read.
+    """
+    return dry_run_state(control, config)[0]
+
+
+def dry_run_state(control: ControlStore, config: PipelineConfig) -> tuple[bool, Override | None]:
+    """:func:`dry_run_now`, with the override row it read (``None``: there is none).
+
+    Raises:
+        StoreError: the override could not be read.
+    """
+    override = control.get_override(config.id, DRY_RUN_OVERRIDE)
+    return effective_dry_run(config, None if override is None else override.value), override
+
+
 def gather(
     store: Store, *, now: datetime, lookback: timedelta = DEFAULT_LOOKBACK
 ) -> WatchdogInputs:
@@ -106,8 +130,7 @@ def gather(
     pipelines: list[PipelineInputs] = []
     for pid, config in sorted(configs.items()):
         try:
-            override = control.get_override(pid, DRY_RUN_OVERRIDE)
-            dry_run = effective_dry_run(config, None if override is None else override.value)
+            dry_run, override = dry_run_state(control, config)
             if dry_run:
                 pipelines.append(PipelineInputs(config=config, dry_run=True))
                 continue

@@ -1,6 +1,6 @@
 """The controller's handlers: read what a pure decision needs, decide, apply (DESIGN §3, §5).
 
-The stream-router and SLA/watchdog Lambdas (a later issue) and the embedded runtime call the same
+The stream-router and SLA/watchdog Lambdas and the embedded runtime call the same
 handlers, so a record or a timer means the same thing on a laptop and in AWS::
 
     Controller.on_record(record)             route() → SensorWrite / JobLogWrite / RerunRequested /
@@ -19,14 +19,12 @@ handlers, so a record or a timer means the same thing on a laptop and in AWS::
                                              kind "watchdog" → watchdog.scan (one decision per alert)
 
 Reads go through the store's domain objects (point reads and per-pipeline queries; configs through
-their index). Every decision is applied by the :class:`~interlock.executor.Executor`, the only writer.
+their index). Every decision is applied by the :class:`~interlock.service.executor.Executor`, the only writer.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -47,19 +45,19 @@ from interlock.lifecycle.router import (
 )
 from interlock.lifecycle.run import remap_for_period
 from interlock.lifecycle.watchdog import scan
+from interlock.names import safe_name
+from interlock.records import JobEvent, RerunReason, budget_bucket
 from interlock.schedule import cron_period, next_fire, period_from_sensor
+from interlock.service.reads import dry_run_now, gather
 from interlock.store import keys
-from interlock.store.control import DRY_RUN_OVERRIDE, InvalidConfigError
-from interlock.store.joblog import JobEvent
-from interlock.store.reruns import RerunReason, budget_bucket
-from interlock.watchdog_inputs import gather
+from interlock.store.control import InvalidConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from interlock.config.models import Calendar, PipelineConfig
-    from interlock.executor import ApplyResult, Executor
     from interlock.lifecycle.actions import Action
+    from interlock.service.executor import ApplyResult, Executor
     from interlock.store.factory import Store
 
 __all__ = [
@@ -73,16 +71,11 @@ log = logging.getLogger(__name__)
 
 CRON_TIMER_PREFIX: Final = "cron-"
 _MAX_TIMER_NAME: Final = 64
-_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def cron_timer_name(pipeline_id: str) -> str:
     """The name of a pipeline's cron timer (≤ 64 characters, Scheduler-safe)."""
-    name = CRON_TIMER_PREFIX + _UNSAFE.sub("_", pipeline_id)
-    if len(name) <= _MAX_TIMER_NAME and name == CRON_TIMER_PREFIX + pipeline_id:
-        return name
-    digest = hashlib.sha256(pipeline_id.encode()).hexdigest()[:8]
-    return f"{name[: _MAX_TIMER_NAME - 9]}-{digest}"
+    return safe_name(CRON_TIMER_PREFIX + pipeline_id, limit=_MAX_TIMER_NAME, key=pipeline_id)
 
 
 @dataclass
@@ -147,8 +140,7 @@ class Controller:
 
     def dry_run(self, config: PipelineConfig) -> bool:
         """Whether the pipeline is in dry run now (operator override, else the YAML's ``dryRun``)."""
-        override = self.store.control.get_override(config.id, DRY_RUN_OVERRIDE)
-        return dryrun.effective_dry_run(config, None if override is None else override.value)
+        return dry_run_now(self.store.control, config)
 
     def _apply(self, handled: Handled, decision: Decision) -> ApplyResult:
         result = self.executor.apply(decision)

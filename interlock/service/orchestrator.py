@@ -13,7 +13,7 @@ decision **without writing** (plan/act, STYLE rule 2)::
     trigger-exhausted  (the payload's ``cause``)                      trigger_exhausted_step
 
 The plan/act choice: :meth:`Orchestrator.handle` returns ``(output, decision)``. The caller applies
-``decision`` with an :class:`~interlock.executor.Executor` **before** returning ``output`` to the state
+``decision`` with an :class:`~interlock.service.executor.Executor` **before** returning ``output`` to the state
 machine, and, when :func:`wants_trigger_retry` says so, raises the Task error
 :data:`~interlock.lifecycle.run.TRIGGER_RETRY_ERROR` instead of returning (the state machine's Retry
 then waits the backoff). The decision of a retry still carries its ``infra-trigger-failure`` job-log

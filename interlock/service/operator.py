@@ -2,7 +2,7 @@
 
 Each action reads what it needs from the store, plans with the pure functions of
 :mod:`interlock.lifecycle.operator`, and applies the plan through the
-:class:`~interlock.executor.Executor` (the only writer, STYLE rule 2)::
+:class:`~interlock.service.executor.Executor` (the only writer, STYLE rule 2)::
 
     Operator.rerun / ack / dry_run
       ├── store.control.get_config           unknown pipeline ⇒ OperatorError naming close matches
@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from interlock.executor import Executor, OutcomeStatus
 from interlock.lifecycle.actions import PublishEvent
 from interlock.lifecycle.operator import (
     OperatorError,
@@ -34,13 +33,13 @@ from interlock.lifecycle.operator import (
     check_period,
     check_rerun_reason,
     current_period,
-    effective_dry_run,
     plan_ack,
     plan_dry_run,
     plan_rerun,
 )
-from interlock.store.control import DRY_RUN_OVERRIDE
-from interlock.store.reruns import RerunReason, budget_bucket
+from interlock.records import RerunReason, budget_bucket
+from interlock.service.executor import Executor, OutcomeStatus
+from interlock.service.reads import dry_run_now
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -125,7 +124,7 @@ class Operator:
 
     Args:
         store: the store holding configs, runs, reruns and control rows.
-        bus: where the audit events go (locally :class:`~interlock.local.runtime.StoreBus`).
+        bus: where the audit events go (locally :class:`~interlock.service.bus.StoreBus`).
         clock: the current time.
         actor: who acts; :func:`current_actor` if ``None``.
     """
@@ -295,8 +294,7 @@ class Operator:
         )
 
     def _is_dry_run(self, config: PipelineConfig) -> bool:
-        override = self.store.control.get_override(config.id, DRY_RUN_OVERRIDE)
-        return effective_dry_run(config, None if override is None else override.value)
+        return dry_run_now(self.store.control, config)
 
     def _apply(
         self,
