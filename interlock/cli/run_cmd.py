@@ -113,7 +113,8 @@ def _run(args: argparse.Namespace, project: Project) -> int:
     def triggers(job_type: str) -> TriggerRunner:
         # One runner per job type for the whole run: a command runner polls the processes it started.
         if job_type not in runners:
-            options = {"allow_private": True} if job_type == "http" and args.allow_private else {}
+            guarded = job_type in ("http", "databricks", "airflow")
+            options = {"allow_private": True} if guarded and args.allow_private else {}
             runners[job_type] = runner_for(job_type, **options)
         return runners[job_type]
 

@@ -49,8 +49,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from interlock.config.models import CommandJobConfig
 from interlock.triggers.base import (
     FailureClass,
@@ -59,6 +57,7 @@ from interlock.triggers.base import (
     TriggerContext,
     TriggerError,
 )
+from interlock.triggers.polling import parse_config
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -113,14 +112,7 @@ def _tail(path: Path) -> str:
 
 
 def _as_config(job_config: Any) -> CommandJobConfig:
-    if isinstance(job_config, CommandJobConfig):
-        return job_config
-    try:
-        return CommandJobConfig.model_validate(job_config)
-    except ValidationError as exc:
-        raise TriggerError(
-            f"invalid command job config: {exc}", failure=FailureClass.PERMANENT
-        ) from exc
+    return parse_config(CommandJobConfig, job_config, "command")
 
 
 class CommandRunner:

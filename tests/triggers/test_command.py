@@ -253,10 +253,8 @@ def test_close_kills_what_is_still_running(tmp_path: Path) -> None:
     assert "killed by signal" in status.message
 
 
-def test_runner_for_knows_command_and_http_only() -> None:
+def test_runner_for_knows_command_and_refuses_unknown_types() -> None:
     assert isinstance(runner_for("command"), CommandRunner)
-    with pytest.raises(TriggerError, match="job type glue is not available yet") as info:
-        runner_for("glue")
-    assert info.value.failure is FailureClass.PERMANENT
-    with pytest.raises(TriggerError, match="unknown job type"):
+    with pytest.raises(TriggerError, match="unknown job type") as info:
         runner_for("ftp")
+    assert info.value.failure is FailureClass.PERMANENT

@@ -131,10 +131,15 @@ class RecordingTransport:
     ],
 )
 def test_default_refuses_internal_addresses_without_connecting(url: str) -> None:
+    # The config model already refuses metadata and link-local URLs at validate time; the runtime
+    # guard is tested on its own, as for a URL that a template fills in at run time.
     transport = RecordingTransport()
     runner = HttpRunner(transport=transport)
+    config = HttpJobConfig.model_construct(
+        url=url, method="POST", headers={}, body=None, timeout=None
+    )
     with pytest.raises(TriggerError, match="allow_private=True") as info:
-        runner.start(http(url), pipeline_id="p", period=HOURLY, run_id="r")
+        runner.start(config, pipeline_id="p", period=HOURLY, run_id="r")
     assert info.value.failure is FailureClass.PERMANENT
     assert "SSRF" in str(info.value)
     assert transport.sent == []
@@ -305,3 +310,23 @@ def test_runner_for_http_passes_options() -> None:
     runner = runner_for("http", allow_private=True)
     assert isinstance(runner, HttpRunner)
     assert repr(runner) == "HttpRunner(allow_private=True)"
+
+
+@pytest.mark.parametrize(
+    ("status", "failure"),
+    [
+        (400, FailureClass.PERMANENT),
+        (401, FailureClass.PERMANENT),
+        (404, FailureClass.PERMANENT),
+        (408, FailureClass.TRANSIENT),
+        (429, FailureClass.TRANSIENT),
+        (502, FailureClass.TRANSIENT),
+    ],
+)
+def test_status_errors_are_classified_and_redacted(status: int, failure: FailureClass) -> None:
+    from interlock.triggers.http import build_request, status_error
+
+    request = build_request("POST", "https://u:pw@x.example/hook?token=s3cret", {}, None)
+    error = status_error(request, HttpResponse(status, b"nope"))
+    assert error.failure is failure
+    assert str(error) == f"POST https://x.example/hook returned status {status}: nope"
