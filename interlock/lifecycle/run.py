@@ -425,8 +425,21 @@ def check_job_step(
     end = poll_started_at + poll_window
     if now < end:
         wait = _wait_seconds(now, end, poll_interval)
+        held: tuple[Action, ...] = ()
+        if status.unknown:  # alert once per attempt; the run is held, never retried or failed
+            held = (
+                _once(run, EventType.JOB_OUTCOME_UNKNOWN, now),
+                _event(
+                    run,
+                    EventType.JOB_OUTCOME_UNKNOWN,
+                    f"job outcome unknown for {run.pipeline_id}: held, not retried",
+                    now,
+                    runId=handle.run_id,
+                    reason=status.message,
+                ),
+            )
         return Decision(
-            (),
+            held,
             RunState.RUNNING,
             _job_output(RunState.RUNNING, wait, **echo),
             f"job running; next poll in {wait}s",

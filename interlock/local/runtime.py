@@ -22,9 +22,8 @@ finished ones drop both (a sparse index). Starting a name again is idempotent, a
 
 A crash *inside* a step re-runs that step's Tasks from the last saved snapshot: :class:`DurableStarts`
 gives a replayed Trigger the first start's job handle (no second job), and the lifecycle's events are
-claimed once per attempt (no second JOB_TRIGGERED). Limit, on purpose: a ``command`` job started before
-a process restart cannot be polled by a new runner (see :class:`~interlock.triggers.command.CommandRunner`;
-it reports a permanent failure rather than guess).
+claimed once per attempt (no second JOB_TRIGGERED). A ``command`` job started before a process restart is
+adopted by the new runner (see :class:`~interlock.triggers.command.CommandRunner`).
 
 :class:`StoreBus` is the ``EventBus``: each event goes to ``store.events`` and then to an optional notifier
 (:func:`print_event` prints one line to the console).
@@ -45,6 +44,7 @@ from interlock.executor import Executor
 from interlock.lifecycle.orchestrator import Orchestrator, OrchestratorError, wants_trigger_retry
 from interlock.lifecycle.run import TRIGGER_RETRY_ERROR
 from interlock.local import asl
+from interlock.local.crashpoint import crash_point
 from interlock.ports import ExecutionConflictError
 from interlock.store import codec, keys
 from interlock.store.table import ConflictError, absent, equals, query_all, sk_lte
@@ -382,8 +382,9 @@ class DurableStarts:
 
     A step is saved after its Tasks ran; a crash in between replays the Trigger Task from the last
     snapshot. The run id is the attempt's execution name, so the replayed start finds the first start's
-    handle and returns it instead of starting a second job. (A crash between the job's start and this
-    row's write is the one window left; Step Functions Tasks are at-least-once too.) A start that failed
+    handle and returns it instead of starting a second job. A crash between the job's start and this
+    row's write is covered by the runners: a ``command`` start claims a job dir per run id and a replay
+    adopts it; an ``http`` start sends the run id as ``Idempotency-Key`` for the endpoint to dedupe. A start that failed
     writes nothing, so an infrastructure retry starts again.
 
     Args:
@@ -419,6 +420,7 @@ class _DurableRunner:
             log.warning("job %s was already started: reusing its handle (a replayed step)", run_id)
             return RunHandle(run_id, json.loads(str(item.get("metadata") or "{}")))
         handle = self.inner.start(job_config, pipeline_id=pipeline_id, period=period, run_id=run_id)
+        crash_point("job-started")  # reliability tests: started, not yet recorded
         table.put(
             {
                 "PK": JOB_START_PK,
@@ -431,7 +433,10 @@ class _DurableRunner:
         return handle
 
     def status(self, job_config: Any, handle: RunHandle) -> JobStatus:
-        return self.inner.status(job_config, handle)
+        status = self.inner.status(job_config, handle)
+        if status.state != "running":
+            crash_point("job-ended")  # reliability tests: ended, outcome not yet saved
+        return status
 
 
 # ------------------------------------------------------------------------------------- runtime

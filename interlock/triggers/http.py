@@ -405,7 +405,12 @@ class HttpRunner:
                 failure=FailureClass.PERMANENT,
             )
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        headers = {"Content-Type": "application/json"}
+        # The run id lets the endpoint recognise a start replayed after Interlock crashed between
+        # calling it and recording the call (its own header of that name wins).
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": context.expand("${RUN_ID}"),
+        }
         for name, value in config.headers.items():
             for existing in [h for h in headers if h.lower() == name.lower()]:
                 del headers[existing]
