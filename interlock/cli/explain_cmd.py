@@ -102,18 +102,29 @@ def cmd_explain(args: argparse.Namespace) -> int:
         ages = {k: r.updated_at for k, r in records.items()}
     if config is None:  # pragma: no cover - every branch above returns or sets it
         return _unknown(args.pipeline, [])
-    evaluation = evaluate(config.validation, sensors, now)
-    if args.json:
-        print(json.dumps(_explain_json(config, evaluation, now, ages), indent=2))
-    else:
-        from interlock.explain import render_explain
+    from interlock.explain import invalid_trigger_sensors, render_explain
 
+    evaluation = evaluate(config.validation, sensors, now)
+    refused, blocked = invalid_trigger_sensors(config, sensors, now)
+    if args.json:
+        doc = _explain_json(config, evaluation, now, ages)
+        doc["ready"] = evaluation.passed and not blocked
+        doc["invalidTriggerSensors"] = refused
+        print(json.dumps(doc, indent=2))
+    else:
         out().print(
             render_explain(
-                config, evaluation, now, calendars=calendars, sensors=sensors, updated=ages
+                config,
+                evaluation,
+                now,
+                calendars=calendars,
+                sensors=sensors,
+                updated=ages,
+                refused=refused,
+                blocked=blocked,
             )
         )
-    return EXIT_OK if evaluation.passed else EXIT_NOT_READY
+    return EXIT_OK if evaluation.passed and not blocked else EXIT_NOT_READY
 
 
 def _explain_json(

@@ -18,7 +18,7 @@ locally, both in the Lambda shape) goes through :func:`route` first::
 
     no schedule.trigger / key not prefixed by trigger.key / bookkeeping row ──▶ ignored
     trigger check (one rule on the written sensor's fields) fails ──────────────▶ ignored
-    period_from_sensor(date, hour) unreadable ─────────────────────────────────▶ ignored (never "today")
+    period_from_sensor(date, hour) unreadable ───────────────▶ SENSOR_INVALID event (never "today", never silent)
     dryRun ─────────────────────────────────────────────────────────────────────▶ next="dry-run", no actions
     period's day excluded (pipeline time zone) ──▶ Claim + PublishEvent(PIPELINE_EXCLUDED): once per period
     otherwise ──▶ AcquireRun + PutBookkeeping(first-sensor-arrival, once) +
@@ -68,6 +68,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_EXECUTION_NAME",
+    "invalid_sensor",
     "ConfigChanged",
     "Ignored",
     "JobLogWrite",
@@ -374,7 +375,7 @@ def decide_sensor(
         period = period_from_sensor(write.fields, now, config.schedule.timezone)
         excluded = _excluded(config, period, calendars)
     except ScheduleError as exc:
-        return _ignore(f"sensor {write.key!r} not used: {exc}")
+        return invalid_sensor(config, write, str(exc), now)
     return _start_or_not(
         config,
         period,
@@ -384,6 +385,46 @@ def decide_sensor(
         source=f"trigger sensor {write.key!r}",
         detail={"sensorKey": write.key},
         arrival=True,
+    )
+
+
+def invalid_sensor(
+    config: PipelineConfig, write: SensorWrite, reason: str, now: datetime
+) -> Decision:
+    """A trigger sensor that matched but cannot be used: SENSOR_INVALID (never dropped silently).
+
+    Args:
+        config: the pipeline.
+        write: the sensor write.
+        reason: why it cannot be used (e.g. the date is invalid).
+        now: the instant of the decision.
+
+    Returns:
+        A decision publishing SENSOR_INVALID, with ``output["invalid"]`` set and ``next=None``.
+    """
+    bad = [f for f in ("date", "hour") if f in write.fields and f in reason]
+    field = bad[0] if bad else None
+    value = write.fields.get(field) if field else None
+    message = f"trigger sensor {write.key!r} of {config.id} not used: {reason}"
+    event = PublishEvent(
+        type=EventType.SENSOR_INVALID,
+        pipeline_id=config.id,
+        schedule_id=config.schedule_id,
+        period=None,
+        message=message,
+        at=now,
+        detail={
+            "sensorKey": write.key,
+            "field": field,
+            "value": value if isinstance(value, str | int | float | bool | None) else str(value),
+            "reason": reason,
+        },
+    )
+    return Decision(
+        actions=(event,),
+        next=None,
+        output={"pipelineId": config.id, "invalid": message},
+        reason=message,
     )
 
 
