@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import signal
 import sys
 import threading
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from interlock.cli._common import (
     EXIT_BAD_INPUT,
     EXIT_OK,
+    UsageError,
     err,
     open_store_for,
     print_problem,
@@ -83,10 +85,23 @@ def _json_logging(verbose: bool) -> Iterator[None]:
         logger.handlers[:], logger.level, logger.propagate = saved
 
 
+MAX_POLL = 3600.0
+"""The longest ``--poll`` interval accepted (seconds)."""
+
+
+def check_poll(poll: float) -> None:
+    """Refuse a ``--poll`` that is not a finite number of seconds in (0, 3600] (exit 2)."""
+    if not math.isfinite(poll) or not 0 < poll <= MAX_POLL:
+        raise UsageError(
+            f"--poll {poll!r} must be a number of seconds above 0 and at most {MAX_POLL:g}"
+        )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the embedded runtime until interrupted (or for one tick with ``--once``)."""
     from interlock.config.loader import load_project
 
+    check_poll(args.poll)
     try:
         project = load_project(args.pipelines, calendars=args.calendars)
     except ConfigError as exc:
