@@ -155,7 +155,7 @@ def test_malformed_shapes() -> None:
     assert isinstance(route({"eventName": "INSERT"}), Malformed)
     assert isinstance(route({"eventName": "UPSERT", "dynamodb": {}}), Malformed)
     bad_av = record()
-    bad_av["dynamodb"]["NewImage"] = {"x": {"SS": ["a"]}}
+    bad_av["dynamodb"]["NewImage"] = {"x": {"XS": ["a"]}}  # not a DynamoDB type
     assert isinstance(route(bad_av), Malformed)
     no_image = route(record(image=None))
     assert isinstance(no_image, Malformed)
