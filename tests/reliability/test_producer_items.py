@@ -91,7 +91,7 @@ def put_raw(url: str, key: str, attrs: dict[str, Any], av: dict[str, Any] | None
     """Write a sensor item as a producer would: Table.put, or boto3 put_item with ``av`` on DynamoDB."""
     item = {"PK": "PIPELINE#orders", "SK": f"SENSOR#{key}"}
     if url.startswith("dynamodb://") and av is not None:
-        import boto3
+        import boto3  # type: ignore[import-untyped]
 
         from interlock.store.specs import physical_name
 
