@@ -240,6 +240,7 @@ class Controller:
                     latest_job=latest,
                     now=now,
                     written_at=write.updated_at,
+                    unchanged=write.unchanged,
                 )
                 if late.actions:
                     self._apply(handled, late)

@@ -41,7 +41,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from interlock.events import EventType
@@ -103,7 +103,9 @@ class SensorWrite:
         key: the sensor key (without ``SENSOR#``).
         fields: the sensor's fields (``data`` map or flat attributes, read alike).
         sequence: the record's SequenceNumber.
-        updated_at: when the producer wrote it (the row's ``updatedAt``), if known.
+        updated_at: when the producer wrote it (the row's ``updatedAt``), if known: the write's id.
+        unchanged: the record's ``OldImage`` equals its ``NewImage`` (a write that changed nothing, or
+            a redelivered no-op record): nothing new was written.
     """
 
     pipeline_id: str
@@ -111,6 +113,7 @@ class SensorWrite:
     fields: Mapping[str, Any]
     sequence: str
     updated_at: datetime | None = None
+    unchanged: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,9 +253,20 @@ def route(record: Mapping[str, Any]) -> RouterInput:
     pk, sk = pair
     try:
         pid = keys.pipeline_id(pk)
-        return _classify(pid, sk, image, sequence)
+        routed = _classify(pid, sk, image, sequence)
     except ValueError as exc:
         return Malformed(str(exc), sequence)
+    if isinstance(routed, SensorWrite) and event_name == "MODIFY" and _unchanged(ddb, image):
+        return replace(routed, unchanged=True)
+    return routed
+
+
+def _unchanged(ddb: Mapping[str, Any], image: dict[str, Any] | None) -> bool:
+    try:
+        old = _image(ddb, "OldImage")
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return old is not None and old == image
 
 
 def _classify(pid: str, sk: str, image: dict[str, Any] | None, sequence: str) -> RouterInput:
