@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from interlock.rules import Evaluation, RuleResult
     from interlock.schedule import Period
 
-__all__ = ["current_period", "invalid_trigger_sensors", "render_explain"]
+__all__ = ["current_period", "invalid_trigger_sensors", "render_explain", "runtime_view"]
 
 
 def _local(at: datetime, tz: str) -> str:
@@ -92,6 +92,30 @@ def invalid_trigger_sensors(
         else:
             usable += 1
     return refused, bool(refused) and not usable
+
+
+def runtime_view(
+    config: PipelineConfig, sensors: Mapping[str, Mapping[str, Any]], now: datetime
+) -> tuple[dict[str, Any], dict[str, str], bool]:
+    """The sensors as the runtime reads them now, for every face that explains readiness.
+
+    Per-period rows (``row-count#2026-03-03T07``) are also read under their base key for the current
+    period (:func:`~interlock.lifecycle.run.remap_for_period`), and trigger sensors the runtime refuses are
+    found (:func:`invalid_trigger_sensors`).
+
+    Returns:
+        ``(sensors, refused, blocked)``: the sensors to evaluate, refused trigger sensors with why, and
+        whether every trigger sensor is refused (not ready, whatever the rules say).
+    """
+    from interlock.lifecycle.run import remap_for_period
+
+    view: dict[str, Any] = dict(sensors)
+    try:
+        view = dict(remap_for_period(sensors, current_period(config, sensors, now).id))
+    except InterlockError:  # an unusable trigger date: reported through ``refused``
+        pass
+    refused, blocked = invalid_trigger_sensors(config, sensors, now)
+    return view, refused, blocked
 
 
 def _schedule_lines(

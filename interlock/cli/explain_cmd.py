@@ -102,11 +102,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
         ages = {k: r.updated_at for k, r in records.items()}
     if config is None:  # pragma: no cover - every branch above returns or sets it
         return _unknown(args.pipeline, [])
-    from interlock.explain import invalid_trigger_sensors, render_explain
+    from interlock.explain import render_explain, runtime_view
 
-    sensors = _for_current_period(config, sensors, now)
+    sensors, refused, blocked = runtime_view(config, sensors, now)
     evaluation = evaluate(config.validation, sensors, now)
-    refused, blocked = invalid_trigger_sensors(config, sensors, now)
     if args.json:
         doc = _explain_json(config, evaluation, now, ages)
         doc["ready"] = evaluation.passed and not blocked
@@ -126,21 +125,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
             )
         )
     return EXIT_OK if evaluation.passed and not blocked else EXIT_NOT_READY
-
-
-def _for_current_period(
-    config: PipelineConfig, sensors: dict[str, Any], now: datetime
-) -> dict[str, Any]:
-    """Per-period rows (``row-count#2026-03-03T07``) under their base key, as the runtime reads them."""
-    from interlock.exceptions import InterlockError
-    from interlock.explain import current_period
-    from interlock.lifecycle.run import remap_for_period
-
-    try:
-        period = current_period(config, sensors, now)
-    except InterlockError:  # an unusable trigger date: shown by render_explain
-        return sensors
-    return dict(remap_for_period(sensors, period.id))
 
 
 def _explain_json(

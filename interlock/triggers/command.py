@@ -61,6 +61,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,7 +130,6 @@ os.replace(tmp, os.path.join(job, "exit.json"))
 dfd = os.open(job, os.O_RDONLY)
 os.fsync(dfd)
 """
-_LEFT_RUNNING: list[subprocess.Popen[bytes]] = []
 _EXIT_FILE = "exit.json"
 _LOCK_FILE = "lock"
 
@@ -261,10 +261,11 @@ class CommandRunner:
         With a ``state_dir`` the programs are left running, for the next runner to adopt.
         """
         if self._adoptable:
-            # Left for the next runner to adopt; kept referenced so no Popen warns that it still runs.
-            _LEFT_RUNNING.extend(
-                r.process for r in self._running.values() if r.process.poll() is None
-            )
+            # Left running for the next runner to adopt; a daemon thread reaps each one that ends
+            # while this process lives (no zombie, no "still running" warning).
+            for running in self._running.values():
+                if running.process.poll() is None:
+                    threading.Thread(target=running.process.wait, daemon=True).start()
             return
         for running in self._running.values():
             if running.process.poll() is None:

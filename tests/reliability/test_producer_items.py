@@ -357,3 +357,14 @@ def test_sensor_ls_explain_and_runtime_agree_for_any_item(
         started = bool(recorder.started)
         event(f"ready={started}")
         assert started is (code == 0), (count_item, trigger_item)
+
+
+def test_api_explain_reads_like_the_runtime(url: str) -> None:
+    from interlock.api import Interlock
+
+    today = datetime.now(UTC).date().isoformat()
+    assert cli("sensor", "put", "orders", f"orders-count#{today}", "count=12", "updatedAt=now", "--store", url)[0] == 0  # fmt: skip
+    with Interlock.local(url) as il:
+        assert il.explain("orders").ready  # the per-period row, read for today's period
+        il.put_sensor("orders", "orders-landed", date="2026-99-98")
+        assert not il.explain("orders").ready  # the runtime refuses the trigger (SENSOR_INVALID)

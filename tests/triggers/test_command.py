@@ -23,7 +23,7 @@ from interlock.triggers import (
     expand,
     runner_for,
 )
-from interlock.triggers.command import _job_dir_name
+from interlock.triggers.command import _job_dir_name, _lock_held
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -282,6 +282,9 @@ def test_a_job_killed_with_its_wrapper_is_held_as_outcome_unknown(tmp_path: Path
     handle = first.start(cfg, pipeline_id="p", period=HOURLY, run_id="r")
     os.killpg(handle.metadata["pid"], 9)  # the whole group dies: no exit status is written
     first._running["r"].process.wait()
+    deadline = time.monotonic() + 20  # the orphaned job's exit (which drops the lock) may lag
+    while _lock_held(Path(handle.metadata["state"])) and time.monotonic() < deadline:
+        time.sleep(0.01)
     restarted = CommandRunner(env=ENV, output_dir=tmp_path, state_dir=tmp_path / "jobs")
     status = restarted.status(cfg, handle)
     assert (status.state, status.unknown) == ("running", True)
@@ -347,3 +350,25 @@ def test_runner_for_knows_command_and_http_only() -> None:
     assert info.value.failure is FailureClass.PERMANENT
     with pytest.raises(TriggerError, match="unknown job type"):
         runner_for("ftp")
+
+
+def test_run_keeps_command_job_state_next_to_the_store(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from interlock.cli.run_cmd import job_state_dir
+
+    sqlite = SimpleNamespace(backend=SimpleNamespace(path=tmp_path / "i.db"), url="sqlite:///i.db")
+    assert job_state_dir(sqlite) == tmp_path / "i.db.jobs"
+    dynamo = SimpleNamespace(backend=object(), url="dynamodb://prod?region=eu-west-1")
+    other = SimpleNamespace(backend=object(), url="dynamodb://dev?region=eu-west-1")
+    assert job_state_dir(dynamo).parent == Path(".interlock")
+    assert job_state_dir(dynamo) != job_state_dir(other)
+
+
+def test_crash_point_does_nothing_unless_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from interlock.local.crashpoint import CRASH_ENV, crash_point
+
+    monkeypatch.setenv(CRASH_ENV, "somewhere-else")
+    crash_point("job-started")  # still alive
+    monkeypatch.delenv(CRASH_ENV)
+    crash_point("job-started")
