@@ -368,3 +368,49 @@ def test_api_explain_reads_like_the_runtime(url: str) -> None:
         assert il.explain("orders").ready  # the per-period row, read for today's period
         il.put_sensor("orders", "orders-landed", date="2026-99-98")
         assert not il.explain("orders").ready  # the runtime refuses the trigger (SENSOR_INVALID)
+
+
+def test_simulate_reads_per_period_keys_like_the_runtime(tmp_path: Path) -> None:
+    from pathlib import Path as _Path
+
+    examples = str(_Path(__file__).resolve().parents[2] / "examples" / "pipelines")
+    lines = [
+        {
+            "at": "2026-03-02T07:00:00Z",
+            "sensor": {
+                "pipeline": "gold-revenue",
+                "key": "upstream-complete",
+                "data": {"status": "ready"},
+            },
+        },  # fmt: skip
+        {
+            "at": "2026-03-02T07:00:00Z",
+            "sensor": {
+                "pipeline": "gold-revenue",
+                "key": "row-count#2026-03-02",
+                "data": {"count": 20000},
+            },
+        },  # fmt: skip
+        {
+            "at": "2026-03-02T07:00:00Z",
+            "sensor": {
+                "pipeline": "gold-revenue",
+                "key": "freshness",
+                "data": {"updatedAt": "2026-03-02T07:00:00Z"},
+            },
+        },  # fmt: skip
+    ]
+    timeline = tmp_path / "t.jsonl"
+    timeline.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    code, out, err = cli(
+        "simulate", "--pipelines", examples, "--timeline", str(timeline),
+        "--start", "2026-03-02T06:00:00Z", "--end", "2026-03-02T10:00:00Z", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    types = [json.loads(line)["type"] for line in out.splitlines()]
+    gold = [
+        json.loads(line)["type"]
+        for line in out.splitlines()
+        if json.loads(line)["pipelineId"] == "gold-revenue"
+    ]
+    assert "VALIDATION_PASSED" in gold, types
