@@ -196,6 +196,9 @@ class Validation(_Model):
     """ALL: every rule must pass. ANY: at least one must."""
     rules: tuple[Rule, ...] = ()
     """The readiness rules, evaluated in order."""
+    maxClockSkew: Duration = timedelta(minutes=5)
+    """How far in the future an age check's timestamp may be (producer clocks drift); a timestamp further
+    ahead fails ``age_lt`` and ``age_gt`` (a forged or mis-clocked freshness sensor must not pass)."""
 
     @field_validator("trigger", mode="before")
     @classmethod
@@ -204,6 +207,10 @@ class Validation(_Model):
 
     @model_validator(mode="after")
     def _any_needs_rules(self) -> Validation:
+        if not timedelta(0) <= self.maxClockSkew <= timedelta(hours=24):
+            raise ValueError(
+                f"@maxClockSkew: validation.maxClockSkew {_fmt(self.maxClockSkew)} must be between 0s and 24h"
+            )
         if self.trigger == "ANY" and not self.rules:
             raise ValueError(
                 "@trigger: validation.trigger ANY with no rules could never pass: add rules or use ALL"

@@ -435,8 +435,21 @@ def check_job_step(
         if max_poll_interval is not None:
             interval = min(max(poll_interval, now - poll_started_at), max_poll_interval)
         wait = _wait_seconds(now, end, interval)
+        held: tuple[Action, ...] = ()
+        if status.unknown:  # alert once per attempt; the run is held, never retried or failed
+            held = (
+                _once(run, EventType.JOB_OUTCOME_UNKNOWN, now),
+                _event(
+                    run,
+                    EventType.JOB_OUTCOME_UNKNOWN,
+                    f"job outcome unknown for {run.pipeline_id}: held, not retried",
+                    now,
+                    runId=handle.run_id,
+                    reason=status.message,
+                ),
+            )
         return Decision(
-            (),
+            held,
             RunState.RUNNING,
             _job_output(RunState.RUNNING, wait, **echo),
             f"job running; next poll in {wait}s",

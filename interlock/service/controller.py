@@ -232,6 +232,7 @@ class Controller:
                     latest_job=latest,
                     now=now,
                     written_at=write.updated_at,
+                    unchanged=write.unchanged,
                 )
                 if late.actions:
                     self._apply(handled, late)
@@ -242,6 +243,8 @@ class Controller:
             if result.stopped is None:
                 self._after_start(config, RunRef(config.id, schedule, period), now, handled)
             return handled
+        if decision.output.get("invalid"):
+            log.warning("%s", decision.reason)  # bad producer data is never dropped silently
         if decision.actions:
             self._apply(handled, decision)
         handled.reason = decision.reason

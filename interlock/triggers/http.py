@@ -438,7 +438,13 @@ class HttpRunner:
     @staticmethod
     def _request(config: HttpJobConfig, context: TriggerContext, period: Period) -> HttpRequest:
         url = context.expand(config.url)
-        headers = {name: context.expand(value) for name, value in config.headers.items()}
+        # The run id lets the endpoint recognise a start replayed after Interlock crashed between
+        # calling it and recording the call (its own header of that name wins).
+        headers = {"Idempotency-Key": context.expand("${RUN_ID}")}
+        for name, value in config.headers.items():
+            for existing in [h for h in headers if h.lower() == name.lower()]:
+                del headers[existing]
+            headers[name] = context.expand(value)
         body: bytes
         if config.body is None:
             default: dict[str, str] = {"par_day": period.day.strftime("%Y%m%d")}

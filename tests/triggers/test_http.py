@@ -258,6 +258,7 @@ def test_body_headers_and_url_are_templated(server: Server, runner: HttpRunner) 
     assert seen.path == "/ok?pipeline=orders&period=2026-03-06T16"
     assert seen.headers["authorization"] == "Bearer s3cret"
     assert seen.headers["x-run"] == "run-7"
+    assert seen.headers["idempotency-key"] == "run-7"  # a replayed start can be recognised
     assert seen.headers["content-type"] == "application/json"
     assert seen.headers["host"] == f"127.0.0.1:{server.port}"
     assert json.loads(seen.body) == {
@@ -280,6 +281,7 @@ def test_string_body_is_sent_as_written_and_headers_override(
     [seen] = server.seen
     assert seen.body == b"run r1 costs $5"
     assert seen.headers["content-type"] == "text/plain"
+    assert seen.headers["idempotency-key"] == "r1"
 
 
 def test_unknown_variable_sends_nothing(server: Server, runner: HttpRunner) -> None:
