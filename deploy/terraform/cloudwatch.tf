@@ -1,4 +1,6 @@
-# The original's 13 alarms: 6 Lambda error alarms, SFN failures, 3 DLQ depths, 2 stream iterator ages.
+# 13 alarms: the original's 6 Lambda error alarms, SFN failures, 3 DLQ depths, 2 stream iterator ages, plus
+# SFN timeouts (the original had none: a run cut off by TimeoutSeconds was only noticed by the watchdog
+# after the lock TTL).
 
 locals {
   alarm_actions = var.sns_alarm_topic_arn != "" ? [var.sns_alarm_topic_arn] : []
@@ -14,6 +16,11 @@ locals {
         namespace  = "AWS/States", metric = "ExecutionsFailed", statistic = "Sum", threshold = 1
         dimensions = { StateMachineArn = aws_sfn_state_machine.this.arn }
         desc       = "Pipeline executions failed (infrastructure failure, not a job failure)"
+      }
+      "sfn-timeouts" = {
+        namespace  = "AWS/States", metric = "ExecutionsTimedOut", statistic = "Sum", threshold = 1
+        dimensions = { StateMachineArn = aws_sfn_state_machine.this.arn }
+        desc       = "Pipeline executions hit the state machine TimeoutSeconds (sfn_timeout_seconds)"
       }
     },
     { for q, queue in {

@@ -13,29 +13,28 @@
 #   control  CALENDAR#<name>         CALENDAR  calendar (JSON text), GSI1PK=CALENDARS, GSI1SK=<name>
 
 locals {
-  loader_enabled = var.pipelines_path != ""
-  stamp_path     = var.validation_stamp_path != "" ? var.validation_stamp_path : "${var.pipelines_path}/interlock-validated.json"
-  stamp_exists   = local.loader_enabled && fileexists(local.stamp_path)
-  stamp = local.stamp_exists ? jsondecode(file(local.stamp_path)) : {
-    valid = false, errors = [], pipelines = {}, calendars = {}
-  }
+  loader_enabled  = var.pipelines_path != ""
+  stamp_path      = var.validation_stamp_path != "" ? var.validation_stamp_path : "${var.pipelines_path}/interlock-validated.json"
+  stamp_exists    = local.loader_enabled && fileexists(local.stamp_path)
+  stamp           = jsondecode(local.stamp_exists ? file(local.stamp_path) : "{}")
+  stamp_valid     = try(local.stamp.valid, false) == true
+  stamp_errors    = try(local.stamp.errors, [])
+  stamp_pipelines = try(local.stamp.pipelines, {})
+  stamp_calendars = try(local.stamp.calendars, {})
 
   # every file that must have been validated: the pipelines, and the calendars when calendars_path is given
   pipeline_files = local.loader_enabled ? [for f in sort(fileset(var.pipelines_path, "*.{yaml,yml}")) : "${var.pipelines_path}/${f}"] : []
   calendar_files = local.loader_enabled && var.calendars_path != "" ? [for f in sort(fileset(var.calendars_path, "*.{yaml,yml}")) : "${var.calendars_path}/${f}"] : []
 
-  # path (as given to the validator, relative to pipelines_path) → recorded sha256
-  stamp_files = merge(
-    { for id, p in local.stamp.pipelines : abspath("${var.pipelines_path}/${p.file}") => p.sha256 },
-    { for n, c in local.stamp.calendars : abspath("${var.pipelines_path}/${c.file}") => c.sha256 },
-  )
+  # every file the validator read (paths relative to pipelines_path) → its sha256 then
+  stamp_files = { for rel, sha in try(local.stamp.files, {}) : abspath("${var.pipelines_path}/${rel}") => sha }
   unvalidated = [for f in concat(local.pipeline_files, local.calendar_files) : f if !contains(keys(local.stamp_files), abspath(f))]
   stale = [
     for f, sha in local.stamp_files : f if !fileexists(f) || (fileexists(f) ? filesha256(f) : "") != sha
   ]
 
-  config_rows   = local.loader_enabled ? local.stamp.pipelines : {}
-  calendar_rows = local.loader_enabled ? local.stamp.calendars : {}
+  config_rows   = local.loader_enabled ? local.stamp_pipelines : {}
+  calendar_rows = local.loader_enabled ? local.stamp_calendars : {}
 }
 
 resource "terraform_data" "config_validation" {
@@ -48,8 +47,8 @@ resource "terraform_data" "config_validation" {
       error_message = "No validation stamp at ${local.stamp_path}: run `python deploy/validate_configs.py ${var.pipelines_path}${var.calendars_path != "" ? " --calendars ${var.calendars_path}" : ""}` (it runs `interlock validate` and records what it accepted)."
     }
     precondition {
-      condition     = !local.stamp_exists || local.stamp.valid
-      error_message = "interlock validate refused the pipeline configs:\n${join("\n", [for e in try(local.stamp.errors, []) : "  ${e.file}:${coalesce(e.line, 0)} ${e.key}: ${e.message}"])}"
+      condition     = !local.stamp_exists || local.stamp_valid
+      error_message = "interlock validate refused the pipeline configs:\n${join("\n", [for e in local.stamp_errors : "  ${e.file}:${coalesce(e.line, 0)} ${e.key}: ${e.message}"])}"
     }
     precondition {
       condition     = length(local.unvalidated) == 0 && length(local.stale) == 0

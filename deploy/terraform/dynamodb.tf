@@ -40,7 +40,7 @@ resource "aws_dynamodb_table" "this" {
     # every index key attribute once (events' GSI1 and GSI2 share "timestamp")
     for_each = merge(
       { for i in values(local.table_indexes[each.key]) : i.hash => "S" },
-      { for i in values(local.table_indexes[each.key]) : i.range => i.range_type },
+      { for name, types in { for i in values(local.table_indexes[each.key]) : i.range => i.range_type... } : name => types[0] },
     )
     content {
       name = attribute.key

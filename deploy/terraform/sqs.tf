@@ -3,7 +3,7 @@
 # default): EventBridge cannot use the AWS-managed SQS key, whose key policy cannot grant it.
 
 locals {
-  queue_kms = local.use_cmk ? { kms_master_key_id = var.kms_key_arn, sqs_managed = false } : { kms_master_key_id = null, sqs_managed = true }
+  queue_kms = local.use_cmk ? { kms_master_key_id = var.kms_key_arn, sqs_managed = null } : { kms_master_key_id = null, sqs_managed = true }
 }
 
 resource "aws_sqs_queue" "stream_dlq" {
