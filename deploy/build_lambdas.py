@@ -210,7 +210,9 @@ def installed_pins(site: Path) -> list[str]:
     for info in sorted(site.glob("*.dist-info")):
         meta = (info / "METADATA").read_text(encoding="utf-8", errors="replace")
         fields = dict(
-            line.split(": ", 1) for line in meta.splitlines() if line.startswith(("Name: ", "Version: "))
+            line.split(": ", 1)
+            for line in meta.splitlines()
+            if line.startswith(("Name: ", "Version: "))
         )
         pins.append(f"{fields['Name']}=={fields['Version']}")
     return sorted(pins, key=str.lower)
@@ -261,7 +263,9 @@ def copy_package(src: Path, dest: Path) -> None:
 def handler_names() -> list[str]:
     """Every handler module in lambdas/ (``lambdas/<name>.py`` → ``<name>``), sorted."""
     return sorted(
-        p.stem for p in (ROOT / "lambdas").glob("*.py") if p.is_file() and not p.stem.startswith("_")
+        p.stem
+        for p in (ROOT / "lambdas").glob("*.py")
+        if p.is_file() and not p.stem.startswith("_")
     )
 
 
@@ -309,10 +313,16 @@ def build(python312: str, *, lock: bool) -> dict[str, dict[str, object]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--python312", help="a Python 3.12 interpreter (default: found on the machine)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument(
-        "--lock", action="store_true", help="resolve afresh and rewrite deploy/lambda-constraints.txt"
+        "--python312", help="a Python 3.12 interpreter (default: found on the machine)"
+    )
+    parser.add_argument(
+        "--lock",
+        action="store_true",
+        help="resolve afresh and rewrite deploy/lambda-constraints.txt",
     )
     args = parser.parse_args(argv)
     try:

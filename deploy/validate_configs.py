@@ -106,9 +106,13 @@ def build_stamp(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("pipelines", type=Path, help="the module's pipelines_path")
-    parser.add_argument("--calendars", type=Path, help="the module's calendars_path (default: found)")
+    parser.add_argument(
+        "--calendars", type=Path, help="the module's calendars_path (default: found)"
+    )
     parser.add_argument("--out", type=Path, help=f"stamp file (default: PIPELINES/{STAMP_NAME})")
     args = parser.parse_args(argv)
     if not args.pipelines.is_dir():
@@ -126,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{e['file']}:{e['line']} {e['key']}: {e['message']}", file=sys.stderr)
         print(f"✗ refused; wrote {out} (terraform plan will refuse too)", file=sys.stderr)
         return 2
-    print(f"✓ {len(stamp['pipelines'])} pipeline(s), {len(stamp['calendars'])} calendar(s); wrote {out}")
+    print(
+        f"✓ {len(stamp['pipelines'])} pipeline(s), {len(stamp['calendars'])} calendar(s); wrote {out}"
+    )
     return 0
 
 
