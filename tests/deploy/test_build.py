@@ -48,7 +48,7 @@ def _elf(machine: int) -> bytes:
     return (
         b"\x7fELF"
         + bytes([2, 1, 1])
-        + bytes(11)
+        + bytes(9)
         + (2).to_bytes(2, "little")
         + machine.to_bytes(2, "little")
     )
