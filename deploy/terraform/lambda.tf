@@ -10,7 +10,8 @@ resource "aws_lambda_layer_version" "deps" {
 }
 
 resource "aws_cloudwatch_log_group" "lambda" {
-  for_each          = local.functions
+  for_each = local.functions
+  #checkov:skip=CKV_AWS_338:retention is var.log_retention_days (the original's default, 30 days); a deployer who must keep a year sets it
   name              = "/aws/lambda/${each.value.name}"
   retention_in_days = var.log_retention_days
   kms_key_id        = local.use_cmk ? var.kms_key_arn : null

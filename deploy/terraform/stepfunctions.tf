@@ -12,6 +12,7 @@ locals {
 }
 
 resource "aws_cloudwatch_log_group" "sfn" {
+  #checkov:skip=CKV_AWS_338:retention is var.log_retention_days (default 30 days), like the function logs
   name              = "/aws/vendedlogs/states/${local.sfn_name}"
   retention_in_days = var.log_retention_days
   kms_key_id        = local.use_cmk ? var.kms_key_arn : null
@@ -56,6 +57,8 @@ resource "aws_iam_role_policy" "sfn" {
 }
 
 resource "aws_sfn_state_machine" "this" {
+  #checkov:skip=CKV_AWS_285:logging is on; its level is var.sfn_log_level (default ERROR: failures are logged, every transition of hour-long wait loops is not); the run history lives in the tables and events
+  #checkov:skip=CKV_AWS_284:X-Ray is opt-in (var.tracing), off by default for cost
   name       = local.sfn_name
   role_arn   = aws_iam_role.sfn.arn
   type       = "STANDARD"
