@@ -52,6 +52,10 @@ PLATFORM = "manylinux2014_aarch64"
 PY_VERSION = "3.12"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can store; never "now"
 EM_AARCH64 = 183
+# the handlers the Terraform module deploys (deploy/terraform/lambda_env.json)
+EXPECTED_HANDLERS = frozenset(
+    {"stream_router", "orchestrator", "sla_monitor", "watchdog", "event_sink", "alert_dispatcher"}
+)
 # Installed by pip for humans, useless in a Lambda and host-specific (shebangs): never shipped.
 _DROP_DIRS = {"bin", "__pycache__"}
 
@@ -332,6 +336,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     for name, info in sorted(results.items()):
         print(f"{name:28} {int(str(info['bytes'])) / 1024:10.1f} KiB  sha256 {info['sha256']}")
+    missing = sorted(EXPECTED_HANDLERS - set(handler_names()))
+    if missing:
+        print(
+            "warning: no lambdas/<name>.py for "
+            + ", ".join(missing)
+            + ": the Terraform module needs all six zips",
+            file=sys.stderr,
+        )
     return 0
 
 
