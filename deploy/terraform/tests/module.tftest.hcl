@@ -159,6 +159,12 @@ run "resources" {
     error_message = "event-sink may only put items in the events table"
   }
   assert {
+    condition = alltrue([for k, p in aws_iam_role_policy.lambda :
+      sort(distinct(flatten([for s in jsondecode(p.policy).Statement : s.Action]))) == sort(concat(jsondecode(file("tests/iam_actions.json"))[k].code, jsondecode(file("tests/iam_actions.json"))[k].event_source))
+    ])
+    error_message = "each role grants exactly the actions in tests/iam_actions.json (what the recorder proves against the code)"
+  }
+  assert {
     condition     = contains([for s in jsondecode(aws_iam_role_policy.lambda["stream_router"].policy).Statement : s.Sid if s.Action == ["states:StartExecution"] && s.Resource == ["arn:aws:states:eu-west-1:123456789012:stateMachine:test-interlock-pipeline"]], "StartRuns")
     error_message = "stream-router starts executions of this state machine only"
   }
