@@ -39,7 +39,7 @@ locals {
 
 resource "terraform_data" "config_validation" {
   count = local.loader_enabled ? 1 : 0
-  input = { for f, sha in local.stamp_files : f => sha }
+  input = try(local.stamp.files, {}) # paths relative to pipelines_path: the same plan on every machine
 
   lifecycle {
     precondition {
