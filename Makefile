@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 DEMO_STORE := sqlite:///.interlock/demo.db
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo tour test lint format typecheck imports unit bench schema docs clean
+.PHONY: help install demo tour test lint format typecheck imports unit bench schema docs clean lambdas alert-types tools
 
 help:
 	@echo "make demo    set up .venv and run the embedded demo"
@@ -19,6 +19,8 @@ help:
 	@echo "make bench   run the benchmarks in bench/ (prints numbers)"
 	@echo "make schema  regenerate schema/*.json from the config models"
 	@echo "make docs    regenerate docs/events.md from the event catalogue"
+	@echo "make lambdas build deploy/dist: the arm64 layer and the handler zips (reproducible)"
+	@echo "make alert-types  regenerate deploy/terraform/alert_types.json from the event catalogue"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Interlock needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -74,7 +76,30 @@ tour: install
 	  --store $(DEMO_STORE); \
 	  echo "(exit $$?)"
 
-test: install
+# checkov pins its own boto3 and ships a module named hcl2 (shadowing python-hcl2): its own venv.
+TOOLS     := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
+$(TOOLS_STAMP):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv || true
+	if [ -x $(TOOLS)/bin/uv ]; then \
+	  $(TOOLS)/bin/uv pip install --quiet --python $(TOOLS)/bin/python 'checkov>=3,<4'; \
+	else \
+	  $(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check 'checkov>=3,<4'; \
+	fi
+	touch $(TOOLS_STAMP)
+
+# the checkov test skips with its reason when the tools venv cannot be built (no registry)
+tools:
+	-@$(MAKE) --no-print-directory $(TOOLS_STAMP)
+
+lambdas: install
+	$(BIN)/python deploy/build_lambdas.py
+
+alert-types: install
+	$(BIN)/python deploy/gen_alert_types.py
+
+test: install tools
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -104,6 +129,8 @@ bench: install
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/lifecycle.py
 	$(BIN)/python bench/tui.py
+	$(BIN)/python bench/transitions.py
+	$(BIN)/python bench/lambda_cold.py
 
 schema: install
 	$(BIN)/interlock schema --write schema/

@@ -990,12 +990,17 @@ class Interlock:
         Raises:
             PipelineNotFoundError: no config is stored for ``pid``.
         """
+        from interlock.explain import runtime_view
         from interlock.rules import describe, evaluate
 
         config = self._config(pid)
         now = self.now()
         sensors = self.store.control.sensors(pid)
-        evaluation = evaluate(config.validation, {k: r.fields for k, r in sensors.items()}, now)
+        # as the runtime reads them: per-period rows remapped, refused trigger sensors not ready
+        fields, _refused, blocked = runtime_view(
+            config, {k: r.fields for k, r in sensors.items()}, now
+        )
+        evaluation = evaluate(config.validation, fields, now)
         rows = []
         for r in evaluation.results:
             written = sensors.get(r.rule.key)
@@ -1016,7 +1021,7 @@ class Interlock:
         return Explanation(
             pipeline_id=pid,
             period=period.id if period is not None else None,
-            ready=evaluation.passed,
+            ready=evaluation.passed and not blocked,
             mode=evaluation.mode,
             rules=tuple(rows),
             at=now,

@@ -72,12 +72,14 @@ class EventType(StrEnum):
     PIPELINE_EXCLUDED = "PIPELINE_EXCLUDED"
     SENSOR_DEADLINE_EXPIRED = "SENSOR_DEADLINE_EXPIRED"
     TRIGGER_RECOVERED = "TRIGGER_RECOVERED"
+    SENSOR_INVALID = "SENSOR_INVALID"
     # trigger and job
     JOB_TRIGGERED = "JOB_TRIGGERED"
     RETRY_EXHAUSTED = "RETRY_EXHAUSTED"
     JOB_COMPLETED = "JOB_COMPLETED"
     JOB_FAILED = "JOB_FAILED"
     JOB_POLL_EXHAUSTED = "JOB_POLL_EXHAUSTED"
+    JOB_OUTCOME_UNKNOWN = "JOB_OUTCOME_UNKNOWN"
     INFRA_FAILURE = "INFRA_FAILURE"
     # SLA
     SLA_WARNING = "SLA_WARNING"
@@ -168,11 +170,15 @@ _SPECS: tuple[EventSpec, ...] = (
     EventSpec(_T.PIPELINE_EXCLUDED, _I, True, "A calendar exclusion suppressed a trigger, rerun, job-failure retry or drift rerun.", "stream-router"),
     EventSpec(_T.SENSOR_DEADLINE_EXPIRED, _I, True, "The trigger deadline passed without a trigger sensor, so the period will not start on its own.", "watchdog", ("source", "triggerDeadline", "actionHint")),
     EventSpec(_T.TRIGGER_RECOVERED, _I, True, "The watchdog started a run for a trigger sensor whose stream event was missed.", "watchdog", ("source", "actionHint")),
+    # ours: bad producer data is never dropped silently.
+    EventSpec(_T.SENSOR_INVALID, _W, True, "A trigger sensor write matched a pipeline but could not be used (e.g. an invalid date or hour, an unreadable item); no run started from it.", "stream-router", ("sensorKey", "field", "value", "reason")),
     EventSpec(_T.JOB_TRIGGERED, _I, False, "The job was launched; published once per run, reruns and recoveries included.", "orchestrator"),
     EventSpec(_T.RETRY_EXHAUSTED, _C, True, "Trigger retries after infrastructure errors, or the job-failure retry budget, are used up.", "orchestrator, stream-router"),
     EventSpec(_T.JOB_COMPLETED, _I, True, "A success record for the run landed in the job log.", "stream-router"),
     EventSpec(_T.JOB_FAILED, _C, True, "Polling the job found that it failed.", "orchestrator"),
     EventSpec(_T.JOB_POLL_EXHAUSTED, _C, True, "The job-poll window elapsed without the job reaching a terminal state.", "orchestrator"),
+    # ours: a job whose exit status was lost (Interlock killed with it) is held, never retried or failed.
+    EventSpec(_T.JOB_OUTCOME_UNKNOWN, _C, True, "The job's outcome cannot be known (it is not running and left no exit status, e.g. killed together with Interlock); the run is held, not retried, until an operator decides.", "orchestrator", ("runId", "reason")),
     EventSpec(_T.INFRA_FAILURE, _C, True, "A rerun could not start because the run's lock could not be reset.", "stream-router"),
     EventSpec(_T.SLA_WARNING, _W, True, "The SLA warning time passed and the run has not finished.", "sla-monitor", _SLA_ALERT),
     EventSpec(_T.SLA_BREACH, _C, True, "The SLA breach time passed before the run finished, or the run finished after it.", "sla-monitor", _SLA_ALERT),

@@ -29,12 +29,74 @@ if TYPE_CHECKING:
     from interlock.config.models import Calendar, PipelineConfig
     from interlock.rules import Evaluation, RuleResult
 
-__all__ = ["render_explain"]
+__all__ = ["invalid_trigger_sensors", "render_explain", "runtime_view"]
 
 
 def _local(at: datetime, tz: str) -> str:
     local = at.astimezone(ZoneInfo(tz))
     return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or tz)
+
+
+def invalid_trigger_sensors(
+    config: PipelineConfig, sensors: Mapping[str, Mapping[str, Any]], now: datetime
+) -> tuple[dict[str, str], bool]:
+    """Trigger sensors the runtime would refuse (it publishes SENSOR_INVALID for them), as it decides.
+
+    A sensor counts when its key starts with ``schedule.trigger.key`` (not a bookkeeping row) and it
+    passes the trigger check; it is refused when its ``date``/``hour`` give no period.
+
+    Returns:
+        ``(key → why it is refused, blocked)``: ``blocked`` when trigger sensors exist and every one is
+        refused, so the runtime would start nothing from them.
+    """
+    from interlock.exceptions import ScheduleError
+    from interlock.rules import evaluate_rule
+    from interlock.schedule import period_from_sensor
+    from interlock.store import keys
+
+    trigger = config.schedule.trigger
+    if trigger is None:
+        return {}, False
+    rule = trigger.as_rule()
+    refused: dict[str, str] = {}
+    usable = 0
+    for key in sorted(sensors):
+        fields = sensors[key]
+        if not key.startswith(trigger.key) or keys.parse_bookkeeping_key(key) is not None:
+            continue
+        if not evaluate_rule(rule, {rule.key: fields}, now).passed:
+            continue
+        try:
+            period_from_sensor(fields, now, config.schedule.timezone)
+        except ScheduleError as exc:
+            refused[key] = str(exc)
+        else:
+            usable += 1
+    return refused, bool(refused) and not usable
+
+
+def runtime_view(
+    config: PipelineConfig, sensors: Mapping[str, Mapping[str, Any]], now: datetime
+) -> tuple[dict[str, Any], dict[str, str], bool]:
+    """The sensors as the runtime reads them now, for every face that explains readiness.
+
+    Per-period rows (``row-count#2026-03-03T07``) are also read under their base key for the current
+    period (:func:`~interlock.lifecycle.run.remap_for_period`), and trigger sensors the runtime refuses are
+    found (:func:`invalid_trigger_sensors`).
+
+    Returns:
+        ``(sensors, refused, blocked)``: the sensors to evaluate, refused trigger sensors with why, and
+        whether every trigger sensor is refused (not ready, whatever the rules say).
+    """
+    from interlock.lifecycle.run import remap_for_period
+
+    view: dict[str, Any] = dict(sensors)
+    try:
+        view = dict(remap_for_period(sensors, current_period(config, now, sensors=sensors)))
+    except InterlockError:  # an unusable trigger date: reported through ``refused``
+        pass
+    refused, blocked = invalid_trigger_sensors(config, sensors, now)
+    return view, refused, blocked
 
 
 def _schedule_lines(
@@ -138,6 +200,8 @@ def render_explain(
     calendars: Mapping[str, Calendar] | None = None,
     sensors: Mapping[str, Mapping[str, Any]] | None = None,
     updated: Mapping[str, datetime | None] | None = None,
+    refused: Mapping[str, str] | None = None,
+    blocked: bool = False,
 ) -> RenderableType:
     """A rich renderable explaining a pipeline's readiness at ``now``.
 
@@ -148,9 +212,12 @@ def render_explain(
         calendars: named calendars, for today's run-day check.
         sensors: the sensor fields evaluated (the trigger sensor gives the period).
         updated: when each sensor was written, for the AGE column.
+        refused: trigger sensors the runtime refuses, with why (:func:`invalid_trigger_sensors`).
+        blocked: every trigger sensor is refused, so the pipeline is not ready whatever the rules say.
     """
     cals = calendars or {}
-    verdict = "[green]READY[/]" if evaluation.passed else "[red]NOT READY[/]"
+    ready = evaluation.passed and not blocked
+    verdict = "[green]READY[/]" if ready else "[red]NOT READY[/]"
     n, total = evaluation.passed_count, len(evaluation.results)
     head = (
         f"[bold]{escape(config.id)}[/] · {verdict} · {n}/{total} rules pass "
@@ -160,6 +227,10 @@ def render_explain(
     if config.pipeline.description:
         parts.append(f"[dim]{escape(config.pipeline.description)}[/]")
     parts.extend(f"  {line}" for line in _schedule_lines(config, now, cals))
+    for key, why in (refused or {}).items():
+        parts.append(
+            f"  [red]trigger sensor {escape(repr(key))} not used (SENSOR_INVALID): {escape(why)}[/]"
+        )
     try:
         period = Period.parse(current_period(config, now, sensors=sensors))
     except InterlockError as exc:

@@ -56,8 +56,11 @@ Sensors and fields
     Decimal or a numeric string; a magnitude of at least ``1e11`` means milliseconds). A timestamp without
     an offset is refused (``… has no time zone offset``): a safety controller does not guess a zone.
     ``age = now - timestamp``. ``age_lt`` passes iff ``age < threshold`` and ``age_gt`` iff
-    ``age > threshold`` (both strict). A timestamp in the future has a negative age, so ``age_lt`` passes
-    and ``age_gt`` fails, and the reason says "in the future".
+    ``age > threshold`` (both strict). A timestamp in the future has a negative age: within the
+    validation's ``maxClockSkew`` (default 5m; producer clocks drift) ``age_lt`` passes and ``age_gt``
+    fails, and the reason says "in the future". Further ahead than the skew, both fail with a reason that
+    says so (``… is 3y in the future, beyond the allowed clock skew of 5m``): a forged or mis-clocked
+    freshness sensor never passes.
 
 Rules that bypassed config validation (``Rule.model_construct``) with an unusable value or an unknown check
 fail closed with a reason; evaluation itself never raises for any sensor value.
@@ -258,6 +261,8 @@ def evaluate_rule(
 
 
 _PASSED: Final = operator.attrgetter("passed")
+DEFAULT_CLOCK_SKEW: Final = timedelta(minutes=5)
+"""How far in the future a timestamp may be before age checks fail (``validation.maxClockSkew``)."""
 _BOOKKEEPING: Final = frozenset({"PK", "SK", "ttl"})
 
 
@@ -339,7 +344,14 @@ def _compiled_validation(validation: Validation) -> tuple[bool, tuple[_Check, ..
     entry = _validations.get(id(validation))
     if entry is not None and entry[0] is validation:
         return entry[1]
-    compiled = (validation.trigger == "ANY", tuple(_compiled_rule(r) for r in validation.rules))
+    skew = validation.maxClockSkew
+    compiled = (
+        validation.trigger == "ANY",
+        tuple(
+            _compiled_rule(r) if skew == DEFAULT_CLOCK_SKEW else _compile(r, skew)
+            for r in validation.rules
+        ),
+    )
     _remember(_validations, validation, compiled)
     return compiled
 
@@ -353,7 +365,7 @@ def _compiled_rule(rule: Rule) -> _Check:
     return check
 
 
-def _compile(rule: Rule) -> _Check:
+def _compile(rule: Rule, skew: timedelta = DEFAULT_CLOCK_SKEW) -> _Check:
     check = rule.check
     if check is CheckName.EXISTS:
         return _compile_exists(rule)
@@ -362,7 +374,7 @@ def _compile(rule: Rule) -> _Check:
     if check in NUMERIC_CHECKS:
         return _compile_numeric(rule)
     if check in AGE_CHECKS:
-        return _compile_age(rule)
+        return _compile_age(rule, skew)
     return _always_fail(rule, f"unknown check {check!r}")
 
 
@@ -694,11 +706,18 @@ def _age_text(age: timedelta, threshold: timedelta) -> str:
     return text
 
 
-def _age_reason(label: str, lt: bool, age: timedelta, threshold: timedelta, text: str) -> str:
+def _age_reason(
+    label: str, lt: bool, age: timedelta, threshold: timedelta, text: str, skew: timedelta
+) -> str:
     if age < timedelta(0):
         ahead = format_duration(-age)
         if ahead == "0s":
             ahead = _precise(-age)
+        if -age > skew:
+            return (
+                f"{label} is {ahead} in the future, beyond the allowed clock skew of "
+                f"{format_duration(skew)} (a forged or mis-clocked timestamp never passes)"
+            )
         needs = "" if lt else f" (needs age > {text})"
         return f"{label} is {ahead} in the future{needs}"
     shown = _age_text(age, threshold)
@@ -712,7 +731,7 @@ def _age_reason(label: str, lt: bool, age: timedelta, threshold: timedelta, text
     return f"{label} age {shown} is not over {text}"
 
 
-def _compile_age(rule: Rule) -> _Check:
+def _compile_age(rule: Rule, skew: timedelta) -> _Check:
     key, field = rule.key, rule.field or ""
     label = f"{key}.{field}"
     missing = f"sensor {key} missing"
@@ -734,8 +753,8 @@ def _compile_age(rule: Rule) -> _Check:
         if isinstance(ts, str):
             return RuleResult(rule, False, value, f"{label} = {_show(value)} {ts}")
         age = now - ts
-        ok = age < threshold if lt else age > threshold
-        return RuleResult(rule, ok, value, _age_reason(label, lt, age, threshold, text), age)
+        ok = (age < threshold if lt else age > threshold) and -age <= skew
+        return RuleResult(rule, ok, value, _age_reason(label, lt, age, threshold, text, skew), age)
 
     return run
 

@@ -367,6 +367,15 @@ class SlackNotifier:
     def _recovered(self) -> None:
         self._pause = self._retry_at = None
 
+    def deliver(self, event: Event) -> None:
+        """Deliver ``event`` now, without the outbox: a failure raises (the alert-dispatcher's SQS
+        message is then retried and, in the end, dead-lettered, rather than queued here).
+
+        Raises:
+            SlackDeliveryError: Slack refused or failed.
+        """
+        self._deliver(event)
+
     def _deliver(self, event: Event) -> None:
         alert = should_alert(event)
         if not event.schedule_id or not event.date:

@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--allow-private",
         action="store_true",
-        help="let http jobs call private/loopback addresses (off: SSRF guard)",
+        help="let http, databricks and airflow jobs call private/loopback addresses (off: SSRF guard)",
     )
     p.add_argument("--verbose", "-v", action="store_true", help="debug logs")
     add_store_option(p)

@@ -102,18 +102,29 @@ def cmd_explain(args: argparse.Namespace) -> int:
         ages = {k: r.updated_at for k, r in records.items()}
     if config is None:  # pragma: no cover - every branch above returns or sets it
         return _unknown(args.pipeline, [])
+    from interlock.explain import render_explain, runtime_view
+
+    sensors, refused, blocked = runtime_view(config, sensors, now)
     evaluation = evaluate(config.validation, sensors, now)
     if args.json:
-        print(json.dumps(_explain_json(config, evaluation, now, ages), indent=2))
+        doc = _explain_json(config, evaluation, now, ages)
+        doc["ready"] = evaluation.passed and not blocked
+        doc["invalidTriggerSensors"] = refused
+        print(json.dumps(doc, indent=2))
     else:
-        from interlock.explain import render_explain
-
         out().print(
             render_explain(
-                config, evaluation, now, calendars=calendars, sensors=sensors, updated=ages
+                config,
+                evaluation,
+                now,
+                calendars=calendars,
+                sensors=sensors,
+                updated=ages,
+                refused=refused,
+                blocked=blocked,
             )
         )
-    return EXIT_OK if evaluation.passed else EXIT_NOT_READY
+    return EXIT_OK if evaluation.passed and not blocked else EXIT_NOT_READY
 
 
 def _explain_json(

@@ -8,18 +8,22 @@ at any point (Ctrl-C, SIGTERM) and started again. Events print to stdout; logs g
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import math
 import signal
 import sys
 import threading
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from interlock.cli._common import (
     EXIT_BAD_INPUT,
     EXIT_OK,
+    UsageError,
     err,
     open_store_for,
     print_problem,
@@ -74,10 +78,23 @@ def _json_logging(verbose: bool) -> Iterator[None]:
         logger.handlers[:], logger.level, logger.propagate = saved
 
 
+MAX_POLL = 3600.0
+"""The longest ``--poll`` interval accepted (seconds)."""
+
+
+def check_poll(poll: float) -> None:
+    """Refuse a ``--poll`` that is not a finite number of seconds in (0, 3600] (exit 2)."""
+    if not math.isfinite(poll) or not 0 < poll <= MAX_POLL:
+        raise UsageError(
+            f"--poll {poll!r} must be a number of seconds above 0 and at most {MAX_POLL:g}"
+        )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the embedded runtime until interrupted (or for one tick with ``--once``)."""
     from interlock.config.loader import load_project
 
+    check_poll(args.poll)
     try:
         project = load_project(args.pipelines, calendars=args.calendars)
     except ConfigError as exc:
@@ -102,16 +119,23 @@ def _run(args: argparse.Namespace, project: Project) -> int:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     runners: dict[str, TriggerRunner] = {}
+    job_state: list[Path] = []
 
     def triggers(job_type: str) -> TriggerRunner:
-        # One runner per job type for the whole run: a command runner polls the processes it started.
+        # One runner per job type for the whole run. A command runner keeps each job's lock and exit
+        # status next to the store, so a restarted runtime adopts the jobs a killed one started.
         if job_type not in runners:
-            options = {"allow_private": True} if job_type == "http" and args.allow_private else {}
+            options: dict[str, Any] = {}
+            if job_type in ("http", "databricks", "airflow") and args.allow_private:
+                options["allow_private"] = True
+            if job_type == "command":
+                options["state_dir"] = job_state[0]
             runners[job_type] = runner_for(job_type, **options)
         return runners[job_type]
 
     try:
         with open_store_for(args) as store:
+            job_state.append(job_state_dir(store))
             now = wall_clock()
             for config in project.pipelines.values():
                 store.control.put_config(config, now=now)
@@ -142,6 +166,16 @@ def _run(args: argparse.Namespace, project: Project) -> int:
                 close()
     log.info("stopped")
     return EXIT_OK
+
+
+def job_state_dir(store: Any) -> Path:
+    """Where ``command`` jobs keep their lock and exit status: next to a SQLite file
+    (``<db>.jobs/``), else ``./.interlock/jobs-<hash of the store URL>/``."""
+    path = getattr(store.backend, "path", None)
+    if isinstance(path, Path):
+        return path.with_name(path.name + ".jobs")
+    digest = hashlib.sha256(str(store.url).encode()).hexdigest()[:16]
+    return Path(".interlock") / f"jobs-{digest}"
 
 
 class _Fanout:

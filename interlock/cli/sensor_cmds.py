@@ -67,6 +67,27 @@ def parse_fields(pairs: list[str], now: datetime) -> dict[str, Any]:
     return fields
 
 
+def check_sensor_input(pipeline: str, key: str, fields: dict[str, Any]) -> None:
+    """Refuse, before the store is opened, what the store would refuse: one clear line (exit 2).
+
+    Raises:
+        UsageError: an empty or ``#``-bearing pipeline id or key (a per-period key ``key#<period>`` is
+            accepted), or a value the store cannot hold (a number beyond DynamoDB's 38 digits/1e126).
+    """
+    from interlock.store import codec, keys
+
+    try:
+        keys.pipeline_pk(pipeline)
+        keys.sensor_sk(key)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    for name, value in fields.items():
+        try:
+            codec.normalize(value)
+        except ValueError as exc:
+            raise UsageError(f"field {name!r}: {exc}") from None
+
+
 def cmd_sensor_put(args: argparse.Namespace) -> int:
     """Write one sensor record."""
     from interlock.exceptions import ScheduleError
@@ -78,6 +99,8 @@ def cmd_sensor_put(args: argparse.Namespace) -> int:
         raise UsageError("--hour needs --date (a period is a date and an hour)")
     if args.date is not None:
         # Checked with the same parser the controller uses, so a bad period never reaches the store.
+        if args.hour is not None and not (args.hour.isascii() and args.hour.isdigit()):
+            raise UsageError(f"--hour {args.hour!r} is invalid: write an hour 00-23")
         period_text = args.date if args.hour is None else f"{args.date}T{int(args.hour):02d}"
         try:
             Period.parse(period_text)
@@ -86,6 +109,7 @@ def cmd_sensor_put(args: argparse.Namespace) -> int:
         fields["date"] = args.date
         if args.hour is not None:
             fields["hour"] = f"{int(args.hour):02d}"
+    check_sensor_input(args.pipeline, args.key, fields)
     with open_store_for(args) as store:
         if store.control.get_config(args.pipeline) is None:
             err().print(

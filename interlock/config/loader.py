@@ -25,10 +25,11 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from interlock.config.models import JOB_MODELS, Calendar, PipelineConfig
+from interlock.config.models import JOB_MODELS, Calendar, PipelineConfig, url_host
 from interlock.config.types import normalize_cron
 from interlock.config.yamlsource import SourceDocument, read_yaml
 from interlock.exceptions import ConfigError, Problem
+from interlock.ssrf import host_refusal
 
 __all__ = [
     "Project",
@@ -483,11 +484,34 @@ _UNUSED = {
 }
 
 
+def _url_warnings(doc: SourceDocument, f: Path | None) -> list[Problem]:
+    # A loopback or private address is refused at run time unless `interlock run --allow-private`
+    # (the model refuses metadata, multicast and other never-a-job addresses outright).
+    job = doc.data.get("job") if isinstance(doc.data, Mapping) else None
+    config = job.get("config") if isinstance(job, Mapping) else None
+    out: list[Problem] = []
+    if not isinstance(config, Mapping):
+        return out
+    for key in ("url", "workspaceUrl"):
+        value = config.get(key)
+        host = url_host(value) if isinstance(value, str) and "${" not in value else None
+        reason = host_refusal(host) if host else None
+        if reason is not None:
+            path = ("job", "config", key)
+            message = (
+                f"job.config.{key} points at a {reason} address: the SSRF guard refuses it at run "
+                "time unless Interlock runs with --allow-private (a trusted internal endpoint)"
+            )
+            out.append(Problem(f, doc.line_of(path), path, message, severity="warning"))
+    return out
+
+
 def _warnings(doc: SourceDocument, f: Path | None) -> list[Problem]:
     data = doc.data
     out: list[Problem] = []
     if not isinstance(data, Mapping):
         return out
+    out += _url_warnings(doc, f)
     for path, msg in _UNUSED.items():
         node: Any = data
         for part in path:

@@ -43,6 +43,7 @@ from interlock.config.types import (
     case_insensitive_enum,
 )
 from interlock.durations import parse_duration
+from interlock.ssrf import host_refusal
 
 __all__ = [
     "AirflowJobConfig",
@@ -55,6 +56,7 @@ __all__ = [
     "EvaluationSettings",
     "Exclusion",
     "GlueJobConfig",
+    "HttpAuth",
     "HttpJobConfig",
     "Inclusion",
     "Job",
@@ -194,6 +196,9 @@ class Validation(_Model):
     """ALL: every rule must pass. ANY: at least one must."""
     rules: tuple[Rule, ...] = ()
     """The readiness rules, evaluated in order."""
+    maxClockSkew: Duration = timedelta(minutes=5)
+    """How far in the future an age check's timestamp may be (producer clocks drift); a timestamp further
+    ahead fails ``age_lt`` and ``age_gt`` (a forged or mis-clocked freshness sensor must not pass)."""
 
     @field_validator("trigger", mode="before")
     @classmethod
@@ -202,6 +207,10 @@ class Validation(_Model):
 
     @model_validator(mode="after")
     def _any_needs_rules(self) -> Validation:
+        if not timedelta(0) <= self.maxClockSkew <= timedelta(hours=24):
+            raise ValueError(
+                f"@maxClockSkew: validation.maxClockSkew {_fmt(self.maxClockSkew)} must be between 0s and 24h"
+            )
         if self.trigger == "ANY" and not self.rules:
             raise ValueError(
                 "@trigger: validation.trigger ANY with no rules could never pass: add rules or use ALL"
@@ -411,12 +420,79 @@ HttpMethod = Annotated[
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
+_URL_HOST = re.compile(r"^https?://(?:[^@/?#]*@)?(\[[^\]/?#]*\]|[^:/?#]*)", re.IGNORECASE)
+# Internal addresses refused even with --allow-private: never a job endpoint, often an attack target.
+_NEVER_A_JOB = ("link-local", "multicast", "unspecified", "reserved")
+
+
+def url_host(value: str) -> str | None:
+    """The host of an http(s) URL (an IPv6 address without brackets), or ``None``."""
+    match = _URL_HOST.match(value)
+    if match is None:
+        return None
+    return match.group(1).strip("[]") or None
+
+
 def _check_url(value: str, what: str) -> str:
     if "${" in value:  # a Terraform/templatefile placeholder, filled at deploy time
         return value
     if not _URL.match(value):
         raise ValueError(f"{what} {value!r} is not an http(s) URL")
+    host = url_host(value)
+    reason = host_refusal(host) if host else None
+    if reason is not None and reason.startswith(_NEVER_A_JOB):
+        raise ValueError(
+            f"{what} {value!r} points at a {reason} address: the SSRF guard refuses it (a trigger "
+            "must not reach the cloud metadata service or other internal addresses); use the "
+            "service's hostname"
+        )
     return value
+
+
+def _check_pattern(value: str, pattern: re.Pattern[str], what: str, example: str) -> str:
+    if "${" in value or pattern.fullmatch(value):
+        return value
+    raise ValueError(f"{what} {value!r} is malformed: expected something like {example}")
+
+
+_STATE_MACHINE_ARN = re.compile(
+    r"arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_.-]{1,80}"
+)
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+_LAMBDA_FUNCTION = re.compile(
+    r"(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?"
+    r"[A-Za-z0-9_-]{1,140}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?"
+)
+_EMR_CLUSTER = re.compile(r"j-[A-Z0-9]{1,255}")
+_DATABRICKS_JOB_ID = re.compile(r"\d{1,19}")
+
+
+class HttpAuth(_Model):
+    """How the ``databricks`` and ``airflow`` triggers authenticate; sent on the start **and** on
+    every status poll.
+
+    Exactly one of: ``bearer`` (a token, usually ``${INTERLOCK_...}``), ``username`` with
+    ``password`` (basic auth), or ``secret`` (an AWS Secrets Manager secret id or ARN whose value is a
+    token, or JSON with ``token``, or with ``username`` and ``password``).
+    """
+
+    bearer: str | None = Field(default=None, min_length=1)
+    """A bearer token (write ``${INTERLOCK_NAME}`` to read it from the environment)."""
+    username: str | None = Field(default=None, min_length=1)
+    """Basic auth user."""
+    password: str | None = None
+    """Basic auth password (write ``${INTERLOCK_NAME}``)."""
+    secret: str | None = Field(default=None, min_length=1)
+    """A Secrets Manager secret id or ARN holding the token or the user and password."""
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> HttpAuth:
+        kinds = [self.bearer is not None, self.username is not None, self.secret is not None]
+        if sum(kinds) != 1:
+            raise ValueError("auth needs exactly one of bearer, username (with password), secret")
+        if (self.username is None) != (self.password is None):
+            raise ValueError("auth: basic auth needs both username and password")
+        return self
 
 
 class CommandJobConfig(_Model):
@@ -465,12 +541,16 @@ class HttpJobConfig(_Model):
 
 
 class AirflowJobConfig(_Model):
-    """Start an Airflow DAG run through the REST API."""
+    """Start an Airflow DAG run through the stable REST API (Airflow 2: ``v1``, Airflow 3: ``v2``)."""
 
     url: str
-    """Airflow base URL."""
+    """Airflow base URL (the API is under ``<url>/api/v1`` or ``<url>/api/v2``)."""
     dagId: str = Field(min_length=1)
     """The DAG to run."""
+    apiVersion: Literal["v1", "v2"] = "v1"
+    """``v1`` for Airflow 2, ``v2`` for Airflow 3."""
+    auth: HttpAuth | None = None
+    """Authentication, sent on the start and on every status poll."""
     headers: dict[str, str] = {}
     """Request headers (e.g. Authorization); also sent when polling the run's status."""
     body: dict[str, Any] | None = None
@@ -487,7 +567,7 @@ class AirflowJobConfig(_Model):
 class GlueJobConfig(_Model):
     """Start an AWS Glue job run."""
 
-    jobName: str = Field(min_length=1)
+    jobName: str = Field(min_length=1, max_length=255)
     """The Glue job name."""
     arguments: dict[str, str] = {}
     """Job arguments (``--key: value``); ``--par_day``/``--par_hour`` are added per run."""
@@ -501,9 +581,14 @@ class EmrJobConfig(_Model):
     stepName: str = Field(min_length=1)
     """Name of the step."""
     command: str = Field(min_length=1)
-    """The step's jar or command."""
+    """The step's jar (``...jar``) or a command run with command-runner.jar (``spark-submit ...``)."""
     arguments: dict[str, str] = {}
-    """Step arguments."""
+    """Step arguments: ``--key: value`` adds two words, ``key: value`` one ``key=value`` word."""
+
+    @field_validator("clusterId")
+    @classmethod
+    def _cluster(cls, v: str) -> str:
+        return _check_pattern(v, _EMR_CLUSTER, "clusterId", "j-2AXXXXXXGAPLF")
 
 
 class EmrServerlessJobConfig(_Model):
@@ -513,12 +598,19 @@ class EmrServerlessJobConfig(_Model):
     """The EMR Serverless application."""
     jobName: str = Field(min_length=1)
     """Name of the job run."""
-    executionRoleArn: str | None = None
+    executionRoleArn: str
     """IAM role the job runs as."""
-    jobDriver: dict[str, Any] | None = None
+    jobDriver: dict[str, Any]
     """The job driver (sparkSubmit or hive) as the AWS API takes it."""
     configurationOverrides: dict[str, Any] | None = None
     """Configuration overrides as the AWS API takes them."""
+
+    @field_validator("executionRoleArn")
+    @classmethod
+    def _role(cls, v: str) -> str:
+        return _check_pattern(
+            v, _ROLE_ARN, "executionRoleArn", "arn:aws:iam::123456789012:role/etl"
+        )
 
 
 class StepFunctionJobConfig(_Model):
@@ -529,32 +621,61 @@ class StepFunctionJobConfig(_Model):
     arguments: dict[str, Any] = {}
     """The execution input."""
 
+    @field_validator("stateMachineArn")
+    @classmethod
+    def _arn(cls, v: str) -> str:
+        example = "arn:aws:states:eu-west-1:123456789012:stateMachine:load-orders"
+        return _check_pattern(v, _STATE_MACHINE_ARN, "stateMachineArn", example)
+
 
 class DatabricksJobConfig(_Model):
-    """Submit a Databricks job run (REST API 2.1)."""
+    """Run a Databricks job now (Jobs API 2.1 ``run-now``)."""
 
     workspaceUrl: str
     """Workspace URL."""
     jobId: str | int
-    """Job id (or run name)."""
+    """The job's numeric id."""
+    auth: HttpAuth | None = None
+    """Authentication, sent on the start and on every status poll."""
     headers: dict[str, str] = {}
     """Request headers (Authorization); also sent when polling."""
     arguments: dict[str, str] = {}
     """Notebook parameters."""
+    timeout: TimeoutDuration | None = None
+    """Request timeout."""
 
     @field_validator("workspaceUrl")
     @classmethod
     def _url(cls, v: str) -> str:
         return _check_url(v, "workspaceUrl")
 
+    @field_validator("jobId")
+    @classmethod
+    def _job_id(cls, v: str | int) -> str | int:
+        if isinstance(v, int):
+            if v < 0:
+                raise ValueError(f"jobId {v} must be a job's numeric id")
+            return v
+        return _check_pattern(
+            v.strip(), _DATABRICKS_JOB_ID, "jobId", "123456789 (the job's numeric id)"
+        )
+
 
 class LambdaJobConfig(_Model):
-    """Invoke an AWS Lambda function synchronously."""
+    """Invoke an AWS Lambda function (synchronously by default)."""
 
     functionName: str = Field(min_length=1)
     """Function name or ARN."""
     payload: str | dict[str, Any] | None = None
     """Invocation payload: a JSON string or a mapping."""
+    invocationType: Literal["RequestResponse", "Event"] = "RequestResponse"
+    """``RequestResponse`` waits for the function's result; ``Event`` queues it (async)."""
+
+    @field_validator("functionName")
+    @classmethod
+    def _function(cls, v: str) -> str:
+        example = "load-orders or arn:aws:lambda:eu-west-1:123456789012:function:load-orders"
+        return _check_pattern(v, _LAMBDA_FUNCTION, "functionName", example)
 
 
 class _JobBase(_Model):

@@ -167,11 +167,18 @@ def decide_late_data(
     latest_job: JobEntry | None,
     now: datetime,
     written_at: datetime | None = None,
+    unchanged: bool = False,
 ) -> Decision:
     """A trigger sensor was written for a period that already has a run (reference §4.3).
 
-    ``written_at`` (the sensor row's ``updatedAt``) at or before the run's finish means the record is a
-    replay of a write the run already saw, not late data.
+    Same record redelivered, or the producer wrote again? The write's id is its ``updatedAt``:
+
+    * ``written_at`` at or before the run's finish: a replay of a write the run already saw; nothing.
+    * ``unchanged`` (the stream record's old and new images are equal: a write that changed nothing,
+      or such a record redelivered): nothing new was written; nothing.
+    * otherwise the producer wrote again after the success (a later ``updatedAt``, or changed content):
+      late data, even when the fields are the same as before (a trigger sensor such as
+      ``status=ready`` is re-written unchanged when its upstream is redone; the original does the same).
 
     Returns:
         Late data (job-log row, LATE_DATA_ARRIVAL, a ``late-data`` rerun request) only when the run
@@ -186,6 +193,10 @@ def decide_late_data(
     finished = run_row.finished_at
     if written_at is not None and finished is not None and written_at <= finished:
         return Decision(reason=f"{sensor_key!r} was written before the run finished (a replay)")
+    if unchanged:
+        return Decision(
+            reason=f"{sensor_key!r}: the record changed nothing (a redelivery, not new data)"
+        )
     note = "sensor updated after pipeline completed successfully"
     message = f"late data arrival for {pid}: {sensor_key} updated after job completion"
     actions: tuple[Action, ...] = (

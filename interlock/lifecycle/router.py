@@ -18,7 +18,7 @@ locally, both in the Lambda shape) goes through :func:`route` first::
 
     no schedule.trigger / key not prefixed by trigger.key / bookkeeping row ──▶ ignored
     trigger check (one rule on the written sensor's fields) fails ──────────────▶ ignored
-    period_from_sensor(date, hour) unreadable ─────────────────────────────────▶ ignored (never "today")
+    period_from_sensor(date, hour) unreadable ───────────────▶ SENSOR_INVALID event (never "today", never silent)
     dryRun ─────────────────────────────────────────────────────────────────────▶ next="dry-run", no actions
     period's day excluded (pipeline time zone) ──▶ Claim + PublishEvent(PIPELINE_EXCLUDED): once per period
     otherwise ──▶ AcquireRun + PutBookkeeping(first-sensor-arrival, once) +
@@ -39,7 +39,7 @@ step (DESIGN §4; the original published it twice, §13 item 9).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from interlock.events import EventType
@@ -67,6 +67,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_EXECUTION_NAME",
+    "invalid_sensor",
     "ConfigChanged",
     "Ignored",
     "JobLogWrite",
@@ -99,7 +100,9 @@ class SensorWrite:
         key: the sensor key (without ``SENSOR#``).
         fields: the sensor's fields (``data`` map or flat attributes, read alike).
         sequence: the record's SequenceNumber.
-        updated_at: when the producer wrote it (the row's ``updatedAt``), if known.
+        updated_at: when the producer wrote it (the row's ``updatedAt``), if known: the write's id.
+        unchanged: the record's ``OldImage`` equals its ``NewImage`` (a write that changed nothing, or
+            a redelivered no-op record): nothing new was written.
     """
 
     pipeline_id: str
@@ -107,6 +110,7 @@ class SensorWrite:
     fields: Mapping[str, Any]
     sequence: str
     updated_at: datetime | None = None
+    unchanged: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,9 +250,20 @@ def route(record: Mapping[str, Any]) -> RouterInput:
     pk, sk = pair
     try:
         pid = keys.pipeline_id(pk)
-        return _classify(pid, sk, image, sequence)
+        routed = _classify(pid, sk, image, sequence)
     except ValueError as exc:
         return Malformed(str(exc), sequence)
+    if isinstance(routed, SensorWrite) and event_name == "MODIFY" and _unchanged(ddb, image):
+        return replace(routed, unchanged=True)
+    return routed
+
+
+def _unchanged(ddb: Mapping[str, Any], image: dict[str, Any] | None) -> bool:
+    try:
+        old = _image(ddb, "OldImage")
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return old is not None and old == image
 
 
 def _classify(pid: str, sk: str, image: dict[str, Any] | None, sequence: str) -> RouterInput:
@@ -363,7 +378,7 @@ def decide_sensor(
         period = period_from_sensor(write.fields, now, config.schedule.timezone)
         excluded = _excluded(config, period, calendars)
     except ScheduleError as exc:
-        return _ignore(f"sensor {write.key!r} not used: {exc}")
+        return invalid_sensor(config, write, str(exc), now)
     return _start_or_not(
         config,
         period,
@@ -373,6 +388,46 @@ def decide_sensor(
         source=f"trigger sensor {write.key!r}",
         detail={"sensorKey": write.key},
         arrival=True,
+    )
+
+
+def invalid_sensor(
+    config: PipelineConfig, write: SensorWrite, reason: str, now: datetime
+) -> Decision:
+    """A trigger sensor that matched but cannot be used: SENSOR_INVALID (never dropped silently).
+
+    Args:
+        config: the pipeline.
+        write: the sensor write.
+        reason: why it cannot be used (e.g. the date is invalid).
+        now: the instant of the decision.
+
+    Returns:
+        A decision publishing SENSOR_INVALID, with ``output["invalid"]`` set and ``next=None``.
+    """
+    bad = [f for f in ("date", "hour") if f in write.fields and f in reason]
+    field = bad[0] if bad else None
+    value = write.fields.get(field) if field else None
+    message = f"trigger sensor {write.key!r} of {config.id} not used: {reason}"
+    event = PublishEvent(
+        type=EventType.SENSOR_INVALID,
+        pipeline_id=config.id,
+        schedule_id=config.schedule_id,
+        period=None,
+        message=message,
+        at=now,
+        detail={
+            "sensorKey": write.key,
+            "field": field,
+            "value": value if isinstance(value, str | int | float | bool | None) else str(value),
+            "reason": reason,
+        },
+    )
+    return Decision(
+        actions=(event,),
+        next=None,
+        output={"pipelineId": config.id, "invalid": message},
+        reason=message,
     )
 
 

@@ -129,5 +129,6 @@ def decide_trigger_write(
         latest_job=facts.latest_job,
         now=now,
         written_at=write.updated_at,
+        unchanged=write.unchanged,
     )
     return TriggerChoice("late-data", late)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from interlock.local import asl
+from interlock.local.definition import render_definition
 from interlock.ports import ExecutionConflictError
 from interlock.store import keys
 from interlock.store.table import ConflictError, absent, equals, query_all, sk_lte
@@ -74,7 +75,8 @@ def load_state_machine(path: Path = DEFAULT_DEFINITION) -> asl.StateMachine:
         OSError: the file cannot be read.
         AslDefinitionError: the definition is invalid.
     """
-    return asl.StateMachine.from_json(path.read_text(encoding="utf-8"), name="interlock")
+    text = render_definition(path.read_text(encoding="utf-8"))  # template defaults filled
+    return asl.StateMachine.from_json(text, name="interlock")
 
 
 def _due_key(at: datetime) -> str:

@@ -21,9 +21,9 @@ Lambdas call; this runtime adds only the local adapters (:mod:`interlock.local.a
 
 A crash *inside* a step re-runs that step's Tasks from the last saved snapshot:
 :class:`~interlock.service.starts.DurableStarts` gives a replayed Trigger the first start's job handle (no
-second job), and the lifecycle's events are claimed once per attempt (no second JOB_TRIGGERED). Limit, on
-purpose: a ``command`` job started before a process restart cannot be polled by a new runner (see
-:class:`~interlock.triggers.command.CommandRunner`; it reports a permanent failure rather than guess).
+second job), and the lifecycle's events are claimed once per attempt (no second JOB_TRIGGERED). A ``command``
+job started before a process restart is adopted by the new runner (see
+:class:`~interlock.triggers.command.CommandRunner`).
 """
 
 from __future__ import annotations

@@ -74,6 +74,25 @@ OUTCOMES: Final[tuple[Outcome, ...]] = (
 _KINDS: Final = ("sensor", "jobs", "rerun", "ack", "dryRun")
 
 
+MAX_SIMULATED_SPAN: Final = timedelta(days=366)
+"""The longest ``start``..``end`` a simulation accepts (a longer one would run on for hours)."""
+MAX_NESTING: Final = 32
+"""How deeply a timeline value may nest (DynamoDB's own limit for an item's maps and lists)."""
+
+
+def _too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
+    """Whether ``value`` nests maps/lists more than ``limit`` levels (iteratively: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 class TimelineError(InterlockError):
     """A timeline file that cannot be simulated; the message names the line."""
 
@@ -172,6 +191,12 @@ def parse_timeline(lines: Iterable[str], *, source: str = "timeline") -> list[En
             obj = json.loads(text)
         except ValueError as exc:
             raise TimelineError(f"{where}: not JSON: {exc}") from exc
+        except RecursionError:
+            raise TimelineError(
+                f"{where}: nested too deeply (at most {MAX_NESTING} levels)"
+            ) from None
+        if _too_deep(obj, MAX_NESTING + 1):  # the line's own object is one level
+            raise TimelineError(f"{where}: nested too deeply (at most {MAX_NESTING} levels)")
         if not isinstance(obj, dict):
             raise TimelineError(f"{where}: each line must be a JSON object")
         try:
@@ -291,6 +316,11 @@ def simulate(
 
     if end <= start:
         raise TimelineError(f"--end {end.isoformat()} must be after --start {start.isoformat()}")
+    if end - start > MAX_SIMULATED_SPAN:
+        raise TimelineError(
+            f"--start {start.isoformat()} to --end {end.isoformat()} spans {(end - start).days} days: "
+            f"a simulation covers at most {MAX_SIMULATED_SPAN.days} days (split it into several)"
+        )
     ordered = list(entries)
     for entry in ordered:
         if not start <= entry.at <= end:

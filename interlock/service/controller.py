@@ -211,6 +211,8 @@ class Controller:
         facts = trigger_facts(self.store, config, write, now=now)
         choice = decide_trigger_write(config, write, facts, now=now, calendars=self.calendars)
         decision, out = choice.decision, choice.decision.output
+        if choice.path == "other" and out.get("invalid"):
+            log.warning("%s", decision.reason)  # bad producer data is never dropped silently
         if choice.path == "dry-run":
             self._dry_trigger(config, out, now, handled)
         elif choice.path == "start":

@@ -132,6 +132,9 @@ class Orchestrator:
         triggers: the trigger runner of a job type (e.g. :func:`interlock.triggers.runner_for`, or a
             cache of runners so that a job started by one call can be polled by the next).
         clock: the instant of every decision.
+        poll_backoff: when set, job polls without an explicit ``job.pollInterval`` back off up to this
+            wait (each wait = the job's run time so far; :data:`~interlock.lifecycle.run.JOB_POLL_MAX_INTERVAL`
+            in AWS, where each poll costs 3 state transitions); ``None``: a poll every 60 s.
     """
 
     def __init__(
@@ -140,10 +143,12 @@ class Orchestrator:
         *,
         triggers: Callable[[str], TriggerRunner],
         clock: Clock,
+        poll_backoff: timedelta | None = None,
     ) -> None:
         self.store = store
         self.triggers = triggers
         self.clock = clock
+        self.poll_backoff = poll_backoff
 
     def __repr__(self) -> str:
         return f"<Orchestrator {self.store!r}>"
@@ -239,4 +244,6 @@ class Orchestrator:
             now=now,
             poll_window=timedelta(seconds=config.job.jobPollWindowSeconds),
             poll_interval=config.job.pollInterval or JOB_POLL_INTERVAL,
+            # an explicit pollInterval is kept; the default backs off when asked (AWS: fewer transitions)
+            max_poll_interval=None if config.job.pollInterval else self.poll_backoff,
         )

@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+from interlock.service.crashpoint import crash_point
 from interlock.store import keys
 from interlock.triggers.base import RunHandle
 
@@ -43,8 +44,10 @@ class DurableStarts:
 
     A step is saved after its Tasks ran; a crash in between replays the Trigger Task from the last
     snapshot. The run id is the attempt's execution name, so the replayed start finds the first start's
-    handle and returns it instead of starting a second job. (A crash between the job's start and this
-    row's write is the one window left; Step Functions Tasks are at-least-once too.) A start that failed
+    handle and returns it instead of starting a second job. A crash between the job's start and this
+    row's write is covered by the runners: a ``command`` start claims a job dir per run id and a replay
+    adopts it; an ``http`` start sends the run id as ``Idempotency-Key`` for the endpoint to dedupe;
+    Step Functions, EMR Serverless and Databricks starts carry a run-derived name or token. A start that failed
     writes nothing, so an infrastructure retry starts again.
 
     Args:
@@ -80,6 +83,7 @@ class _DurableRunner:
             log.warning("job %s was already started: reusing its handle (a replayed step)", run_id)
             return RunHandle(run_id, json.loads(str(item.get("metadata") or "{}")))
         handle = self.inner.start(job_config, pipeline_id=pipeline_id, period=period, run_id=run_id)
+        crash_point("job-started")  # reliability tests: started, not yet recorded
         table.put(
             {
                 "PK": JOB_START_PK,
@@ -92,4 +96,7 @@ class _DurableRunner:
         return handle
 
     def status(self, job_config: Any, handle: RunHandle) -> JobStatus:
-        return self.inner.status(job_config, handle)
+        status = self.inner.status(job_config, handle)
+        if status.state != "running":
+            crash_point("job-ended")  # reliability tests: ended, outcome not yet saved
+        return status

@@ -33,13 +33,13 @@ from interlock.exceptions import InterlockError
 from interlock.lifecycle.run import TRIGGER_RETRY_ERROR
 from interlock.service.bus import StoreBus
 from interlock.service.controller import Controller
-from interlock.service.executor import Executor
+from interlock.service.executor import DEFAULT_LOCK_TTL, Executor
 from interlock.service.orchestrator import Orchestrator, OrchestratorError, wants_trigger_retry
 from interlock.service.starts import DurableStarts
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from datetime import datetime
+    from datetime import datetime, timedelta
 
     from interlock.config.models import Calendar
     from interlock.events import Event
@@ -151,6 +151,8 @@ def build_services(
     notifier: Callable[[Event], None] | None = None,
     calendars: Mapping[str, Calendar] | None = None,
     durable_starts: bool = True,
+    lock_ttl: timedelta | None = None,
+    poll_backoff: timedelta | None = None,
 ) -> Services:
     """Wire a runtime's services from a store and the adapters it is given.
 
@@ -170,6 +172,10 @@ def build_services(
         calendars: named calendars for exclusions.
         durable_starts: wrap ``triggers`` in :class:`DurableStarts`, so a replayed Trigger Task reuses
             the first start's handle (both runtimes run Tasks at least once).
+        lock_ttl: how long a run row stays locked (AWS: the state machine's timeout + a margin);
+            ``None``: the executor's default.
+        poll_backoff: the longest wait between job polls when polls back off (AWS); ``None``: the
+            fixed ``job.pollInterval`` (embedded).
 
     Returns:
         The services.
@@ -183,9 +189,11 @@ def build_services(
         store = open_store(store)
     if bus is None:
         bus = StoreBus(store, notifier)
-    executor = Executor(store, bus, executions, clock, timers=timers)
+    executor = Executor(
+        store, bus, executions, clock, timers=timers, lock_ttl=lock_ttl or DEFAULT_LOCK_TTL
+    )
     runners = DurableStarts(store, triggers, clock) if durable_starts else triggers
-    orchestrator = Orchestrator(store, triggers=runners, clock=clock)
+    orchestrator = Orchestrator(store, triggers=runners, clock=clock, poll_backoff=poll_backoff)
     named = dict(calendars or {})
     flush = getattr(notifier, "flush", None)
     return Services(

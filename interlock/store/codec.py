@@ -16,6 +16,7 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Mapping
 from decimal import Context, Decimal
@@ -152,8 +153,12 @@ def marshal_item(item: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 def unmarshal(av: Mapping[str, Any]) -> Any:
     """An AttributeValue as a plain value (numbers as ``int`` or ``Decimal``).
 
+    Sets and binary, which Interlock never writes but a producer's ``put_item`` can, are read as plain
+    values so that no producer item is unreadable: a string or number set as a sorted list, binary as
+    the text ``base64:<data>`` (a binary set: a sorted list of those).
+
     Raises:
-        ValueError: an AttributeValue type this store does not use (sets, binary).
+        ValueError: an AttributeValue type DynamoDB does not have.
     """
     ((kind, raw),) = av.items()
     if kind == "S":
@@ -168,7 +173,26 @@ def unmarshal(av: Mapping[str, Any]) -> Any:
         return {k: unmarshal(v) for k, v in raw.items()}
     if kind == "L":
         return [unmarshal(v) for v in raw]
+    # Types Interlock never writes but a producer can (boto3 put_item): read, never crash on them.
+    if kind == "SS":
+        return sorted(str(v) for v in raw)
+    if kind == "NS":
+        return sorted(_number(Decimal(v)) for v in raw)
+    if kind == "B":
+        return _binary_text(raw)
+    if kind == "BS":
+        return sorted(_binary_text(v) for v in raw)
     raise ValueError(f"unsupported AttributeValue type {kind!r}")
+
+
+def _binary_text(raw: Any) -> str:
+    """A binary attribute as ``base64:<text>`` (boto3 gives bytes; stream JSON gives base64 text)."""
+    if isinstance(raw, bytes | bytearray):
+        return "base64:" + base64.b64encode(bytes(raw)).decode("ascii")
+    value = getattr(raw, "value", raw)  # boto3's Binary wrapper
+    if isinstance(value, bytes | bytearray):
+        return "base64:" + base64.b64encode(bytes(value)).decode("ascii")
+    return "base64:" + str(value)
 
 
 def unmarshal_item(image: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

@@ -397,6 +397,8 @@ class DynamoDBStore:
         region: AWS region for the clients built here (default: boto3's configuration).
         endpoint_url: endpoint for the clients built here (moto server, DynamoDB Local, LocalStack).
         now: the table clock in epoch seconds, used for TTL (default: :func:`time.time`).
+        table_names: physical names by logical name, overriding ``{environment}-interlock-{name}``
+            (the Lambdas' explicit ``*_TABLE`` variables).
     """
 
     def __init__(
@@ -408,8 +410,10 @@ class DynamoDBStore:
         region: str | None = None,
         endpoint_url: str | None = None,
         now: Callable[[], float] | None = None,
+        table_names: Mapping[str, str] | None = None,
     ) -> None:
         self.environment = environment
+        self.table_names: dict[str, str] = dict(table_names or {})
         self.region = region
         self.endpoint_url = endpoint_url
         self.now: Callable[[], float] = now or time.time
@@ -501,7 +505,7 @@ class DynamoDBTable:
     ) -> None:
         self._store = store
         self._spec = spec
-        self.name = physical_name(store.environment, spec.name)
+        self.name = store.table_names.get(spec.name) or physical_name(store.environment, spec.name)
         self.pk_attr, self.sk_attr, self.ttl_attr = pk_attr, sk_attr, ttl_attr
         self._stream_arn: str | None = None
         # The old images of the items this table object purged: their REMOVE records get the

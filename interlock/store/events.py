@@ -167,11 +167,14 @@ class EventStore:
 
     # ------------------------------------------------------------------------------------- events
 
-    def append(self, event: Event) -> str:
+    def append(self, event: Event, *, uid: str | None = None) -> str:
         """Store an event with its whole detail.
 
         Args:
             event: the event; its ``timestamp`` orders it and places it in an hour bucket.
+            uid: the key's unique part, when the caller has one (the event-sink derives it from the
+                EventBridge event id): a second append with the same uid stores nothing, so a
+                redelivered event is stored once.
 
         Returns:
             The row's sort key.
@@ -198,6 +201,13 @@ class EventStore:
         ):
             if value is not None:
                 item[name] = value
+        if uid is not None:
+            item["SK"] = keys.event_sk(ms, event.type.value, uid)
+            try:
+                self.table.put(item, condition=absent())
+            except ConflictError:
+                log.info("event %s already stored (a redelivery)", item["SK"])
+            return str(item["SK"])
         for _ in range(_UID_ATTEMPTS):
             item["SK"] = keys.event_sk(ms, event.type.value, self._uid())
             try:

@@ -40,6 +40,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 __all__ = [
+    "split_period_key",
     "ACK_PREFIX",
     "CLAIM_PREFIX",
     "BOOKKEEPING_NAMES",
@@ -209,17 +210,48 @@ def parse_bookkeeping_key(key: str) -> tuple[str, str] | None:
     return None
 
 
+_PERIOD_SUFFIX: Final = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(?:T(\d{2}))?")
+
+
+def split_period_key(key: str) -> tuple[str, str] | None:
+    """``(base, period suffix)`` of a per-period sensor key such as ``row-count#2026-03-03T07``.
+
+    Producers that write one row per period append the period (``YYYY-MM-DD``, ``YYYYMMDD``, with an
+    optional ``THH``); the runtime reads such a row under its base key for that period
+    (:func:`interlock.lifecycle.run.remap_for_period`). ``None`` if ``key`` is not of that form (the
+    suffix must be a real date and an hour 00-23).
+    """
+    base, sep, suffix = key.partition("#") if isinstance(key, str) else ("", "", "")
+    match = _PERIOD_SUFFIX.fullmatch(suffix) if sep and base else None
+    if match is None:
+        return None
+    year, month, day, hour = match.groups()
+    try:
+        datetime(int(year), int(month), int(day), int(hour or 0))
+    except ValueError:
+        return None
+    return base, suffix
+
+
 def sensor_sk(key: str) -> str:
     """``SENSOR#<key>``.
 
     Args:
-        key: a producer's sensor key (no ``#``), or a :func:`bookkeeping_key`.
+        key: a producer's sensor key (no ``#``), a per-period key ``<key>#<period>``
+            (:func:`split_period_key`), or a :func:`bookkeeping_key`.
 
     Raises:
-        ValueError: ``key`` is empty or contains ``#`` (other than a bookkeeping key's).
+        ValueError: ``key`` is empty or contains ``#`` (other than a bookkeeping or per-period key's).
     """
-    if isinstance(key, str) and parse_bookkeeping_key(key) is not None:
+    if isinstance(key, str) and (
+        parse_bookkeeping_key(key) is not None or split_period_key(key) is not None
+    ):
         return SENSOR_PREFIX + key
+    if isinstance(key, str) and "#" in key:
+        raise ValueError(
+            f"sensor key {key!r} must not contain '#', except before a period: <key>#YYYY-MM-DD, "
+            "<key>#YYYY-MM-DDTHH (or YYYYMMDD[THH]), a real date and an hour 00-23"
+        )
     return SENSOR_PREFIX + _piece(key, "sensor key")
 
 

@@ -1,9 +1,9 @@
 """Trigger runners: start the job a pipeline protects, then poll it.
 
-``runner_for(job_type, **options)`` returns the runner for a job type. Available now: ``command``
-(:class:`CommandRunner`, embedded runtime only) and ``http`` (:class:`HttpRunner`). The other job types
-of :class:`~interlock.config.models.JobType` (airflow, glue, emr, emr-serverless, step-function,
-databricks, lambda) raise a permanent :class:`TriggerError` until their runners exist.
+``runner_for(job_type, **options)`` returns the runner for a job type: ``command``
+(:class:`CommandRunner`, embedded runtime only), ``http`` (:class:`HttpRunner`), and, imported only when
+asked for, ``glue``, ``emr``, ``emr-serverless``, ``step-function``, ``lambda`` (AWS; boto3 is imported
+when a client is first needed), ``databricks`` and ``airflow``.
 """
 
 from __future__ import annotations
@@ -44,27 +44,42 @@ __all__ = [
 ]
 
 
+# job type -> (module, class): imported on first use, so importing this package stays light.
+_LAZY: dict[str, tuple[str, str]] = {
+    JobType.GLUE.value: ("interlock.triggers.glue", "GlueRunner"),
+    JobType.EMR.value: ("interlock.triggers.emr", "EmrRunner"),
+    JobType.EMR_SERVERLESS.value: ("interlock.triggers.emr_serverless", "EmrServerlessRunner"),
+    JobType.STEP_FUNCTION.value: ("interlock.triggers.step_function", "StepFunctionRunner"),
+    JobType.LAMBDA.value: ("interlock.triggers.lambda_", "LambdaRunner"),
+    JobType.DATABRICKS.value: ("interlock.triggers.databricks", "DatabricksRunner"),
+    JobType.AIRFLOW.value: ("interlock.triggers.airflow", "AirflowRunner"),
+}
+
+
 def runner_for(job_type: str, **options: Any) -> TriggerRunner:
     """The trigger runner for a job type.
 
     Args:
-        job_type: ``command`` or ``http`` (a :class:`~interlock.config.models.JobType` works too).
-        **options: passed to the runner's constructor (``allow_private=True`` for http,
-            ``env=...`` for either).
+        job_type: a :class:`~interlock.config.models.JobType` or its name.
+        **options: passed to the runner's constructor (``allow_private=True`` for http, databricks
+            and airflow; ``region=``, ``endpoint_url=``, ``session=``, ``client_factory=`` for the
+            AWS types; ``env=...`` for all).
 
     Returns:
         A new runner.
 
     Raises:
-        TriggerError: (permanent) the job type has no runner yet, or is unknown.
+        TriggerError: (permanent) the job type is unknown.
     """
     name = str(job_type).strip().lower()
     if name == JobType.COMMAND:
         return _runner_class("CommandRunner")(**options)
     if name == JobType.HTTP:
         return _runner_class("HttpRunner")(**options)
-    if name in {t.value for t in JobType}:
-        raise TriggerError(f"job type {name} is not available yet", failure=FailureClass.PERMANENT)
+    if name in _LAZY:
+        module_name, class_name = _LAZY[name]
+        runner: TriggerRunner = getattr(importlib.import_module(module_name), class_name)(**options)
+        return runner
     known = ", ".join(t.value for t in JobType)
     raise TriggerError(
         f"unknown job type {job_type!r}: expected one of {known}", failure=FailureClass.PERMANENT

@@ -95,11 +95,15 @@ class JobStatus:
         state: ``running``, ``succeeded`` or ``failed``.
         failure: why it failed (``None`` unless ``state`` is ``failed``).
         message: a human-readable summary (exit code and output tail, HTTP status).
+        unknown: see the field.
     """
 
     state: Literal["running", "succeeded", "failed"]
     failure: FailureClass | None = None
     message: str = ""
+    unknown: bool = False
+    """With ``running``: the job's outcome cannot be known (e.g. adopted after a crash, its exit status
+    lost). The run is held, never retried, and JOB_OUTCOME_UNKNOWN alerts once."""
 
 
 class TriggerRunner(Protocol):

@@ -6,7 +6,8 @@ Flow of :meth:`HttpRunner.start`::
     -> refuse if ANY resolved address is internal (unless allow_private)
     -> connect to a checked address (never resolve again), Host header and TLS SNI/certificate
        check use the URL's hostname
-    -> 2xx/3xx: triggered (handle)  |  4xx: TriggerError(permanent)  |  5xx, network, timeout: transient
+    -> 2xx/3xx: triggered (handle)  |  4xx: TriggerError(permanent)  |  408, 429, 5xx, network,
+       timeout: transient
 
 **Fire-and-forget.** As in the original, an HTTP trigger is synchronous: a 2xx/3xx answer means the job
 was handed over, ``start`` returns a handle and :meth:`HttpRunner.status` reports ``succeeded`` at once.
@@ -15,7 +16,8 @@ attacker-chosen target.
 
 **One attempt.** The original retried network errors and 5xx three times inside the trigger, on top of
 the orchestrator's infrastructure retries (up to 12 calls). Here a transient failure is raised at once and
-the caller's infra retry decides; a 4xx is permanent and never retried (DESIGN.md section 9).
+the caller's infra retry decides; a 4xx is permanent and never retried (DESIGN.md section 9), except
+408 (request timeout) and 429 (throttled), which are transient.
 
 **Body.** A mapping is sent as JSON, a string as written, and no body at all as the original's
 ``{"par_day": "YYYYMMDD", "par_hour": "HH"}`` (``par_hour`` only for an hourly period). Unless the
@@ -36,7 +38,6 @@ that trickles bytes could hold a call longer.
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import json
 import socket
 import ssl
@@ -44,9 +45,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError
-
 from interlock.config.models import HttpJobConfig
+from interlock.ssrf import refusal_reason
 from interlock.triggers.base import (
     FailureClass,
     JobStatus,
@@ -54,6 +54,7 @@ from interlock.triggers.base import (
     TriggerContext,
     TriggerError,
 )
+from interlock.triggers.polling import parse_config
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -67,7 +68,10 @@ __all__ = [
     "HttpRunner",
     "HttpTransport",
     "SocketTransport",
+    "build_request",
+    "redact",
     "refusal_reason",
+    "status_error",
 ]
 
 DEFAULT_TIMEOUT = 30.0
@@ -215,48 +219,6 @@ class SocketTransport:
 
 # ------------------------------------------------------------------------------------ SSRF guard
 
-_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def _why_internal(ip: _Address) -> str | None:
-    checks = (
-        ("loopback", ip.is_loopback),
-        ("link-local (cloud metadata lives here)", ip.is_link_local),
-        ("multicast", ip.is_multicast),
-        ("unspecified", ip.is_unspecified),
-        ("private", ip.is_private),
-        ("reserved", ip.is_reserved),
-    )
-    for name, hit in checks:
-        if hit:
-            return name
-    if not ip.is_global:
-        return "not publicly routable"
-    return None
-
-
-def refusal_reason(address: str) -> str | None:
-    """Why the SSRF guard refuses an IP address, or ``None`` if it is a public address.
-
-    Args:
-        address: an IPv4 or IPv6 address (an IPv6 zone such as ``%eth0`` is ignored).
-
-    Returns:
-        ``"loopback"``, ``"private"``, ... or ``None``.
-    """
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return "not an IP address"
-    if isinstance(ip, ipaddress.IPv6Address):
-        # An IPv4 address wrapped in IPv6 reaches the IPv4 host: judge the IPv4 address.
-        for embedded in (ip.ipv4_mapped, ip.sixtofour):
-            if embedded is not None:
-                reason = _why_internal(embedded)
-                if reason is not None:
-                    return f"{reason} ({embedded} inside {ip})"
-    return _why_internal(ip)
-
 
 def _resolve(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -272,20 +234,90 @@ def _resolve(host: str, port: int) -> list[str]:
 
 
 def _as_config(job_config: Any) -> HttpJobConfig:
-    if isinstance(job_config, HttpJobConfig):
-        return job_config
-    try:
-        return HttpJobConfig.model_validate(job_config)
-    except ValidationError as exc:
-        raise TriggerError(
-            f"invalid http job config: {exc}", failure=FailureClass.PERMANENT
-        ) from exc
+    return parse_config(HttpJobConfig, job_config, "http")
 
 
 def _excerpt(body: bytes) -> str:
     text = body.decode("utf-8", errors="replace")
     text = "".join(c if c.isprintable() else " " for c in text)
     return " ".join(text.split())[:_EXCERPT]
+
+
+def build_request(
+    method: str, url: str, headers: Mapping[str, str], body: bytes | None
+) -> HttpRequest:
+    """A request for an expanded URL: ``Content-Type: application/json`` unless ``headers`` set it.
+
+    Args:
+        method: ``GET``, ``POST``, ...
+        url: the expanded http(s) URL.
+        headers: header name to value (a name given in any case replaces the default).
+        body: the bytes to send, or ``None``.
+
+    Returns:
+        The request.
+
+    Raises:
+        TriggerError: (permanent) not an http(s) URL with a host, or a bad port.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise TriggerError(f"bad port in URL {url!r}", failure=FailureClass.PERMANENT) from exc
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise TriggerError(
+            f"{_redact(url)!r} is not an http(s) URL with a host", failure=FailureClass.PERMANENT
+        )
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    merged = {"Content-Type": "application/json"}
+    for name, value in headers.items():
+        for existing in [h for h in merged if h.lower() == name.lower()]:
+            del merged[existing]
+        merged[name] = value
+    return HttpRequest(
+        method=method,
+        url=url,
+        host=parts.hostname,
+        port=port or (443 if scheme == "https" else 80),
+        tls=scheme == "https",
+        target=target,
+        headers=merged,
+        body=body,
+    )
+
+
+def status_error(request: HttpRequest, response: HttpResponse) -> TriggerError:
+    """The error for an answer that is not 2xx/3xx: 4xx permanent (429 and 408 transient), else
+    transient.
+
+    Args:
+        request: what was sent.
+        response: what came back.
+
+    Returns:
+        The error, naming the method, the URL (without query) and the start of the body.
+    """
+    status = response.status
+    permanent = 400 <= status < 500 and status not in (408, 429)
+    return TriggerError(
+        f"{request.method} {_redact(request.url)} returned status {status}: "
+        f"{_excerpt(response.body)}",
+        failure=FailureClass.PERMANENT if permanent else FailureClass.TRANSIENT,
+    )
+
+
+def redact(url: str) -> str:
+    """``url`` without its query string and user info (they often carry tokens).
+
+    Args:
+        url: a URL.
+
+    Returns:
+        ``scheme://host[:port]/path``.
+    """
+    return _redact(url)
 
 
 def _redact(url: str) -> str:
@@ -340,8 +372,8 @@ class HttpRunner:
             A handle whose metadata holds ``status`` and ``url`` (without query string).
 
         Raises:
-            TriggerError: permanent for a 4xx, an SSRF refusal, a bad URL or an unknown variable;
-                transient for a 5xx, a DNS or connection failure or a timeout.
+            TriggerError: permanent for a 4xx (not 408/429), an SSRF refusal, a bad URL or an unknown
+                variable; transient for 408, 429, a 5xx, a DNS or connection failure or a timeout.
         """
         config = _as_config(job_config)
         context = TriggerContext.build(
@@ -349,10 +381,31 @@ class HttpRunner:
         )
         request = self._request(config, context, period)
         shown = _redact(request.url)
-        addresses = self._checked_addresses(request, shown)
         timeout = DEFAULT_TIMEOUT if config.timeout is None else config.timeout.total_seconds()
+        response = self.send(request, timeout=timeout)
+        status = response.status
+        if 200 <= status < 400:
+            return RunHandle(run_id, {"status": status, "url": shown})
+        raise status_error(request, response)
+
+    def send(self, request: HttpRequest, *, timeout: float = DEFAULT_TIMEOUT) -> HttpResponse:
+        """Send one request through the SSRF guard (the ``databricks`` and ``airflow`` runners too).
+
+        Args:
+            request: the request (see :func:`build_request`).
+            timeout: seconds for connecting and for each read.
+
+        Returns:
+            The response, whatever its status.
+
+        Raises:
+            TriggerError: permanent for an SSRF refusal; transient for a DNS or connection failure
+                or a timeout.
+        """
+        shown = _redact(request.url)
+        addresses = self._checked_addresses(request, shown)
         try:
-            response = self._transport.send(request, addresses=addresses, timeout=timeout)
+            return self._transport.send(request, addresses=addresses, timeout=timeout)
         except TimeoutError as exc:
             raise TriggerError(
                 f"{request.method} {shown} timed out after {timeout:g}s",
@@ -363,14 +416,6 @@ class HttpRunner:
                 f"{request.method} {shown} failed: {exc.__class__.__name__}: {exc}",
                 failure=FailureClass.TRANSIENT,
             ) from exc
-        status = response.status
-        if 200 <= status < 400:
-            return RunHandle(run_id, {"status": status, "url": shown})
-        failure = FailureClass.PERMANENT if 400 <= status < 500 else FailureClass.TRANSIENT
-        raise TriggerError(
-            f"{request.method} {shown} returned status {status}: {_excerpt(response.body)}",
-            failure=failure,
-        )
 
     def status(self, job_config: Any, handle: RunHandle) -> JobStatus:
         """An HTTP trigger is fire-and-forget: once started it has succeeded.
@@ -393,19 +438,9 @@ class HttpRunner:
     @staticmethod
     def _request(config: HttpJobConfig, context: TriggerContext, period: Period) -> HttpRequest:
         url = context.expand(config.url)
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        try:
-            port = parts.port
-        except ValueError as exc:
-            raise TriggerError(f"bad port in URL {url!r}", failure=FailureClass.PERMANENT) from exc
-        if scheme not in ("http", "https") or not parts.hostname:
-            raise TriggerError(
-                f"{_redact(url)!r} is not an http(s) URL with a host",
-                failure=FailureClass.PERMANENT,
-            )
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        headers = {"Content-Type": "application/json"}
+        # The run id lets the endpoint recognise a start replayed after Interlock crashed between
+        # calling it and recording the call (its own header of that name wins).
+        headers = {"Idempotency-Key": context.expand("${RUN_ID}")}
         for name, value in config.headers.items():
             for existing in [h for h in headers if h.lower() == name.lower()]:
                 del headers[existing]
@@ -420,16 +455,7 @@ class HttpRunner:
             body = context.expand(config.body).encode()
         else:
             body = json.dumps(context.expand_json(config.body)).encode()
-        return HttpRequest(
-            method=config.method,
-            url=url,
-            host=parts.hostname,
-            port=port or (443 if scheme == "https" else 80),
-            tls=scheme == "https",
-            target=target,
-            headers=headers,
-            body=body,
-        )
+        return build_request(config.method, url, headers, body)
 
     def _checked_addresses(self, request: HttpRequest, shown: str) -> list[str]:
         try:

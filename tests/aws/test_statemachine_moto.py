@@ -25,6 +25,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 
 from interlock.lifecycle.run import TRIGGER_RETRY_ERROR
 from interlock.local.asl import ExecutionStatus, StateMachine, TaskFailed, run_to_completion
+from interlock.local.definition import render_definition
 from interlock.triggers.base import FailureClass, JobStatus, RunHandle, TriggerError
 from tests.lifecycle.test_statemachine import (
     ASL,
@@ -190,7 +191,7 @@ def _fast_retries(text: str) -> str:
     return json.dumps(definition)
 
 
-_FAST_RETRIES = _fast_retries(ASL.read_text())
+_FAST_RETRIES = _fast_retries(render_definition(ASL.read_text()))
 
 
 def _local(script: Callable[[], Orchestrator]) -> tuple[ExecutionStatus, list[str], dict[str, Any]]:

@@ -155,7 +155,7 @@ def test_malformed_shapes() -> None:
     assert isinstance(route({"eventName": "INSERT"}), Malformed)
     assert isinstance(route({"eventName": "UPSERT", "dynamodb": {}}), Malformed)
     bad_av = record()
-    bad_av["dynamodb"]["NewImage"] = {"x": {"SS": ["a"]}}
+    bad_av["dynamodb"]["NewImage"] = {"x": {"XS": ["a"]}}  # not a DynamoDB type
     assert isinstance(route(bad_av), Malformed)
     no_image = route(record(image=None))
     assert isinstance(no_image, Malformed)
@@ -243,10 +243,26 @@ def test_dateless_sensor_uses_today_in_pipeline_zone() -> None:
     assert d.output["period"] == "2026-03-05"
 
 
-def test_bad_date_is_ignored_with_a_reason() -> None:
-    d = decide_sensor(config(), write(status="ready", date="2026-02-30"), now=NOW, calendars={})
-    assert (d.next, d.actions) == (None, ())
-    assert "not a real date" in d.reason
+@pytest.mark.parametrize(
+    ("date", "why"),
+    [
+        ("2026-02-30", "not a real date"),
+        ("2026-99-98", "not a real date"),
+        (20260302, "must be a string"),  # numeric: a producer's int, never guessed
+        ("yesterday", "write YYYY-MM-DD or YYYYMMDD"),
+    ],
+)
+def test_bad_date_publishes_sensor_invalid_and_starts_nothing(date: Any, why: str) -> None:
+    d = decide_sensor(config(), write(status="ready", date=date), now=NOW, calendars={})
+    assert d.next is None
+    (event,) = d.actions
+    assert isinstance(event, PublishEvent)
+    assert event.type is EventType.SENSOR_INVALID
+    assert (event.schedule_id, event.period) == ("stream", None)
+    assert event.detail["sensorKey"] == "orders-landed"
+    assert (event.detail["field"], event.detail["value"]) == ("date", date)
+    assert why in event.detail["reason"] and why in d.reason
+    assert d.output["invalid"] == d.reason
 
 
 def test_excluded_day_publishes_pipeline_excluded() -> None:

@@ -11,6 +11,7 @@ from interlock.config.models import PipelineConfig
 from interlock.events import EventType
 from interlock.lifecycle import (
     AppendJobLog,
+    Claim,
     Decision,
     PublishEvent,
     RunRef,
@@ -216,6 +217,20 @@ def test_failed_records_category_and_job_failed() -> None:
     )
     assert bare.reason == "job failed"
     assert logs(bare)[0].category is None
+
+
+def test_outcome_unknown_is_held_with_one_alert_never_failed() -> None:
+    status = JobStatus("running", None, "outcome unknown: no exit status", unknown=True)
+    d = check_job_step(
+        status, run=RUN, handle=HANDLE, poll_started_at=T0, now=T0, poll_window=WINDOW
+    )
+    assert d.next == RunState.RUNNING  # held: polled again, never retried, never JOB_FAILED
+    assert events(d) == [EventType.JOB_OUTCOME_UNKNOWN]
+    claim, event = d.actions
+    assert isinstance(claim, Claim) and claim.name == "JOB_OUTCOME_UNKNOWN-a2"  # once per attempt
+    assert isinstance(event, PublishEvent)
+    assert event.detail == {"runId": "r-1", "reason": "outcome unknown: no exit status"}
+    assert logs(d) == [] and statuses(d) == []
 
 
 def test_running_waits_and_echoes_the_handle() -> None:

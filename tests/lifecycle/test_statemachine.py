@@ -40,6 +40,7 @@ from interlock.local.asl import (
     TaskFailed,
     run_to_completion,
 )
+from interlock.local.definition import render_definition
 from interlock.store import keys
 from interlock.triggers.base import FailureClass, JobStatus, RunHandle, TriggerError
 
@@ -157,7 +158,7 @@ class Orchestrator:
 
 @pytest.fixture(scope="module")
 def machine() -> StateMachine:
-    return StateMachine.from_json(ASL.read_text())
+    return StateMachine.from_json(render_definition(ASL.read_text()))
 
 
 def run(machine: StateMachine, orch: Orchestrator) -> Execution:

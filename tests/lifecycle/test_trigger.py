@@ -96,5 +96,7 @@ def test_a_post_run_key_with_a_baseline_goes_the_post_run_way() -> None:
 def test_an_unusable_write_is_other_with_a_reason() -> None:
     bad = SensorWrite("orders", "orders-landed", {"status": "ready", "hour": "7"}, "1")
     choice = decide_trigger_write(config(), bad, TriggerFacts(dry_run=False), now=NOW, calendars={})
-    assert choice.path == "other" and choice.decision.actions == ()
-    assert "no 'date'" in choice.decision.reason
+    assert choice.path == "other"
+    assert "no 'date'" in choice.decision.output["invalid"]
+    events = [a.type for a in choice.decision.actions if isinstance(a, PublishEvent)]
+    assert events == [EventType.SENSOR_INVALID]

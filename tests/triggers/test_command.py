@@ -23,6 +23,7 @@ from interlock.triggers import (
     expand,
     runner_for,
 )
+from interlock.triggers.command import _job_dir_name, _lock_held
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -233,14 +234,103 @@ def runner_dir(handle: RunHandle) -> Path:
     return Path(handle.metadata["output"]).parent
 
 
-def test_status_from_another_runner_is_a_permanent_failure(runner: CommandRunner) -> None:
-    cfg = config(PY, "-c", "print(1)")
-    handle = runner.start(cfg, pipeline_id="p", period=HOURLY, run_id="r")
-    status = CommandRunner(env=ENV, output_dir=runner_dir(handle)).status(cfg, handle)
-    assert status.state == "failed"
-    assert status.failure is FailureClass.PERMANENT
-    assert "not started by this Interlock process" in status.message
-    assert wait(runner, cfg, handle).state == "succeeded"
+def waits_for(marker: Path, log: Path, code: int = 0) -> CommandJobConfig:
+    """A job that appends one line to ``log``, waits for ``marker`` to exist, then exits ``code``."""
+    script = (
+        "import os, sys, time\n"
+        f"open({str(log)!r}, 'a').write('ran\\n')\n"
+        f"while not os.path.exists({str(marker)!r}): time.sleep(0.01)\n"
+        f"sys.exit({code})\n"
+    )
+    return config(PY, "-c", script)
+
+
+def test_another_runner_adopts_a_job_and_reads_its_exit_status(tmp_path: Path) -> None:
+    marker, log = tmp_path / "go", tmp_path / "ran.log"
+    cfg = waits_for(marker, log, code=3)
+    first = CommandRunner(env=ENV, output_dir=tmp_path, state_dir=tmp_path / "jobs")
+    handle = first.start(cfg, pipeline_id="p", period=HOURLY, run_id="r")
+    first.close()  # with a state dir the job is left running for the next runner
+    restarted = CommandRunner(env=ENV, output_dir=tmp_path, state_dir=tmp_path / "jobs")
+    status = restarted.status(cfg, handle)
+    assert (status.state, status.unknown) == ("running", False)
+    assert "adopted" in status.message
+    # A replayed start of the same run id (the crash came before the start was recorded) adopts too.
+    again = restarted.start(cfg, pipeline_id="p", period=HOURLY, run_id="r")
+    assert again.metadata["pid"] == handle.metadata["pid"]
+    marker.touch()
+    final = wait(restarted, cfg, handle)
+    assert (final.state, final.failure) == ("failed", FailureClass.TRANSIENT)
+    assert "exit code 3" in final.message
+    assert log.read_text() == "ran\n"  # one execution
+    first._running["r"].process.wait()
+
+
+def test_the_starting_runner_reports_the_programs_own_exit_code(tmp_path: Path) -> None:
+    marker, log = tmp_path / "go", tmp_path / "ran.log"
+    marker.touch()
+    with CommandRunner(env=ENV, output_dir=tmp_path) as r:
+        cfg = waits_for(marker, log, code=2)
+        status = wait(r, cfg, r.start(cfg, pipeline_id="p", period=HOURLY, run_id="r"))
+    assert (status.state, status.failure) == ("failed", FailureClass.PERMANENT)
+    assert "exit code 2" in status.message
+
+
+def test_a_job_killed_with_its_wrapper_is_held_as_outcome_unknown(tmp_path: Path) -> None:
+    cfg = waits_for(tmp_path / "never", tmp_path / "ran.log")
+    first = CommandRunner(env=ENV, output_dir=tmp_path, state_dir=tmp_path / "jobs")
+    handle = first.start(cfg, pipeline_id="p", period=HOURLY, run_id="r")
+    os.killpg(handle.metadata["pid"], 9)  # the whole group dies: no exit status is written
+    first._running["r"].process.wait()
+    deadline = time.monotonic() + 20  # the orphaned job's exit (which drops the lock) may lag
+    while _lock_held(Path(handle.metadata["state"])) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    restarted = CommandRunner(env=ENV, output_dir=tmp_path, state_dir=tmp_path / "jobs")
+    status = restarted.status(cfg, handle)
+    assert (status.state, status.unknown) == ("running", True)
+    assert "outcome unknown" in status.message
+    assert "not retried" in status.message
+
+
+def test_a_replayed_start_after_a_crash_before_the_handle_was_written_is_unknown(
+    tmp_path: Path,
+) -> None:
+    r = CommandRunner(env=ENV, output_dir=tmp_path, state_dir=tmp_path / "jobs")
+    claimed = tmp_path / "jobs" / _job_dir_name("r")
+    claimed.mkdir(
+        parents=True
+    )  # claimed by a runtime that died before it launched (or recorded) the program
+    handle = r.start(config(PY, "-c", "print(1)"), pipeline_id="p", period=HOURLY, run_id="r")
+    assert handle.metadata["pid"] is None
+    status = r.status(config(PY), handle)
+    assert (status.state, status.unknown) == ("running", True)
+
+
+def test_a_handle_without_a_job_dir_is_outcome_unknown(tmp_path: Path) -> None:
+    old = RunHandle("r", {"pid": 12345, "output": str(tmp_path / "x.log"), "runner_pid": 1})
+    status = CommandRunner(env=ENV).status(config(PY), old)
+    assert (status.state, status.unknown, status.failure) == ("running", True, None)
+
+
+def test_an_adopted_job_past_its_deadline_is_killed(tmp_path: Path) -> None:
+    cfg = waits_for(tmp_path / "never", tmp_path / "ran.log")
+    first = CommandRunner(env=ENV, output_dir=tmp_path, state_dir=tmp_path / "jobs")
+    handle = first.start(cfg, pipeline_id="p", period=HOURLY, run_id="r")
+    expired = RunHandle("r", {**handle.metadata, "deadline": time.time() - 1})
+    restarted = CommandRunner(env=ENV, output_dir=tmp_path, state_dir=tmp_path / "jobs")
+    status = restarted.status(cfg, expired)
+    assert (status.state, status.failure) == ("failed", FailureClass.TIMEOUT)
+    first._running["r"].process.wait()  # the group was killed
+    assert first._running["r"].process.returncode == -9
+
+
+def test_a_program_that_cannot_start_leaves_no_claim(tmp_path: Path) -> None:
+    with CommandRunner(env=ENV, output_dir=tmp_path, state_dir=tmp_path / "jobs") as r:
+        with pytest.raises(TriggerError, match="command not found"):
+            r.start(config("no-such-program-xyz"), pipeline_id="p", period=HOURLY, run_id="r")
+        assert list((tmp_path / "jobs").iterdir()) == []
+        status = run(r, config(PY, "-c", "print(1)"))
+    assert status.state == "succeeded"
 
 
 def test_close_kills_what_is_still_running(tmp_path: Path) -> None:
@@ -253,10 +343,30 @@ def test_close_kills_what_is_still_running(tmp_path: Path) -> None:
     assert "killed by signal" in status.message
 
 
-def test_runner_for_knows_command_and_http_only() -> None:
+def test_runner_for_knows_command_and_refuses_unknown_types() -> None:
     assert isinstance(runner_for("command"), CommandRunner)
-    with pytest.raises(TriggerError, match="job type glue is not available yet") as info:
-        runner_for("glue")
-    assert info.value.failure is FailureClass.PERMANENT
-    with pytest.raises(TriggerError, match="unknown job type"):
+    with pytest.raises(TriggerError, match="unknown job type") as info:
         runner_for("ftp")
+    assert info.value.failure is FailureClass.PERMANENT
+
+
+def test_run_keeps_command_job_state_next_to_the_store(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from interlock.cli.run_cmd import job_state_dir
+
+    sqlite = SimpleNamespace(backend=SimpleNamespace(path=tmp_path / "i.db"), url="sqlite:///i.db")
+    assert job_state_dir(sqlite) == tmp_path / "i.db.jobs"
+    dynamo = SimpleNamespace(backend=object(), url="dynamodb://prod?region=eu-west-1")
+    other = SimpleNamespace(backend=object(), url="dynamodb://dev?region=eu-west-1")
+    assert job_state_dir(dynamo).parent == Path(".interlock")
+    assert job_state_dir(dynamo) != job_state_dir(other)
+
+
+def test_crash_point_does_nothing_unless_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from interlock.service.crashpoint import CRASH_ENV, crash_point
+
+    monkeypatch.setenv(CRASH_ENV, "somewhere-else")
+    crash_point("job-started")  # still alive
+    monkeypatch.delenv(CRASH_ENV)
+    crash_point("job-started")

@@ -131,10 +131,15 @@ class RecordingTransport:
     ],
 )
 def test_default_refuses_internal_addresses_without_connecting(url: str) -> None:
+    # The config model already refuses metadata and link-local URLs at validate time; the runtime
+    # guard is tested on its own, as for a URL that a template fills in at run time.
     transport = RecordingTransport()
     runner = HttpRunner(transport=transport)
+    config = HttpJobConfig.model_construct(
+        url=url, method="POST", headers={}, body=None, timeout=None
+    )
     with pytest.raises(TriggerError, match="allow_private=True") as info:
-        runner.start(http(url), pipeline_id="p", period=HOURLY, run_id="r")
+        runner.start(config, pipeline_id="p", period=HOURLY, run_id="r")
     assert info.value.failure is FailureClass.PERMANENT
     assert "SSRF" in str(info.value)
     assert transport.sent == []
@@ -253,6 +258,7 @@ def test_body_headers_and_url_are_templated(server: Server, runner: HttpRunner) 
     assert seen.path == "/ok?pipeline=orders&period=2026-03-06T16"
     assert seen.headers["authorization"] == "Bearer s3cret"
     assert seen.headers["x-run"] == "run-7"
+    assert seen.headers["idempotency-key"] == "run-7"  # a replayed start can be recognised
     assert seen.headers["content-type"] == "application/json"
     assert seen.headers["host"] == f"127.0.0.1:{server.port}"
     assert json.loads(seen.body) == {
@@ -275,6 +281,7 @@ def test_string_body_is_sent_as_written_and_headers_override(
     [seen] = server.seen
     assert seen.body == b"run r1 costs $5"
     assert seen.headers["content-type"] == "text/plain"
+    assert seen.headers["idempotency-key"] == "r1"
 
 
 def test_unknown_variable_sends_nothing(server: Server, runner: HttpRunner) -> None:
@@ -305,3 +312,23 @@ def test_runner_for_http_passes_options() -> None:
     runner = runner_for("http", allow_private=True)
     assert isinstance(runner, HttpRunner)
     assert repr(runner) == "HttpRunner(allow_private=True)"
+
+
+@pytest.mark.parametrize(
+    ("status", "failure"),
+    [
+        (400, FailureClass.PERMANENT),
+        (401, FailureClass.PERMANENT),
+        (404, FailureClass.PERMANENT),
+        (408, FailureClass.TRANSIENT),
+        (429, FailureClass.TRANSIENT),
+        (502, FailureClass.TRANSIENT),
+    ],
+)
+def test_status_errors_are_classified_and_redacted(status: int, failure: FailureClass) -> None:
+    from interlock.triggers.http import build_request, status_error
+
+    request = build_request("POST", "https://u:pw@x.example/hook?token=s3cret", {}, None)
+    error = status_error(request, HttpResponse(status, b"nope"))
+    assert error.failure is failure
+    assert str(error) == f"POST https://x.example/hook returned status {status}: nope"

@@ -79,7 +79,7 @@ def test_events_without_subcommand_exits_2(capsys: pytest.CaptureFixture[str]) -
 def test_validate_examples_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(ROOT / "examples" / "pipelines")]) == 0
     out = capsys.readouterr().out
-    assert "✓ 7 pipelines valid" in out
+    assert "✓ 11 pipelines valid" in out
     assert "gold-revenue" in out
 
 

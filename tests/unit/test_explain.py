@@ -149,5 +149,8 @@ def test_bad_sensor_date_is_shown_not_crashed(
     f.write_text(json.dumps({"orders-landed": {"date": "2026-13-45"}}))
     code = main(explain("silver-orders", "--pipelines", PIPELINES, "--sensors", str(f)))
     out = capsys.readouterr().out
-    assert code == 0  # ANY: orders-landed exists
+    # ANY passes (orders-landed exists), but the runtime refuses the trigger sensor (SENSOR_INVALID),
+    # so explain agrees with it: not ready.
+    assert code == 1
     assert "period:" in out
+    assert "not used (SENSOR_INVALID)" in out

@@ -562,6 +562,51 @@ def test_future_timestamps_have_negative_age() -> None:
     assert sub_second.reason == "s.f is 0.5s in the future"
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2030-01-01T00:00:00Z",  # a forged/mis-clocked ISO timestamp
+        "2030-01-01T00:00:00+02:00",
+        int(datetime(2100, 1, 1, tzinfo=UTC).timestamp() * 1000),  # epoch-ms in 2100
+        Decimal(int(datetime(2100, 1, 1, tzinfo=UTC).timestamp() * 1000)),  # as DynamoDB returns it
+        str(int(datetime(2100, 1, 1, tzinfo=UTC).timestamp())),  # epoch seconds as text
+        "2024-05-01T12:05:01Z",  # one second past the default 5m skew
+    ],
+)
+@pytest.mark.parametrize("check", ["age_lt", "age_gt"])
+def test_timestamps_beyond_the_clock_skew_fail_both_age_checks(check: str, value: Any) -> None:
+    result = run(rule(check, "2h"), value)
+    assert result.passed is False
+    assert "in the future, beyond the allowed clock skew of 5m" in result.reason
+    assert result.age is not None and result.age < -timedelta(minutes=5)
+    # The same through a validation (the path the runtime takes).
+    evaluation = evaluate(validation("ALL", rule(check, "2h")), {"s": {"f": value}}, NOW)
+    assert evaluation.passed is False
+    assert evaluation.results[0].reason == result.reason
+
+
+def test_clock_skew_is_configurable_per_validation() -> None:
+    future = "2024-05-01T12:20:00Z"  # 20 minutes ahead
+    default = Validation(rules=(rule("age_lt", "2h"),))
+    wide = Validation(rules=(rule("age_lt", "2h"),), maxClockSkew="30m")
+    zero = Validation(rules=(rule("age_lt", "2h"),), maxClockSkew="0s")
+    assert evaluate(default, {"s": {"f": future}}, NOW).passed is False
+    assert evaluate(wide, {"s": {"f": future}}, NOW).passed is True
+    assert evaluate(wide, {"s": {"f": "2024-05-01T12:31:00Z"}}, NOW).results[0].reason == (
+        "s.f is 31m in the future, beyond the allowed clock skew of 30m "
+        "(a forged or mis-clocked timestamp never passes)"
+    )
+    # A zero skew refuses any future timestamp, even one millisecond ahead; the present passes.
+    assert evaluate(zero, {"s": {"f": "2024-05-01T12:00:00.001Z"}}, NOW).passed is False
+    assert evaluate(zero, {"s": {"f": "2024-05-01T12:00:00Z"}}, NOW).passed is True
+
+
+@pytest.mark.parametrize("skew", ["-1m", "25h"])
+def test_clock_skew_out_of_range_is_refused(skew: str) -> None:
+    with pytest.raises(ValueError, match="maxClockSkew"):
+        Validation(rules=(rule("age_lt", "2h"),), maxClockSkew=skew)
+
+
 def test_age_threshold_text_keeps_precision() -> None:
     assert describe(rule("age_lt", "90m")) == "s.f age < 1h30m"
     # format_duration drops seconds past an hour; the rule's own text is used instead.
@@ -808,7 +853,8 @@ def test_age_lt_and_age_gt_never_both_pass(stamp: Any, seconds: int) -> None:
     assert not (lt.passed and gt.passed)
     if lt.age is not None:
         assert lt.age == gt.age
-        assert lt.passed is (lt.age < timedelta(seconds=seconds))
+        within_skew = -lt.age <= timedelta(minutes=5)
+        assert lt.passed is (lt.age < timedelta(seconds=seconds) and within_skew)
 
 
 json_scalars = st.one_of(

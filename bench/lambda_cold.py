@@ -1,0 +1,72 @@
+"""Cold start of each Lambda handler: import time beyond ``import boto3``, and peak RSS.
+
+Run with ``.venv/bin/python bench/lambda_cold.py [--runs N]`` (``make bench``). Prints numbers; asserts
+nothing. Each measurement is a fresh interpreter (a new container): it imports boto3 first (the Lambda
+runtime provides it), then times ``import lambdas.<handler>`` (module-level wiring included: settings
+checked, runtime built; no AWS call is made at import) and reads ``ru_maxrss``. The best of N runs is
+printed (a loaded machine adds noise; the minimum is the least disturbed). Targets: ≤ 150 ms, ≤ 90 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HANDLERS = (
+    "stream_router",
+    "orchestrator",
+    "sla_monitor",
+    "watchdog",
+    "event_sink",
+    "alert_dispatcher",
+)
+ENV = {
+    "ENVIRONMENT": "bench",
+    "EVENT_BUS_NAME": "bench-interlock-events",
+    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:bench-interlock-pipeline",
+    "SLA_MONITOR_ARN": "arn:aws:lambda:us-east-1:123456789012:function:bench-interlock-sla-monitor",
+    "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/bench-interlock-scheduler-sla",
+    "SCHEDULER_GROUP_NAME": "bench-interlock-sla",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+PROBE = """
+import json, resource, sys, time
+t = time.perf_counter(); import boto3; b = time.perf_counter() - t
+t = time.perf_counter(); __import__("lambdas." + sys.argv[1]); h = time.perf_counter() - t
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"boto3_ms": b * 1000, "handler_ms": h * 1000, "rss_mb": rss}))
+"""
+
+
+def measure(handler: str) -> dict[str, float]:
+    env = {**os.environ, **ENV, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, handler], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    result: dict[str, float] = json.loads(out.splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    print(f"cold import per handler, best of {args.runs} (targets: <= 150 ms, <= 90 MB)")
+    print(f"  {'handler':<18} {'beyond boto3':>13} {'(boto3)':>9} {'peak RSS':>9}")
+    for handler in HANDLERS:
+        runs = [measure(handler) for _ in range(args.runs)]
+        best = min(runs, key=lambda r: r["handler_ms"])
+        rss = max(r["rss_mb"] for r in runs)
+        print(
+            f"  {handler:<18} {best['handler_ms']:10.0f} ms {best['boto3_ms']:6.0f} ms"
+            f" {rss:6.1f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""boto3 clients for the adapters: built on first use, endpoint_url honoured, botocore errors named.
+
+The adapters take an injected client (tests, notebooks) or build one lazily through :func:`build_client`,
+which shares the DynamoDB driver's client factory (one botocore loader per process: cheaper cold
+starts). boto3 is imported only when a client is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from interlock.exceptions import InterlockError
+
+__all__ = ["AwsError", "build_client", "error_code", "is_client_error"]
+
+
+class AwsError(InterlockError):
+    """An AWS call failed in a way the adapter cannot absorb (the caller's Lambda then fails and retries)."""
+
+
+def build_client(service: str, *, region: str | None, endpoint_url: str | None) -> Any:
+    """A boto3 client for ``service`` (standard retry mode).
+
+    Raises:
+        ImportError: boto3 is not installed (install ``interlock[aws]``).
+        StoreUnavailableError: no client can be built (e.g. no region configured).
+    """
+    from interlock.store.dynamodb import _build_client
+
+    return _build_client(service, region=region, endpoint_url=endpoint_url)
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ``ClientError`` (empty for anything else)."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return ""
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def is_client_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a botocore ``ClientError`` (checked without importing botocore eagerly)."""
+    return type(exc).__name__ == "ClientError" or bool(error_code(exc))

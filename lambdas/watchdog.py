@@ -1,0 +1,31 @@
+"""watchdog: the scheduled watchdog pass (index Queries, never a Scan) and lost cron timers set again."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+
+from interlock.aws.runtime import AwsRuntime
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+logger = Logger(service="interlock-watchdog")
+
+
+def build(runtime: AwsRuntime) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The handler over ``runtime`` (its core is wired now: the cold start pays, not the first event)."""
+    runtime.controller  # noqa: B018 - built for its side effect
+
+    @logger.inject_lambda_context
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        runtime.refresh_configs()
+        handled = runtime.watchdog()
+        logger.info("watchdog pass", decisions=len(handled.decisions))
+        return {"decisions": len(handled.decisions)}
+
+    return handler
+
+
+handler = build(AwsRuntime.from_env("watchdog"))

@@ -1,0 +1,96 @@
+"""Same record redelivered vs the producer wrote again (issue 11 point 7): the write's id decides."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from interlock.config.models import PipelineConfig
+from interlock.events import EventType
+from interlock.lifecycle import PublishEvent
+from interlock.lifecycle.postrun import decide_late_data
+from interlock.lifecycle.router import SensorWrite, route
+from interlock.records import JobEntry, JobEvent, RunRow, RunStatus
+from interlock.store.codec import marshal_item
+
+FINISHED = datetime(2026, 3, 4, 9, 30, tzinfo=UTC)
+KEYS = {"PK": "PIPELINE#orders", "SK": "SENSOR#orders-landed"}
+
+
+def modify(
+    old: dict[str, Any] | None, new: dict[str, Any], event: str = "MODIFY"
+) -> dict[str, Any]:
+    ddb: dict[str, Any] = {
+        "Keys": marshal_item(KEYS),
+        "SequenceNumber": "7",
+        "NewImage": marshal_item({**KEYS, **new}),
+    }
+    if old is not None:
+        ddb["OldImage"] = marshal_item({**KEYS, **old})
+    return {"eventName": event, "dynamodb": ddb}
+
+
+def test_a_record_that_changed_nothing_is_marked_unchanged() -> None:
+    same = route(modify({"status": "ready"}, {"status": "ready"}))
+    assert isinstance(same, SensorWrite) and same.unchanged is True
+    changed = route(modify({"status": "ready"}, {"status": "ready", "rows": 2}))
+    assert isinstance(changed, SensorWrite) and changed.unchanged is False
+    restamped = route(
+        modify(
+            {"data": {"status": "ready"}, "updatedAt": "2026-03-04T09:00:00Z"},
+            {"data": {"status": "ready"}, "updatedAt": "2026-03-04T10:00:00Z"},
+        )
+    )
+    assert isinstance(restamped, SensorWrite) and restamped.unchanged is False  # a new write
+    inserted = route(modify(None, {"status": "ready"}, event="INSERT"))
+    assert isinstance(inserted, SensorWrite) and inserted.unchanged is False
+    unreadable_old = modify({"status": "ready"}, {"status": "ready"})
+    unreadable_old["dynamodb"]["OldImage"] = {"x": {"XS": ["?"]}}
+    odd = route(unreadable_old)
+    assert isinstance(odd, SensorWrite) and odd.unchanged is False
+
+
+def config() -> PipelineConfig:
+    return PipelineConfig.model_validate(
+        {
+            "pipeline": {"id": "orders"},
+            "schedule": {"trigger": {"key": "orders-landed"}},
+            "job": {"type": "command", "config": {"command": "true"}},
+        }
+    )
+
+
+def late(written_at: datetime | None, unchanged: bool = False) -> list[EventType]:
+    decision = decide_late_data(
+        config(),
+        sensor_key="orders-landed",
+        schedule_id="stream",
+        period="2026-03-04",
+        run_row=RunRow(
+            "orders", "stream", "2026-03-04", RunStatus.COMPLETED, 1, finished_at=FINISHED
+        ),
+        latest_job=JobEntry(JobEvent.SUCCESS, FINISHED),
+        now=FINISHED + timedelta(hours=1),
+        written_at=written_at,
+        unchanged=unchanged,
+    )
+    return [a.type for a in decision.actions if isinstance(a, PublishEvent)]
+
+
+@pytest.mark.parametrize(
+    ("written_at", "unchanged", "expected"),
+    [
+        (FINISHED - timedelta(minutes=31), False, []),  # the write the run saw, redelivered
+        (FINISHED, False, []),
+        (None, True, []),  # a record that changed nothing (a no-op rewrite or its redelivery)
+        (FINISHED + timedelta(hours=1), True, []),  # same write id, same content: nothing new
+        (FINISHED + timedelta(hours=1), False, [EventType.LATE_DATA_ARRIVAL]),  # wrote again
+        (None, False, [EventType.LATE_DATA_ARRIVAL]),  # changed content, no write id
+    ],
+)
+def test_late_data_needs_a_new_write(
+    written_at: datetime | None, unchanged: bool, expected: list[EventType]
+) -> None:
+    assert late(written_at, unchanged) == expected
