@@ -25,7 +25,7 @@ def build_client(service: str, *, region: str | None, endpoint_url: str | None) 
         ImportError: boto3 is not installed (install ``interlock[aws]``).
         StoreUnavailableError: no client can be built (e.g. no region configured).
     """
-    from interlock.store.dynamodb import _build_client
+    from interlock.store.dynamodb_wire import _build_client
 
     return _build_client(service, region=region, endpoint_url=endpoint_url)
 

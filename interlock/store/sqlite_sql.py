@@ -13,13 +13,13 @@ import sqlite3
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from interlock.store.codec import normalize, values_equal
+from interlock.store.checks import invalid, normalized
+from interlock.store.codec import values_equal
 from interlock.store.table import (
     Absent,
     AllOf,
     Equals,
     Exists,
-    ValidationError,
 )
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 _MAX_ITEM_BYTES: Final = 400 * 1024  # DynamoDB's item size limit
 _MAX_PK_BYTES: Final = 2048
 _MAX_SK_BYTES: Final = 1024
-_TTL_IDENTITY: Final = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
 _GET = "SELECT doc FROM items WHERE tbl = ? AND pk = ? AND sk = ? AND (ttl IS NULL OR ttl > ?)"
 _OLD = "SELECT doc, ttl FROM items WHERE tbl = ? AND pk = ? AND sk = ?"
@@ -198,24 +197,13 @@ def _prefix_end(prefix: str) -> str | None:
     return None
 
 
-def _invalid(message: str, exc: BaseException | None = None) -> ValidationError:
-    return ValidationError(f"{message}: {exc}" if exc is not None else message)
-
-
-def _normalized(value: Any, what: str) -> Any:
-    try:
-        return normalize(value)
-    except ValueError as exc:
-        raise _invalid(f"{what} cannot be stored", exc) from exc
-
-
 def _check_condition(condition: Condition) -> None:
     """Refuse operands DynamoDB could not hold, before any transaction starts."""
     if isinstance(condition, AllOf):
         for part in condition.conditions:
             _check_condition(part)
     elif isinstance(condition, Equals):
-        _normalized(condition.value, f"the value of {condition}")
+        normalized(condition.value, f"the value of {condition}")
     elif not isinstance(condition, Absent | Exists):
         raise TypeError(f"not a condition: {condition!r}")
 
@@ -237,7 +225,7 @@ def _holds(condition: Condition, old: Item | None) -> bool:
 
 def _add(current: Any, amount: int | Decimal, attr: str) -> int | Decimal:
     if isinstance(current, bool) or not isinstance(current, int | Decimal):
-        raise _invalid(f"add {attr!r}: the stored value {current!r} is not a number")
+        raise invalid(f"add {attr!r}: the stored value {current!r} is not a number")
     if isinstance(current, int) and isinstance(amount, int):
         total: int | Decimal = current + amount
     else:
@@ -246,7 +234,7 @@ def _add(current: Any, amount: int | Decimal, attr: str) -> int | Decimal:
         with localcontext() as ctx:
             ctx.prec = 300
             total = Decimal(current) + Decimal(amount)
-    return _normalized(total, f"add {attr!r}: the result {total}")  # type: ignore[no-any-return]
+    return normalized(total, f"add {attr!r}: the result {total}")  # type: ignore[no-any-return]
 
 
 class _Prepared(NamedTuple):

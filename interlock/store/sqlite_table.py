@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, cast
 
+from interlock.store.checks import TTL_IDENTITY, check_key, index_type_error, invalid, normalized
 from interlock.store.codec import marshal_item, normalize_item
 from interlock.store.specs import physical_name
 from interlock.store.sqlite_sql import (
@@ -19,17 +20,14 @@ from interlock.store.sqlite_sql import (
     _MAX_PK_BYTES,
     _MAX_SK_BYTES,
     _OLD,
-    _TTL_IDENTITY,
     _UPSERT,
     _add,
     _check_condition,
     _dumps,
     _feed_range,
     _holds,
-    _invalid,
     _item_size,
     _loads,
-    _normalized,
     _prefix_end,
     _Prepared,
     number_key,
@@ -43,7 +41,6 @@ from interlock.store.table import (
     SKCondition,
     StoreError,
     TableSpec,
-    ValidationError,
 )
 
 if TYPE_CHECKING:
@@ -112,7 +109,7 @@ class SQLiteTable:
             StoreError: no such index.
         """
         if limit is not None and (isinstance(limit, bool) or limit < 1):
-            raise _invalid(f"limit must be at least 1, got {limit!r}")
+            raise invalid(f"limit must be at least 1, got {limit!r}")
         where, params, sort_col, ix = self._where(pk, sk, index)
         direction = "DESC" if descending else "ASC"
         if cursor is not None:
@@ -157,7 +154,7 @@ class SQLiteTable:
         if not self._stream:
             raise StoreError(f"table {self._name!r} has no stream (no change feed)")
         if isinstance(limit, bool) or limit < 1:
-            raise _invalid(f"limit must be at least 1, got {limit!r}")
+            raise invalid(f"limit must be at least 1, got {limit!r}")
         base, end = self._feed
         start = _position(after)
         if start and not base <= start < end:
@@ -235,22 +232,22 @@ class SQLiteTable:
             ValidationError: a key attribute is named, an attribute is named twice, an ``add`` is not
                 a number (or meets a stored non-number), or the result cannot be stored.
         """
-        _check_key(pk, sk)
+        check_key(pk, sk)
         if isinstance(remove, str):
             raise TypeError("remove takes a sequence of attribute names, not one string")
-        sets = {a: _normalized(v, f"set {a!r}") for a, v in (set or {}).items()}
+        sets = {a: normalized(v, f"set {a!r}") for a, v in (set or {}).items()}
         removes = list(remove)
         adds: dict[str, int | Decimal] = {}
         for attr, amount in (add or {}).items():
             if isinstance(amount, bool) or not isinstance(amount, int | float | Decimal):
-                raise _invalid(f"add {attr!r}: {amount!r} is not a number")
-            adds[attr] = _normalized(amount, f"add {attr!r}")
+                raise invalid(f"add {attr!r}: {amount!r} is not a number")
+            adds[attr] = normalized(amount, f"add {attr!r}")
         named = [*sets, *removes, *adds]
         for attr in named:
             if attr in ("PK", "SK"):
-                raise _invalid(f"cannot update the key attribute {attr!r}")
+                raise invalid(f"cannot update the key attribute {attr!r}")
         if len({*named}) != len(named):
-            raise _invalid(f"an attribute is named twice in set/remove/add: {named}")
+            raise invalid(f"an attribute is named twice in set/remove/add: {named}")
         if condition is not None:
             _check_condition(condition)
         return self._store._atomically(self._update, pk, sk, sets, removes, adds, condition)
@@ -261,7 +258,7 @@ class SQLiteTable:
         Raises:
             ConflictError: ``condition`` did not hold.
         """
-        _check_key(pk, sk)
+        check_key(pk, sk)
         if condition is not None:
             _check_condition(condition)
         return _parse(self._store._atomically(self._delete, pk, sk, condition))
@@ -346,20 +343,20 @@ class SQLiteTable:
         try:
             norm = normalize_item(item)
         except ValueError as exc:
-            raise _invalid(f"{self._name}: the item cannot be stored", exc) from exc
+            raise invalid(f"{self._name}: the item cannot be stored", exc) from exc
         return self._prepare_normalized(norm)
 
     def _prepare_normalized(self, item: Item) -> _Prepared:
         """Validate a normalized item as DynamoDB would and build its ``items`` row."""
         pk, sk = item["PK"], item["SK"]
         if len(pk) > _MAX_PK_BYTES // 4 and len(pk.encode()) > _MAX_PK_BYTES:
-            raise _invalid(f"{self._name}: PK is longer than {_MAX_PK_BYTES} bytes")
+            raise invalid(f"{self._name}: PK is longer than {_MAX_PK_BYTES} bytes")
         if len(sk) > _MAX_SK_BYTES // 4 and len(sk.encode()) > _MAX_SK_BYTES:
-            raise _invalid(f"{self._name}: SK is longer than {_MAX_SK_BYTES} bytes")
+            raise invalid(f"{self._name}: SK is longer than {_MAX_SK_BYTES} bytes")
         doc = _dumps(item)
         # Every byte of DynamoDB's size needs at least 1/4 character of JSON, so short docs pass unmeasured.
         if len(doc) > _MAX_ITEM_BYTES // 4 and _item_size(item) > _MAX_ITEM_BYTES:
-            raise _invalid(
+            raise invalid(
                 f"{self._name}: {pk} / {sk} is {_item_size(item)} bytes; DynamoDB items hold at most "
                 f"400 KB ({_MAX_ITEM_BYTES} bytes)"
             )
@@ -375,13 +372,13 @@ class SQLiteTable:
         for n, ix in enumerate(self._spec.indexes):
             ipk, isk = item.get(ix.pk, _MISSING), item.get(ix.sk, _MISSING)
             if ipk is not _MISSING and (type(ipk) is not str or not ipk):
-                raise _index_type_error(self._name, ix, ix.pk, ipk, "S")
+                raise index_type_error(self._name, ix.name, ix.pk, ipk, "S")
             if isk is not _MISSING:
                 if ix.sk_type == "S":
                     if type(isk) is not str or not isk:
-                        raise _index_type_error(self._name, ix, ix.sk, isk, "S")
+                        raise index_type_error(self._name, ix.name, ix.sk, isk, "S")
                 elif type(isk) is not int and type(isk) is not Decimal:
-                    raise _index_type_error(self._name, ix, ix.sk, isk, "N")
+                    raise index_type_error(self._name, ix.name, ix.sk, isk, "N")
             if ipk is not _MISSING and isk is not _MISSING:
                 columns[2 * n] = cast("str", ipk)
                 columns[2 * n + 1] = (
@@ -419,7 +416,7 @@ class SQLiteTable:
     ) -> tuple[str, list[Any], str, IndexSpec | None]:
         """WHERE clause and parameters of a query: (sql, params, sort column, index spec)."""
         if type(pk) is not str or not pk:
-            raise _invalid(f"the partition key must be a non-empty string, got {pk!r}")
+            raise invalid(f"the partition key must be a non-empty string, got {pk!r}")
         if index is None:
             ix, part_col, sort_col, sk_type = None, "pk", "sk", "S"
         else:
@@ -448,10 +445,10 @@ class SQLiteTable:
         """Restrict a query to the rows after ``cursor`` (a cursor from a page of the same query)."""
         names = ("PK", "SK") if ix is None else ("PK", "SK", "IK")
         if not isinstance(cursor, Mapping):
-            raise _invalid(f"not a cursor: {cursor!r}")
+            raise invalid(f"not a cursor: {cursor!r}")
         values = [cursor.get(name) for name in names]
         if any(type(v) is not str for v in values):
-            raise _invalid(f"not a cursor of this query: {dict(cursor)!r}")
+            raise invalid(f"not a cursor of this query: {dict(cursor)!r}")
         op = "<" if descending else ">"
         if ix is None:
             return f"{where} AND sk {op} ?", [*params, values[1]]
@@ -487,28 +484,12 @@ class SQLiteTable:
             "eventSourceARN": self._arn,
         }
         if ttl_purge:
-            record["userIdentity"] = dict(_TTL_IDENTITY)  # as DynamoDB marks its TTL deletions
+            record["userIdentity"] = dict(TTL_IDENTITY)  # as DynamoDB marks its TTL deletions
         return record
 
 
 _MISSING: Final = object()
 _NO_INDEX: Final = (None, None, None, None)
-
-
-def _index_type_error(
-    table: str, ix: IndexSpec, attr: str, value: Any, kind: str
-) -> ValidationError:
-    wanted = "a non-empty string" if kind == "S" else "a number"
-    return _invalid(
-        f"{table}: {attr!r} is a key of index {ix.name} and must be {wanted}, got {value!r} "
-        "(DynamoDB refuses the write: type mismatch for index key)"
-    )
-
-
-def _check_key(pk: Any, sk: Any) -> None:
-    for name, value in (("PK", pk), ("SK", sk)):
-        if type(value) is not str or not value:
-            raise _invalid(f"{name} must be a non-empty string, got {value!r}")
 
 
 def _parse(doc: str | None) -> Item | None:
@@ -532,11 +513,11 @@ _SQL_OPS: Final = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 def _sort_operand(value: Any, sk_type: str) -> str:
     if sk_type == "S":
         if type(value) is not str:
-            raise _invalid(f"this sort key is a string; the condition's operand is {value!r}")
+            raise invalid(f"this sort key is a string; the condition's operand is {value!r}")
         return value
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        raise _invalid(f"this sort key is a number; the condition's operand is {value!r}")
-    return number_key(_normalized(value, "the sort-key operand"))
+        raise invalid(f"this sort key is a number; the condition's operand is {value!r}")
+    return number_key(normalized(value, "the sort-key operand"))
 
 
 def _sort_clause(cond: SKCondition, column: str, sk_type: str) -> tuple[str, list[Any]]:
@@ -546,16 +527,16 @@ def _sort_clause(cond: SKCondition, column: str, sk_type: str) -> tuple[str, lis
     if cond.op == "between":
         low, high = _sort_operand(cond.value, sk_type), _sort_operand(cond.high, sk_type)
         if low > high:
-            raise _invalid(
+            raise invalid(
                 f"between({cond.value!r}, {cond.high!r}): the low bound is above the high"
             )
         return f"{column} BETWEEN ? AND ?", [low, high]
     if cond.op == "begins_with":
         if sk_type != "S":
-            raise _invalid("begins_with needs a string sort key; this one is a number")
+            raise invalid("begins_with needs a string sort key; this one is a number")
         prefix = _sort_operand(cond.value, "S")
         end = _prefix_end(prefix)
         if end is None:
             return f"{column} >= ?", [prefix]
         return f"{column} >= ? AND {column} < ?", [prefix, end]
-    raise _invalid(f"unknown sort-key condition {cond.op!r}")
+    raise invalid(f"unknown sort-key condition {cond.op!r}")
