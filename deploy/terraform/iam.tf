@@ -11,6 +11,10 @@ locals {
 
   bus_arn        = "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/${local.prefix}-events"
   schedule_group = "arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/${local.scheduler_group}/*"
+  executions     = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.sfn_name}:*"
+
+  # SLA and cron timers: set (create, or update a changed time), read, cancel (interlock.aws.timers)
+  st_timers = { Sid = "ManageTimers", Effect = "Allow", Action = ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule"], Resource = [local.schedule_group] }
 
   st_put_events = { Sid = "PublishEvents", Effect = "Allow", Action = ["events:PutEvents"], Resource = [local.bus_arn] }
   st_pass_scheduler_role = {
@@ -38,6 +42,8 @@ locals {
       },
       { Sid = "StartRuns", Effect = "Allow", Action = ["states:StartExecution"], Resource = [local.sfn_arn] },
       local.st_put_events,
+      local.st_timers,
+      local.st_pass_scheduler_role,
       { Sid = "StreamFailuresToDLQ", Effect = "Allow", Action = ["sqs:SendMessage"], Resource = [aws_sqs_queue.stream_dlq["control"].arn, aws_sqs_queue.stream_dlq["joblog"].arn] },
     ], local.st_kms)
 
@@ -50,8 +56,10 @@ locals {
       { Sid = "ReadTables", Effect = "Allow", Action = local.ddb_read, Resource = local.all_tables },
       # SLA bookkeeping rows (claims, acks read) live in the control table
       { Sid = "WriteControl", Effect = "Allow", Action = local.ddb_write, Resource = [local.table_arns.control] },
+      # a cron fire starts its run
+      { Sid = "StartRuns", Effect = "Allow", Action = ["states:StartExecution"], Resource = [local.sfn_arn] },
       local.st_put_events,
-      { Sid = "ManageSlaSchedules", Effect = "Allow", Action = ["scheduler:CreateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule"], Resource = [local.schedule_group] },
+      local.st_timers,
       local.st_pass_scheduler_role,
     ], local.st_kms)
 
@@ -59,8 +67,10 @@ locals {
       { Sid = "ReadTables", Effect = "Allow", Action = local.ddb_read, Resource = local.all_tables },
       { Sid = "WriteControl", Effect = "Allow", Action = local.ddb_write, Resource = [local.table_arns.control] },
       { Sid = "RestartRuns", Effect = "Allow", Action = ["states:StartExecution"], Resource = [local.sfn_arn] },
+      # a stale run's execution is described and stopped
+      { Sid = "StopStaleRuns", Effect = "Allow", Action = ["states:DescribeExecution", "states:StopExecution"], Resource = [local.executions] },
       local.st_put_events,
-      { Sid = "CreateSlaSchedules", Effect = "Allow", Action = ["scheduler:CreateSchedule", "scheduler:GetSchedule"], Resource = [local.schedule_group] },
+      local.st_timers,
       local.st_pass_scheduler_role,
     ], local.st_kms)
 

@@ -44,12 +44,17 @@ locals {
   slack_token_env = var.slack_secret_arn == "" && var.slack_bot_token != "" ? { SLACK_BOT_TOKEN = var.slack_bot_token } : {}
 
   lambda_env = {
-    stream_router = merge(local.env_common, {
+    stream_router = merge(local.env_common, local.env_scheduler, {
       STATE_MACHINE_ARN   = local.sfn_arn
       SFN_TIMEOUT_SECONDS = tostring(var.sfn_timeout_seconds)
     })
-    orchestrator = local.env_common
-    sla_monitor  = merge(local.env_common, local.env_scheduler)
+    orchestrator = merge(local.env_common, {
+      SFN_TIMEOUT_SECONDS = tostring(var.sfn_timeout_seconds)
+    })
+    sla_monitor = merge(local.env_common, local.env_scheduler, {
+      STATE_MACHINE_ARN   = local.sfn_arn
+      SFN_TIMEOUT_SECONDS = tostring(var.sfn_timeout_seconds)
+    })
     watchdog = merge(local.env_common, local.env_scheduler, {
       STATE_MACHINE_ARN   = local.sfn_arn
       SFN_TIMEOUT_SECONDS = tostring(var.sfn_timeout_seconds)

@@ -50,12 +50,12 @@ variable "watchdog_schedule" {
   default     = "rate(5 minutes)"
 }
 
-# Default differs from the original's 14400: our ASL (deploy/statemachine.asl.json) allows a 24 h
-# evaluation window plus a 24 h poll window, so a run needs up to 49 h (DESIGN §3).
+# The original's default, and the one the code assumes when SFN_TIMEOUT_SECONDS is unset (the run lock TTL is
+# this + 30 min). A pipeline whose evaluation window plus poll window exceeds 4 h needs a larger value.
 variable "sfn_timeout_seconds" {
   description = "State machine TimeoutSeconds (whole run); also SFN_TIMEOUT_SECONDS for the run lock TTL (this + 30 min)."
   type        = number
-  default     = 176400
+  default     = 14400
   validation {
     condition     = var.sfn_timeout_seconds >= 60 && var.sfn_timeout_seconds <= 31536000 && floor(var.sfn_timeout_seconds) == var.sfn_timeout_seconds
     error_message = "sfn_timeout_seconds must be a whole number of seconds between 60 and 31536000 (one year, the Standard workflow limit)."

@@ -118,7 +118,7 @@ run "resources" {
     error_message = "scheduler env"
   }
   assert {
-    condition     = aws_lambda_function.this["stream_router"].environment[0].variables.STATE_MACHINE_ARN == "arn:aws:states:eu-west-1:123456789012:stateMachine:test-interlock-pipeline" && aws_lambda_function.this["stream_router"].environment[0].variables.SFN_TIMEOUT_SECONDS == "176400" && aws_lambda_function.this["orchestrator"].environment[0].variables.CONTROL_TABLE == "test-interlock-control" && aws_lambda_function.this["event_sink"].environment[0].variables.EVENTS_TTL_DAYS == "90" && aws_lambda_function.this["event_sink"].environment[0].variables.ENVIRONMENT == "test"
+    condition     = aws_lambda_function.this["stream_router"].environment[0].variables.STATE_MACHINE_ARN == "arn:aws:states:eu-west-1:123456789012:stateMachine:test-interlock-pipeline" && aws_lambda_function.this["stream_router"].environment[0].variables.SFN_TIMEOUT_SECONDS == "14400" && aws_lambda_function.this["orchestrator"].environment[0].variables.CONTROL_TABLE == "test-interlock-control" && aws_lambda_function.this["event_sink"].environment[0].variables.EVENTS_TTL_DAYS == "90" && aws_lambda_function.this["event_sink"].environment[0].variables.ENVIRONMENT == "test"
     error_message = "table, state machine and TTL env"
   }
 
@@ -205,7 +205,7 @@ run "resources" {
 
   # config loader: one row per pipeline.id, plus calendars
   assert {
-    condition     = toset(keys(aws_dynamodb_table_item.config)) == toset(["bronze-cdr-hourly", "dryrun-weather", "finance-close", "gold-revenue", "ml-training", "silver-cdr-day", "silver-orders"])
+    condition     = toset(keys(aws_dynamodb_table_item.config)) == toset(["airflow-marketing", "bronze-cdr-hourly", "databricks-churn", "dryrun-weather", "emr-serverless-features", "emr-sessions", "finance-close", "gold-revenue", "ml-training", "silver-cdr-day", "silver-orders"])
     error_message = "one CONFIG row per example pipeline, keyed by pipeline.id"
   }
   assert {
