@@ -33,7 +33,7 @@ def test_push_put_explain_not_ready_then_ready(
 ) -> None:
     # GIVEN the example configs pushed to a fresh store
     assert run("config", "push", PIPELINES, "--store", url) == 0
-    assert "pushed 7 pipeline configs" in capsys.readouterr().out
+    assert "pushed 11 pipeline configs" in capsys.readouterr().out
     # WHEN two of three sensors are written
     assert (
         run("sensor", "put", "gold-revenue", "upstream-complete", "status=ready", "--store", url)
