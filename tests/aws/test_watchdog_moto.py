@@ -69,7 +69,9 @@ def test_each_watchdog_alert_once_per_period_and_the_stale_execution_stopped(
     world: AwsWorld,
 ) -> None:
     # GIVEN, at T0: a RUNNING run with its execution, a COMPLETED run whose post-run sensor never comes
-    t0 = datetime.now(UTC).replace(second=0, microsecond=0)
+    # (t0 sits at minute 20 of the hour, so both passes see the same hourly fires missed: a wall-clock
+    # minute made the second pass cross an hour's deadline now and then)
+    t0 = datetime.now(UTC).replace(minute=20, second=0, microsecond=0)
     clock = VirtualClock(t0)
     runtime = AwsRuntime(Settings.from_env("watchdog"), clock=clock)
     handler = world.modules["watchdog"].build(runtime)
