@@ -32,7 +32,15 @@ if TYPE_CHECKING:
 
     from interlock.store.table import Condition, Item
 
-from interlock.store.checks import TTL_IDENTITY, check_key, index_type_error, invalid, normalized
+from interlock.store.checks import (
+    TTL_IDENTITY,
+    check_key,
+    check_update,
+    index_type_error,
+    invalid,
+    is_number,
+    normalized,
+)
 from interlock.store.dynamodb_wire import (
     _NOOP_ATTRIBUTE,
     _PURGE_ROUNDS,
@@ -51,7 +59,6 @@ from interlock.store.dynamodb_wire import (
     _Expr,
     _image_key,
     _is_expired,
-    _is_number,
     _translate,
 )
 
@@ -297,20 +304,7 @@ class DynamoDBTable:
         self, set_: Mapping[str, Any], remove: Sequence[str], add: Mapping[str, Any]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """``set`` and ``add`` normalized, after the checks DynamoDB makes (some moto skips)."""
-        if isinstance(remove, str):
-            raise TypeError("remove takes a sequence of attribute names, not one string")
-        sets = {a: normalized(v, f"set {a!r}") for a, v in set_.items()}
-        adds: dict[str, Any] = {}
-        for attr, amount in add.items():
-            if not _is_number(amount):
-                raise invalid(f"add {attr!r}: {amount!r} is not a number")
-            adds[attr] = normalized(amount, f"add {attr!r}")
-        named = [*sets, *remove, *adds]
-        for attr in named:
-            if attr in (self.pk_attr, self.sk_attr):
-                raise invalid(f"cannot update the key attribute {attr!r}")
-        if len({*named}) != len(named):
-            raise invalid(f"an attribute is named twice in set/remove/add: {named}")
+        sets, _, adds = check_update(set_, remove, add, (self.pk_attr, self.sk_attr))
         self._check_index_keys(sets)
         for ix in self._spec.indexes:
             if ix.pk in adds or (ix.sk in adds and ix.sk_type == "S"):
@@ -341,7 +335,7 @@ class DynamoDBTable:
                 value = attrs[ix.sk]
                 if ix.sk_type == "S" and (type(value) is not str or not value):
                     raise index_type_error(self.name, ix.name, ix.sk, value, "S")
-                if ix.sk_type == "N" and not _is_number(value):
+                if ix.sk_type == "N" and not is_number(value):
                     raise index_type_error(self.name, ix.name, ix.sk, value, "N")
 
     def _key_attrs(self, index: str | None) -> tuple[str, str]:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from interlock.store.table import Condition
 
-from interlock.store.checks import invalid, normalized
+from interlock.store.checks import invalid, is_number, normalized
 
 # boto3 clients are typed ``Any``: the mypy-boto3 stubs are not a dependency of the project.
 Client = Any
@@ -273,15 +273,11 @@ def _is_expired(item: Mapping[str, Any], ttl_attr: str, now: float) -> bool:
     return bool(ttl <= Decimal(repr(now)))
 
 
-def _is_number(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float | Decimal)
-
-
 def _check_operand(value: Any, key_type: str) -> None:
     """A sort-key operand must have the key's type (DynamoDB: ValidationException; moto: no match)."""
     if key_type == "S" and type(value) is not str:
         raise invalid(f"this sort key is a string; the condition's operand is {value!r}")
-    if key_type == "N" and not _is_number(value):
+    if key_type == "N" and not is_number(value):
         raise invalid(f"this sort key is a number; the condition's operand is {value!r}")
 
 

@@ -8,7 +8,14 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from interlock.store.checks import TTL_IDENTITY, check_key, index_type_error, invalid, normalized
+from interlock.store.checks import (
+    TTL_IDENTITY,
+    check_key,
+    check_update,
+    index_type_error,
+    invalid,
+    normalized,
+)
 from interlock.store.codec import marshal_item, normalize_item
 from interlock.store.specs import physical_name
 from interlock.store.sqlite_sql import (
@@ -233,21 +240,7 @@ class SQLiteTable:
                 a number (or meets a stored non-number), or the result cannot be stored.
         """
         check_key(pk, sk)
-        if isinstance(remove, str):
-            raise TypeError("remove takes a sequence of attribute names, not one string")
-        sets = {a: normalized(v, f"set {a!r}") for a, v in (set or {}).items()}
-        removes = list(remove)
-        adds: dict[str, int | Decimal] = {}
-        for attr, amount in (add or {}).items():
-            if isinstance(amount, bool) or not isinstance(amount, int | float | Decimal):
-                raise invalid(f"add {attr!r}: {amount!r} is not a number")
-            adds[attr] = normalized(amount, f"add {attr!r}")
-        named = [*sets, *removes, *adds]
-        for attr in named:
-            if attr in ("PK", "SK"):
-                raise invalid(f"cannot update the key attribute {attr!r}")
-        if len({*named}) != len(named):
-            raise invalid(f"an attribute is named twice in set/remove/add: {named}")
+        sets, removes, adds = check_update(set or {}, remove, add or {})
         if condition is not None:
             _check_condition(condition)
         return self._store._atomically(self._update, pk, sk, sets, removes, adds, condition)
