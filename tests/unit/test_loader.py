@@ -656,3 +656,32 @@ def test_duplicate_calendar_name_names_the_other_file(tmp_path: Path) -> None:
     assert "duplicate calendar name 'us-federal'" in p.message
     other = ({"us-federal.yaml", "us-federal-2027.yaml"} - {p.file.name if p.file else ""}).pop()
     assert other in p.message
+
+
+# ------------------------------------------------------------- flow nesting refused before parsing
+
+
+def test_deep_flow_nesting_is_refused_with_its_line_before_yaml_parses_it() -> None:
+    from interlock.config.yamlsource import MAX_DEPTH, read_yaml
+
+    text = "pipeline: {id: deep}\nbody: " + "[" * 3000 + "1" + "]" * 3000 + "\n"
+    doc = read_yaml(text)
+    assert [(p.line, p.message) for p in doc.problems] == [
+        (2, f"invalid YAML: nested more than {MAX_DEPTH} levels deep")
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "'" + "[" * 200 + "'",  # inside a single-quoted scalar
+        '"' + "{" * 200 + '\\"' + '"',  # inside a double-quoted scalar, with an escaped quote
+        "ok  # " + "[" * 200,  # inside a comment
+        "[" + ", ".join(["[1]"] * 200) + "]",  # many brackets, never deeper than 2
+    ],
+)
+def test_brackets_that_do_not_nest_are_not_refused(body: str) -> None:
+    from interlock.config.yamlsource import read_yaml
+
+    doc = read_yaml(f"pipeline: {{id: ok}}\nnote: {body}\nwho: it's fine\n")
+    assert doc.problems == []
