@@ -11,7 +11,7 @@ from typing import Any
 
 from interlock.exceptions import InterlockError
 
-__all__ = ["AwsError", "build_client", "error_code", "is_client_error"]
+__all__ = ["AwsError", "LazyClient", "build_client", "error_code", "is_client_error"]
 
 
 class AwsError(InterlockError):
@@ -28,6 +28,27 @@ def build_client(service: str, *, region: str | None, endpoint_url: str | None) 
     from interlock.store.dynamodb_wire import _build_client
 
     return _build_client(service, region=region, endpoint_url=endpoint_url)
+
+
+class LazyClient:
+    """The boto3 client for ``service``, built on first use from the owner's ``region`` and ``endpoint_url``.
+
+    An adapter declares ``client = LazyClient("events")`` and keeps an injected client (or ``None``) in
+    ``self._client``.
+    """
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.__doc__ = f"The ``{service}`` client (built on first use)."
+
+    def __get__(self, owner: Any, owner_type: type | None = None) -> Any:
+        if owner is None:
+            return self
+        if owner._client is None:
+            owner._client = build_client(
+                self.service, region=owner.region, endpoint_url=owner.endpoint_url
+            )
+        return owner._client
 
 
 def error_code(exc: BaseException) -> str:

@@ -20,7 +20,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Final
 
-from interlock.aws._clients import AwsError, build_client, error_code
+from interlock.aws._clients import AwsError, LazyClient, error_code
 from interlock.events import SOURCE
 
 if TYPE_CHECKING:
@@ -120,14 +120,7 @@ class EventBridgeBus:
     def __repr__(self) -> str:
         return f"<EventBridgeBus {self.bus_name}>"
 
-    @property
-    def client(self) -> Any:
-        """The ``events`` client (built on first use)."""
-        if self._client is None:
-            self._client = build_client(
-                "events", region=self.region, endpoint_url=self.endpoint_url
-            )
-        return self._client
+    client = LazyClient("events")
 
     def entry(self, event: Event) -> dict[str, Any]:
         """The PutEvents entry of ``event`` (detail trimmed to fit)."""

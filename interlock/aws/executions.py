@@ -19,13 +19,12 @@ same input is the same text, which is what Step Functions compares.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from interlock.aws._clients import AwsError, build_client, error_code
+from interlock.aws._clients import AwsError, LazyClient, error_code
+from interlock.names import safe_name
 from interlock.ports import ExecutionConflictError
 
 if TYPE_CHECKING:
@@ -36,17 +35,15 @@ __all__ = ["MAX_NAME", "ExecutionInfo", "StepFunctionsExecutions", "safe_executi
 
 MAX_NAME: Final = 80
 """Step Functions' limit on execution names."""
-_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_-]")
-_HASH: Final = 10
 
 
 def safe_execution_name(name: str) -> str:
-    """``name`` if Step Functions accepts it, else its safe head and a hash (≤ 80 characters)."""
-    clean = _UNSAFE.sub("_", name)
-    if clean == name and 0 < len(name) <= MAX_NAME:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:_HASH]
-    return f"{clean[: MAX_NAME - _HASH - 1]}-{digest}"
+    """``name`` if Step Functions accepts it, else its safe head and a hash (≤ 80 characters).
+
+    The callers' names already follow :func:`interlock.names.safe_name`; this keeps a hand-made name
+    (a notebook, a test) from reaching the API unchecked.
+    """
+    return safe_name(name, limit=MAX_NAME)
 
 
 def canonical_json(value: Any) -> str:
@@ -106,14 +103,7 @@ class StepFunctionsExecutions:
     def __repr__(self) -> str:
         return f"<StepFunctionsExecutions {self.state_machine_arn}>"
 
-    @property
-    def client(self) -> Any:
-        """The ``stepfunctions`` client (built on first use)."""
-        if self._client is None:
-            self._client = build_client(
-                "stepfunctions", region=self.region, endpoint_url=self.endpoint_url
-            )
-        return self._client
+    client = LazyClient("stepfunctions")
 
     def execution_arn(self, name: str) -> str:
         """The ARN an execution called ``name`` has (or would have)."""

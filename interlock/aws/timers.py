@@ -18,13 +18,12 @@ can then be set again, which is how a cron pipeline's ``cron-<pid>`` timer moves
 
 from __future__ import annotations
 
-import hashlib
-import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
-from interlock.aws._clients import AwsError, build_client, error_code
+from interlock.aws._clients import AwsError, LazyClient, error_code
 from interlock.aws.executions import canonical_json
+from interlock.names import safe_name
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -33,17 +32,15 @@ __all__ = ["MAX_NAME", "SchedulerTimers", "safe_schedule_name", "schedule_expres
 
 MAX_NAME: Final = 64
 """EventBridge Scheduler's limit on schedule names (moto does not enforce it)."""
-_UNSAFE: Final = re.compile(r"[^A-Za-z0-9_.-]")
-_HASH: Final = 10
 
 
 def safe_schedule_name(name: str) -> str:
-    """``name`` if Scheduler accepts it, else its safe head and a hash (≤ 64 characters)."""
-    clean = _UNSAFE.sub("_", name)
-    if clean == name and 0 < len(name) <= MAX_NAME:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:_HASH]
-    return f"{clean[: MAX_NAME - _HASH - 1]}-{digest}"
+    """``name`` if Scheduler accepts it, else its safe head and a hash (≤ 64 characters).
+
+    The callers' names already follow :func:`interlock.names.safe_name`; this keeps a hand-made name
+    from reaching the API unchecked.
+    """
+    return safe_name(name, limit=MAX_NAME)
 
 
 def schedule_expression(at: datetime) -> str:
@@ -92,14 +89,7 @@ class SchedulerTimers:
     def __repr__(self) -> str:
         return f"<SchedulerTimers {self.group} -> {self.target_arn}>"
 
-    @property
-    def client(self) -> Any:
-        """The ``scheduler`` client (built on first use)."""
-        if self._client is None:
-            self._client = build_client(
-                "scheduler", region=self.region, endpoint_url=self.endpoint_url
-            )
-        return self._client
+    client = LazyClient("scheduler")
 
     def _request(self, name: str, at: datetime, payload: Mapping[str, Any]) -> dict[str, Any]:
         return {
