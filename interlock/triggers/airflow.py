@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 from interlock.config.models import AirflowJobConfig
 from interlock.triggers.base import FailureClass, JobStatus, RunHandle, TriggerError
+from interlock.triggers.http import scrub
 from interlock.triggers.polling import parse_config, poll_error_status
 from interlock.triggers.rest import RestJobRunner
 
@@ -91,7 +92,7 @@ class AirflowRunner(RestJobRunner):
                 ) from exc
         elif not isinstance(answer, dict) or "dag_run_id" not in answer:
             raise TriggerError(
-                f"airflow DAG {dag} answered the trigger without a dag_run_id: {answer!r:.200}",
+                f"airflow DAG {dag} answered the trigger without a dag_run_id: {scrub(repr(answer))[:200]}",
                 failure=FailureClass.TRANSIENT,
             )
         return RunHandle(

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from interlock.config.models import DatabricksJobConfig
 from interlock.triggers.base import FailureClass, JobStatus, RunHandle, TriggerError
+from interlock.triggers.http import scrub
 from interlock.triggers.polling import classify_job_message, parse_config, poll_error_status
 from interlock.triggers.rest import RestJobRunner
 
@@ -96,7 +97,7 @@ class DatabricksRunner(RestJobRunner):
         run = answer.get("run_id") if isinstance(answer, dict) else None
         if isinstance(run, bool) or not isinstance(run, int):
             raise TriggerError(
-                f"databricks run-now of job {job_id} answered without a numeric run_id: {answer!r:.200}",
+                f"databricks run-now of job {job_id} answered without a numeric run_id: {scrub(repr(answer))[:200]}",
                 failure=FailureClass.TRANSIENT,
             )
         return RunHandle(

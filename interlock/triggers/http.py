@@ -37,13 +37,16 @@ that trickles bytes could hold a call longer.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import http.client
 import json
+import re
 import socket
 import ssl
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from interlock.config.models import HttpJobConfig
 from interlock.ssrf import refusal_reason
@@ -71,6 +74,8 @@ __all__ = [
     "build_request",
     "redact",
     "refusal_reason",
+    "request_secrets",
+    "scrub",
     "status_error",
 ]
 
@@ -237,10 +242,82 @@ def _as_config(job_config: Any) -> HttpJobConfig:
     return parse_config(HttpJobConfig, job_config, "http")
 
 
-def _excerpt(body: bytes) -> str:
+def _excerpt(body: bytes, secrets: Sequence[str] = ()) -> str:
     text = body.decode("utf-8", errors="replace")
     text = "".join(c if c.isprintable() else " " for c in text)
-    return " ".join(text.split())[:_EXCERPT]
+    return scrub(" ".join(text.split()), secrets)[:_EXCERPT]
+
+
+_SENSITIVE_HEADER = re.compile(r"auth|token|secret|key|cookie|pass|session|signature", re.I)
+_CREDENTIAL_SHAPES = re.compile(
+    r"(?P<scheme>\b(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}"
+    r"|(?P<name>(?:access_?token|api[_-]?key|token|password|passwd|secret|credentials?)"
+    r"[\\\"']{0,3}\s*[:=]\s*[\\\"']{0,3})[^\s\\\"'&,;}]{4,}",
+    re.I,
+)
+_MASK = "***"
+
+
+def request_secrets(request: HttpRequest) -> list[str]:
+    """The credential strings a request carries, longest first (to mask in what a server echoes).
+
+    Values of authorization-like headers (and the token or user/password behind a ``Bearer`` or
+    ``Basic`` scheme), of credential-named keys of a JSON body, query-string values and the URL's
+    user info.
+
+    Args:
+        request: the request sent.
+
+    Returns:
+        Strings of 4 or more characters that must not appear in an error message.
+    """
+    found: set[str] = set()
+    for name, value in request.headers.items():
+        if name.lower() == "idempotency-key" or not _SENSITIVE_HEADER.search(name):
+            continue
+        found.add(value)
+        scheme, _, rest = value.partition(" ")
+        if rest:
+            found.add(rest.strip())
+            if scheme.lower() == "basic":
+                try:
+                    user, _, password = base64.b64decode(rest.strip()).decode().partition(":")
+                except (binascii.Error, UnicodeDecodeError):
+                    continue
+                found.update((user + ":" + password, password))
+    if request.body:
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            found.update(
+                str(v)
+                for k, v in body.items()
+                if isinstance(v, str | int) and _SENSITIVE_HEADER.search(str(k))
+            )
+    parts = urlsplit(request.url)
+    found.update(value for _, value in parse_qsl(parts.query, keep_blank_values=True))
+    if parts.password:
+        found.update((parts.password, unquote(parts.password)))
+    return sorted((f for f in found if len(f) >= 4), key=len, reverse=True)
+
+
+def scrub(text: str, secrets: Sequence[str] = ()) -> str:
+    """``text`` with the given secrets and credential-shaped strings masked as ``***``.
+
+    Args:
+        text: an error excerpt (what a server answered).
+        secrets: exact strings to mask (see :func:`request_secrets`).
+
+    Returns:
+        The text, safe to put in an event, a log line or a Slack message.
+    """
+    for secret in secrets:
+        text = text.replace(secret, _MASK)
+    return _CREDENTIAL_SHAPES.sub(
+        lambda m: (m.group("scheme") or m.group("name") or "") + _MASK, text
+    )
 
 
 def build_request(
@@ -297,13 +374,14 @@ def status_error(request: HttpRequest, response: HttpResponse) -> TriggerError:
         response: what came back.
 
     Returns:
-        The error, naming the method, the URL (without query) and the start of the body.
+        The error, naming the method, the URL (without query) and the start of the body with the
+        request's credentials (and anything shaped like one) masked: servers echo what they refuse.
     """
     status = response.status
     permanent = 400 <= status < 500 and status not in (408, 429)
     return TriggerError(
         f"{request.method} {_redact(request.url)} returned status {status}: "
-        f"{_excerpt(response.body)}",
+        f"{_excerpt(response.body, request_secrets(request))}",
         failure=FailureClass.PERMANENT if permanent else FailureClass.TRANSIENT,
     )
 

@@ -1,0 +1,157 @@
+"""Secrets never leak; operator actions are audited with their actor.
+
+A token is planted in a job's credentials (bearer header, basic auth, a query string, URL user info) and
+sent to a loopback server that **echoes** everything it was sent in its error answer, as real APIs do
+("invalid token abc…"). The token must not appear in the trigger's error, hence in no job-log row,
+event, log line or Slack text built from it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from interlock.config.models import AirflowJobConfig, DatabricksJobConfig, HttpJobConfig
+from interlock.schedule import Period
+from interlock.triggers import TriggerError
+from interlock.triggers.airflow import AirflowRunner
+from interlock.triggers.databricks import DatabricksRunner
+from interlock.triggers.http import HttpRunner, scrub
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+TOKEN = "plantedTOKEN-7f3a9c2e41"
+PASSWORD = "planted-Pa55word"
+PERIOD = Period(date(2026, 3, 6), 16)
+ENV = {"INTERLOCK_TOKEN": TOKEN, "INTERLOCK_PASSWORD": PASSWORD}
+
+
+class Echo:
+    """Answers every request with ``status`` and a body echoing its request line, headers and body."""
+
+    def __init__(self, status: int = 401) -> None:
+        self.status = status
+        echo = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _handle(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                reply = json.dumps(
+                    {
+                        "error": "unauthorized",
+                        "message": f"rejected {self.command} {self.path}",
+                        "headers": dict(self.headers.items()),
+                        "body": body.decode(errors="replace"),
+                    }
+                ).encode()
+                self.send_response(echo.status)
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            do_GET = do_POST = _handle
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}
+        )
+
+
+@pytest.fixture
+def echo() -> Iterator[Echo]:
+    server = Echo()
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()
+        server.thread.join()
+
+
+def assert_clean(text: str) -> None:
+    assert TOKEN not in text, text
+    assert PASSWORD not in text, text
+    assert "plantedTOKEN" not in text and "Pa55word" not in text, text
+
+
+@pytest.mark.parametrize("status", [401, 403, 500])
+@pytest.mark.parametrize(
+    "job",
+    [
+        {"headers": {"Authorization": "Bearer ${INTERLOCK_TOKEN}"}},
+        {"headers": {"X-Api-Key": "${INTERLOCK_TOKEN}"}},
+        {"headers": {"Cookie": "session=${INTERLOCK_TOKEN}"}},
+        {"query": "?token=${INTERLOCK_TOKEN}"},
+        {"userinfo": "svc:${INTERLOCK_PASSWORD}@"},
+        {"body": {"apiKey": "${INTERLOCK_TOKEN}"}},
+    ],
+    ids=["bearer", "api-key", "cookie", "query", "userinfo", "body"],
+)
+def test_http_errors_never_carry_the_credentials(
+    echo: Echo, status: int, job: dict[str, Any]
+) -> None:
+    # GIVEN an http job carrying a planted token, and a server echoing it back in an error
+    echo.status = status
+    url = f"http://{job.get('userinfo', '')}127.0.0.1:{echo.port}/hook{job.get('query', '')}"
+    config = HttpJobConfig.model_validate(
+        {"url": url, "headers": job.get("headers", {}), "body": job.get("body")}
+    )
+    runner = HttpRunner(allow_private=True, env=ENV)
+    # WHEN the trigger fails
+    with pytest.raises(TriggerError) as caught:
+        runner.start(config, pipeline_id="p", period=PERIOD, run_id="r1")
+    # THEN the error (what becomes the job-log row, JOB_FAILED and the Slack reply) names the status
+    # and the answer, without the token
+    message = str(caught.value)
+    assert f"returned status {status}" in message
+    assert "rejected" in message  # the excerpt is still there to help on-call
+    assert_clean(message)
+
+
+@pytest.mark.parametrize("kind", ["airflow", "databricks"])
+@pytest.mark.parametrize(
+    "auth",
+    [{"bearer": "${INTERLOCK_TOKEN}"}, {"username": "svc", "password": "${INTERLOCK_PASSWORD}"}],
+    ids=["bearer", "basic"],
+)
+def test_rest_runner_errors_never_carry_the_credentials(
+    echo: Echo, kind: str, auth: dict[str, str]
+) -> None:
+    base = f"http://127.0.0.1:{echo.port}"
+    if kind == "airflow":
+        runner: Any = AirflowRunner(allow_private=True, env=ENV)
+        config: Any = AirflowJobConfig.model_validate({"url": base, "dagId": "d", "auth": auth})
+    else:
+        runner = DatabricksRunner(allow_private=True, env=ENV)
+        config = DatabricksJobConfig.model_validate(
+            {"workspaceUrl": base, "jobId": 1, "auth": auth}
+        )
+    with pytest.raises(TriggerError) as caught:
+        runner.start(config, pipeline_id="p", period=PERIOD, run_id="r1")
+    assert "returned status 401" in str(caught.value)
+    assert_clean(str(caught.value))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Authorization: Bearer {TOKEN}",
+        f'{{"access_token": "{TOKEN}"}}',
+        f"api_key={TOKEN}&x=1",
+        f"password: {PASSWORD}",
+        f"token {TOKEN}",
+    ],
+)
+def test_scrub_masks_credential_shapes_it_was_not_told_about(text: str) -> None:
+    assert_clean(scrub(text))
