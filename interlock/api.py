@@ -610,13 +610,33 @@ class Interlock:
 
     # ------------------------------------------------------------------------------------ writes
 
-    def put_sensor(self, pid: str, key: str, **fields: Any) -> dict[str, Any]:
+    def put_sensor(
+        self, pid: str, key: str, fields: Mapping[str, Any] | None = None, /, **named: Any
+    ) -> dict[str, Any]:
         """Write a sensor as a producer would (``updatedAt`` is the clock's now).
+
+        Fields come as a mapping (``put_sensor(p, "row-count", {"count": 15432})``, for names that are
+        not Python identifiers), as keywords (``put_sensor(p, "row-count", count=15432)``), or both.
 
         Returns:
             The fields as stored.
+
+        Raises:
+            ValueError: no fields at all (a sensor written with nothing would erase what it held), or a
+                field given both ways.
         """
-        return self.store.control.put_sensor(pid, key, fields, now=self.now())
+        merged: dict[str, Any] = dict(fields or {})
+        twice = sorted(set(merged) & set(named))
+        if twice:
+            raise ValueError(
+                f"field(s) {', '.join(map(repr, twice))} given both in the mapping and by name"
+            )
+        merged.update(named)
+        if not merged:
+            raise ValueError(
+                f"sensor {key!r} of {pid!r}: no fields to write (e.g. put_sensor(p, key, {{'status': 'ready'}}))"
+            )
+        return self.store.control.put_sensor(pid, key, merged, now=self.now())
 
     def operator(self) -> Operator:
         """The :class:`~interlock.service.operator.Operator` the write actions go through (built once)."""
@@ -664,15 +684,21 @@ class Interlock:
         period: str | None = None,
         *,
         reason: str,
-        until: datetime | timedelta | None = None,
+        until: datetime | timedelta | str | None = None,
     ) -> OperatorResult:
         """Acknowledge a run's SLA alerts until ``until`` (``None``: the rest of the run).
 
-        ``until`` is an instant or a duration from now.
+        ``until`` is an instant, a duration from now, or text as the CLI's ``--until`` takes it
+        (``"1h"``, ``"2026-03-02T12:00:00Z"``).
 
         Raises:
             OperatorError: refused.
+            ValueError: ``until`` text that is neither a duration nor an instant with an offset.
         """
+        if isinstance(until, str):
+            from interlock.durations import parse_until
+
+            until = parse_until(until, self.now())
         return self.operator().ack(pid, period=period, reason=reason, until=until)
 
     def dry_run(self, pid: str, on: bool, *, reason: str) -> OperatorResult:

@@ -7,9 +7,9 @@ The original accepted Go duration syntax; we accept the same units (``ms``, ``s`
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-__all__ = ["format_duration", "parse_duration"]
+__all__ = ["format_duration", "parse_duration", "parse_until"]
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"([0-9]+(?:\.[0-9]+)?|\.[0-9]+)(ms|s|m|h|d)")
@@ -72,3 +72,37 @@ def format_duration(delta: timedelta) -> str:
     if days or hours:
         parts = [p for p in parts if not p.endswith("s")] or parts
     return sign + "".join(parts)
+
+
+def parse_until(text: str, now: datetime, *, what: str = "until") -> datetime:
+    """An expiry as the CLI and the notebook take it: a duration from ``now`` or an instant with an offset.
+
+    Args:
+        text: ``"2h"``, ``"1h30m"`` (from ``now``) or ``"2026-03-02T12:00:00Z"`` (ISO 8601 with offset).
+        now: the instant a duration counts from (timezone-aware).
+        what: the option's name for messages (``--until`` in the CLI).
+
+    Returns:
+        The instant, in UTC (whole seconds when computed from a duration).
+
+    Raises:
+        ValueError: neither form, a zero duration, or a time without an offset.
+    """
+    try:
+        delta = parse_duration(text)
+    except ValueError:
+        delta = None
+    if delta is not None:
+        if delta <= timedelta(0):
+            raise ValueError(f"{what} {text!r}: an acknowledgement must last longer than 0")
+        return (now + delta).replace(microsecond=0)  # whole seconds read better in Slack and logs
+    try:
+        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{what} {text!r} is neither a duration (2h, 30m) nor an ISO-8601 time such as "
+            "2026-03-02T12:00:00Z"
+        ) from None
+    if at.utcoffset() is None:
+        raise ValueError(f"{what} {text!r} has no time zone offset: add Z or +HH:MM")
+    return at.astimezone(UTC)

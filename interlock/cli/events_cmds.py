@@ -15,6 +15,7 @@ from rich.table import Table
 from interlock.cli._common import (
     EXIT_OK,
     UsageError,
+    err,
     jsonable,
     open_store_for,
     out,
@@ -24,8 +25,10 @@ from interlock.clock import wall_clock
 
 if TYPE_CHECKING:
     import argparse
+    from datetime import datetime
 
     from interlock.events import Event
+    from interlock.store.factory import Store
 
 _COLOURS = {"critical": "red", "warning": "yellow", "info": "blue"}
 
@@ -109,7 +112,12 @@ def cmd_events_tail(args: argparse.Namespace) -> int:
                 _print_event(console, e)
 
     with open_store_for(args) as store:
-        emit(store.events.since(since, until=now, types=types, pipeline=args.pipeline))
+        if args.pipeline is not None:
+            _check_pipeline(store, args.pipeline)
+        first = store.events.since(since, until=now, types=types, pipeline=args.pipeline)
+        emit(first)
+        if not first and not args.json:
+            err().print(_empty_window(args, since, now))
         polls = 0
         while args.follow and (args.max_polls is None or polls < args.max_polls):
             # Polling the time index is a Query per hour bucket: cheap on SQLite and on DynamoDB.
@@ -121,6 +129,36 @@ def cmd_events_tail(args: argparse.Namespace) -> int:
             now = later
             seen_trim(seen)
     return EXIT_OK
+
+
+def _check_pipeline(store: Store, pipeline: str) -> None:
+    """Refuse a pipeline the store has never heard of (no config, no event): a typo, not a quiet tail."""
+    from interlock.config.loader import did_you_mean
+
+    if store.control.get_config(pipeline) is not None:
+        return
+    if store.events.for_pipeline(pipeline, limit=1):  # a removed pipeline's events still tail
+        return
+    known = sorted(store.control.all_configs().configs)
+    raise UsageError(
+        f"unknown pipeline {pipeline!r}{did_you_mean(pipeline, known)}; "
+        f"known: {', '.join(known[:20]) or 'none (interlock config push adds configs)'}"
+    )
+
+
+def _empty_window(args: argparse.Namespace, since: datetime, now: datetime) -> str:
+    """What an empty answer covered, so "nothing" is not mistaken for "not working"."""
+    fmt = "%Y-%m-%d %H:%M:%S"
+    what = "no events"
+    if args.type:
+        what += f" of type {', '.join(t.upper() for t in args.type)}"
+    if args.pipeline:
+        what += f" for {escape(args.pipeline)}"
+    window = (
+        f"between {since.strftime(fmt)} and {now.strftime(fmt)} UTC (--since {escape(args.since)})"
+    )
+    more = "; waiting for new ones" if args.follow else "; --since 24h looks further back"
+    return f"[dim]{what} {window}{more}[/]"
 
 
 def seen_trim(seen: set[tuple[str, str]], limit: int = 100_000) -> None:

@@ -15,7 +15,6 @@ The events go to the store's events table (``interlock events tail`` shows them)
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
@@ -33,6 +32,7 @@ from interlock.clock import SystemClock, wall_clock
 
 if TYPE_CHECKING:
     import argparse
+    from datetime import datetime
 
     from interlock.cli._common import Parser
     from interlock.service.operator import Operator, OperatorResult
@@ -147,31 +147,17 @@ def cmd_rerun(args: argparse.Namespace) -> int:
 
 
 def parse_until(text: str, now: datetime) -> datetime:
-    """``--until``: a duration from ``now`` (``2h``, ``1h30m``) or an ISO-8601 instant with an offset.
+    """``--until``: :func:`interlock.durations.parse_until` with the CLI's exit code for bad input.
 
     Raises:
-        UsageError: neither form, a zero duration, or a time without an offset.
+        UsageError: neither a duration nor an instant, a zero duration, or a time without an offset.
     """
-    from interlock.durations import parse_duration
+    from interlock.durations import parse_until as parse
 
     try:
-        delta = parse_duration(text)
-    except ValueError:
-        delta = None
-    if delta is not None:
-        if delta <= timedelta(0):
-            raise UsageError(f"--until {text!r}: an acknowledgement must last longer than 0")
-        return (now + delta).replace(microsecond=0)  # whole seconds read better in Slack and logs
-    try:
-        at = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"--until {text!r} is neither a duration (2h, 30m) nor an ISO-8601 time such as "
-            "2026-03-02T12:00:00Z"
-        ) from None
-    if at.utcoffset() is None:
-        raise UsageError(f"--until {text!r} has no time zone offset: add Z or +HH:MM")
-    return at.astimezone(UTC)
+        return parse(text, now, what="--until")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_ack(args: argparse.Namespace) -> int:

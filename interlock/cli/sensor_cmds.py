@@ -94,6 +94,12 @@ def cmd_sensor_put(args: argparse.Namespace) -> int:
     from interlock.schedule import Period
 
     now = wall_clock()
+    if not args.fields:
+        # A sensor row is replaced whole: writing it with no fields would erase what producers wrote.
+        raise UsageError(
+            f"sensor put {args.pipeline} {args.key}: no fields given; write at least one "
+            "field=value (e.g. status=ready, count=15432, updatedAt=now)"
+        )
     fields = parse_fields(args.fields, now)
     if args.hour is not None and args.date is None:
         raise UsageError("--hour needs --date (a period is a date and an hour)")

@@ -105,6 +105,18 @@ def test_sensor_put_bad_input_exits_2(
     assert fragment in capsys.readouterr().err
 
 
+def test_sensor_put_without_fields_exits_2_and_keeps_the_sensor(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("sensor", "put", "gold-revenue", "row-count", "count=5", "--store", url) == 0
+    capsys.readouterr()
+    assert run("sensor", "put", "gold-revenue", "row-count", "--store", url) == 2
+    err = capsys.readouterr().err
+    assert "no fields given" in err and "field=value" in err
+    with open_store(url) as store:
+        assert store.control.sensors("gold-revenue")["row-count"].fields == {"count": 5}
+
+
 def test_explain_unknown_pipeline_in_store(url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("config", "push", PIPELINES, "--store", url) == 0
     capsys.readouterr()
@@ -140,6 +152,21 @@ def test_events_tail_filters_by_pipeline_and_type(
     out = capsys.readouterr().out
     assert "started a" in out and "late b" not in out
     assert run("events", "tail", "--store", url, "--type", "NOPE") == 2
+
+
+def test_events_tail_refuses_an_unknown_pipeline(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("config", "push", PIPELINES, "--store", url) == 0
+    capsys.readouterr()
+    assert run("events", "tail", "--store", url, "--pipeline", "gold-revenu") == 2
+    err = capsys.readouterr().err
+    assert "unknown pipeline 'gold-revenu'" in err and "did you mean 'gold-revenue'" in err
+    # a known pipeline with nothing in the window: exit 0, and the window is named on stderr
+    assert run("events", "tail", "--store", url, "--pipeline", "gold-revenue") == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "no events for gold-revenue between" in captured.err and "--since 1h" in captured.err
 
 
 def test_events_tail_follow_sees_another_process(url: str, tmp_path: Path) -> None:

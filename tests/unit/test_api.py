@@ -174,6 +174,31 @@ def test_put_sensor_moves_a_pipeline_forward(il: Interlock, clock: VirtualClock)
     assert il.explain("gold-revenue").ready
 
 
+def test_put_sensor_takes_a_mapping_and_refuses_nothing(il: Interlock) -> None:
+    stored = il.put_sensor("gold-revenue", "freshness", {"updatedAt": "2026-03-02T08:40:00Z"})
+    assert stored["updatedAt"] == "2026-03-02T08:40:00Z"
+    assert il.status("gold-revenue").rules_text == "3/3"
+    il.put_sensor("gold-revenue", "row-count", {"count": 1}, source="vendor")
+    assert il.store.control.sensors("gold-revenue")["row-count"].fields == {
+        "count": 1,
+        "source": "vendor",
+    }
+    with pytest.raises(ValueError, match="no fields to write"):
+        il.put_sensor("gold-revenue", "row-count")
+    with pytest.raises(ValueError, match="given both"):
+        il.put_sensor("gold-revenue", "row-count", {"count": 1}, count=2)
+    assert il.store.control.sensors("gold-revenue")["row-count"].fields["count"] == 1
+
+
+def test_ack_takes_the_cli_durations(il: Interlock) -> None:
+    il.ack("bronze-cdr-hourly", "2026-03-02T07", reason="known", until="1h")
+    ack = il.store.control.get_ack("bronze-cdr-hourly", "stream", "2026-03-02T07", now=NOW)
+    assert ack is not None
+    assert ack.until == NOW + timedelta(hours=1)
+    with pytest.raises(ValueError, match="no time zone offset"):
+        il.ack("bronze-cdr-hourly", "2026-03-02T07", reason="x", until="2026-03-02T12:00:00")
+
+
 def test_writes_go_through_the_operator_and_are_audited(il: Interlock) -> None:
     result = il.rerun("gold-revenue")
     assert result.applied
