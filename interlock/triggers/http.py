@@ -45,7 +45,7 @@ import re
 import socket
 import ssl
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from interlock.config.models import HttpJobConfig
@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "READ_LIMIT",
     "HttpRequest",
     "HttpResponse",
     "HttpRunner",
@@ -83,7 +84,8 @@ DEFAULT_TIMEOUT = 30.0
 """Seconds allowed to connect and for each read when the job sets no ``timeout``."""
 
 _EXCERPT = 512
-_READ_LIMIT = 64 * 1024  # enough for an excerpt; an endless body must not hold the trigger
+READ_LIMIT: Final = 64 * 1024
+"""Bytes of a body read by default: enough for an excerpt; an endless body must not hold the trigger."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class HttpRequest:
         target: path and query (what goes on the request line).
         headers: header name to value.
         body: the bytes to send (``None`` for none).
+        read_limit: the most bytes of the answer's body to read (the rest is not read).
     """
 
     method: str
@@ -109,6 +112,7 @@ class HttpRequest:
     target: str
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None
+    read_limit: int = READ_LIMIT
 
 
 @dataclass(frozen=True)
@@ -117,11 +121,13 @@ class HttpResponse:
 
     Attributes:
         status: the HTTP status code.
-        body: the start of the body (at most 64 KB).
+        body: the start of the body (at most the request's ``read_limit``).
+        truncated: the body was longer than that (what is in ``body`` is its start).
     """
 
     status: int
     body: bytes
+    truncated: bool = False
 
 
 class HttpTransport(Protocol):
@@ -214,10 +220,11 @@ class SocketTransport:
             conn.request(request.method, request.target, body=request.body, headers=request.headers)
             response = conn.getresponse()
             try:
-                body = response.read(_READ_LIMIT)
+                body = response.read(request.read_limit + 1)
             finally:
                 response.close()
-            return HttpResponse(response.status, body)
+            truncated = len(body) > request.read_limit
+            return HttpResponse(response.status, body[: request.read_limit], truncated)
         finally:
             conn.close()
 
@@ -321,7 +328,12 @@ def scrub(text: str, secrets: Sequence[str] = ()) -> str:
 
 
 def build_request(
-    method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    *,
+    read_limit: int = READ_LIMIT,
 ) -> HttpRequest:
     """A request for an expanded URL: ``Content-Type: application/json`` unless ``headers`` set it.
 
@@ -330,6 +342,7 @@ def build_request(
         url: the expanded http(s) URL.
         headers: header name to value (a name given in any case replaces the default).
         body: the bytes to send, or ``None``.
+        read_limit: the most bytes of the answer to read.
 
     Returns:
         The request.
@@ -362,6 +375,7 @@ def build_request(
         target=target,
         headers=merged,
         body=body,
+        read_limit=read_limit,
     )
 
 

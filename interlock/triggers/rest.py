@@ -10,7 +10,9 @@ polled without it, so a protected API answered 401 and the job could never be fo
   whose value is a token, or JSON with ``token``, or with ``username`` and ``password``;
 * and the job's ``headers`` (an ``Authorization`` there is used when there is no ``auth``).
 
-Answers: 2xx is parsed as JSON; 4xx is permanent (401, 403, 404: bad token, no access, no such job),
+Answers: 2xx is parsed as JSON (bodies are read up to :data:`REST_READ_LIMIT`, 8 MiB: a Databricks
+run of a large multi-task job answers far more than the ``http`` runner's 64 KB; a longer body is
+refused, transient, rather than held in memory without bound); 4xx is permanent (401, 403, 404: bad token, no access, no such job),
 except 408 and 429 (transient); 5xx, timeouts and network errors are transient. A failed status poll is
 reported through :func:`~interlock.triggers.polling.poll_error_status` (transient: keep polling;
 permanent: failed).
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from interlock.exceptions import ScheduleError
 from interlock.schedule import Period
@@ -42,7 +44,10 @@ if TYPE_CHECKING:
     from interlock.triggers.base import RunHandle
     from interlock.triggers.http import HttpTransport
 
-__all__ = ["RestJobRunner"]
+__all__ = ["REST_READ_LIMIT", "RestJobRunner"]
+
+REST_READ_LIMIT: Final = 8 * 1024 * 1024
+"""Bytes of a REST API's answer read at the most (see the module docstring)."""
 
 
 class RestJobRunner:
@@ -152,11 +157,17 @@ class RestJobRunner:
                 del merged[existing]
             merged["Authorization"] = authorization
         data = None if body is None else json.dumps(body).encode()
-        request = build_request(method, url, merged, data)
+        request = build_request(method, url, merged, data, read_limit=REST_READ_LIMIT)
         seconds = DEFAULT_TIMEOUT if timeout is None else timeout.total_seconds()
         response = self._http.send(request, timeout=seconds)
         if not (200 <= response.status < 300 or response.status == 409):
             raise status_error(request, response)
+        if response.truncated:
+            raise TriggerError(
+                f"{method} {redact(url)} answered {response.status} with a body over "
+                f"{REST_READ_LIMIT // (1024 * 1024)} MiB (not read further)",
+                failure=FailureClass.TRANSIENT,
+            )
         try:
             parsed = json.loads(response.body.decode("utf-8")) if response.body.strip() else {}
         except ValueError as exc:

@@ -36,6 +36,7 @@ class FakeApi:
     unauthenticated: int = 0
     fail_next: list[int | str] = field(default_factory=list)
     released: threading.Event = field(default_factory=threading.Event)
+    pad: int = 0  # bytes of padding added to every 2xx answer (a large multi-task run)
 
     def handle(
         self, method: str, path: str, query: dict[str, list[str]], body: Any
@@ -67,6 +68,8 @@ class FakeApi:
                 status, reply = api.handle(
                     self.command, unquote(parts.path), parse_qs(parts.query), body
                 )
+                if api.pad and 200 <= status < 300 and isinstance(reply, dict):
+                    reply = {**reply, "padding": "x" * api.pad}
                 self._reply(status, reply)
 
             def _reply(self, status: int, reply: Any) -> None:
@@ -143,13 +146,18 @@ def dbx_state(life: str, result: str = "", message: str = "") -> dict[str, str]:
 
 @dataclass
 class FakeAirflow(FakeApi):
-    """Stable REST API (v1 and v2): trigger and get a DAG run. ``dags`` maps a DAG to its state script."""
+    """Stable REST API (v1 and v2): trigger, list by logical date, get and clear a DAG run, and list
+    its task instances. ``dags`` maps a DAG to its state script; ``failed_tasks`` to the task ids a
+    failed run reports as failed (one DAG run per logical date, as Airflow 2)."""
 
     authorization: str = "Basic YWlyZmxvdzpwYXNz"  # airflow:pass
     dags: dict[str, list[str]] = field(default_factory=dict)
+    failed_tasks: dict[str, list[str]] = field(default_factory=dict)
     runs: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     dates: dict[tuple[str, str], str] = field(default_factory=dict)
+    states: dict[tuple[str, str], str] = field(default_factory=dict)
     triggered: list[tuple[str, Any]] = field(default_factory=list)
+    cleared: list[tuple[str, str]] = field(default_factory=list)
 
     def handle(
         self, method: str, path: str, query: dict[str, list[str]], body: Any
@@ -170,14 +178,43 @@ class FakeAirflow(FakeApi):
             if (dag, run_id) in self.runs or (dag, date) in self.dates:
                 return 409, {"title": "Conflict", "detail": "DAGRun already exists"}
             self.runs[(dag, run_id)] = list(self.dags[dag])
+            self.states[(dag, run_id)] = "queued"
             self.dates[(dag, date)] = run_id
             self.triggered.append((dag, body))
             return 200, {"dag_run_id": run_id, "state": "queued", "logical_date": date}
+        if method == "GET" and len(parts) == 5:
+            return 200, self._list(parts[1], dag, query)
+        key = (dag, parts[5]) if len(parts) >= 6 else (dag, "")
+        if key not in self.runs:
+            return 404, {"title": "DAGRun not found"}
         if method == "GET" and len(parts) == 6:
-            key = (dag, parts[5])
-            if key not in self.runs:
-                return 404, {"title": "DAGRun not found"}
             script = self.runs[key]
             state = script.pop(0) if len(script) > 1 else script[0]
+            self.states[key] = state
             return 200, {"dag_run_id": parts[5], "state": state}
+        if method == "POST" and parts[6:] == ["clear"] and body == {"dry_run": False}:
+            self.cleared.append(key)
+            self.runs[key] = list(self.dags[dag])
+            self.states[key] = "queued"
+            return 200, {"dag_run_id": parts[5], "state": "queued"}
+        if method == "GET" and parts[6:] == ["taskInstances"]:
+            failed = set(self.failed_tasks.get(dag, []))
+            tasks = [*sorted(failed), "extract", "notify"]
+            return 200, {
+                "task_instances": [
+                    {"task_id": t, "state": "failed" if t in failed else "success"} for t in tasks
+                ],
+                "total_entries": len(tasks),
+            }
         return 405, {"title": "Method Not Allowed"}
+
+    def _list(self, api: str, dag: str, query: dict[str, list[str]]) -> dict[str, Any]:
+        # Airflow 2 (v1) filters on execution_date, Airflow 3 (v2) on logical_date.
+        field_ = "execution_date" if api == "v1" else "logical_date"
+        low, high = query.get(f"{field_}_gte", [""])[0], query.get(f"{field_}_lte", [""])[0]
+        found = [
+            {"dag_run_id": run, "state": self.states[(dag, run)], "logical_date": date}
+            for (d, date), run in self.dates.items()
+            if d == dag and low <= date <= high
+        ]
+        return {"dag_runs": found, "total_entries": len(found)}

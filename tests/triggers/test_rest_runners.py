@@ -356,31 +356,119 @@ def test_airflow_3_uses_api_v2_with_a_bearer_token(airflow: tuple[FakeAirflow, i
     assert api.unauthenticated == 0
 
 
-def test_airflow_replayed_start_reuses_the_run_and_a_date_clash_is_permanent(
-    airflow: tuple[FakeAirflow, int],
-) -> None:
+def test_airflow_replayed_start_reuses_the_run(airflow: tuple[FakeAirflow, int]) -> None:
     api, port = airflow
     runner = airflow_runner()
     first = runner.start(airflow_config(port), pipeline_id="p", period=mw.DAY, run_id="p-a1")
     again = runner.start(airflow_config(port), pipeline_id="p", period=mw.DAY, run_id="p-a1")
     assert again.metadata == first.metadata
-    assert len(api.triggered) == 1
+    assert len(api.triggered) == 1 and api.cleared == []
 
-    with pytest.raises(TriggerError, match="already has a run for logical date") as info:
-        runner.start(airflow_config(port), pipeline_id="p", period=mw.DAY, run_id="p-a2")
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_airflow_rerun_of_a_date_follows_a_run_still_going(
+    airflow: tuple[FakeAirflow, int], version: str
+) -> None:
+    # Airflow 2 keeps one DAG run per logical date: a rerun (a new run id) gets 409 Conflict.
+    api, port = airflow
+    api.authorization = f"Bearer {TOKEN}"
+    config = airflow_config(port, apiVersion=version, auth={"bearer": "${INTERLOCK_DBX_TOKEN}"})
+    runner = airflow_runner()
+    runner.start(config, pipeline_id="p", period=mw.DAY, run_id="p-a1")
+    rerun = runner.start(config, pipeline_id="p", period=mw.DAY, run_id="p-a2")
+    assert rerun.run_id == "p-a2"
+    assert rerun.metadata["airflow_dag_run_id"] == "p-a1"  # followed, not started twice
+    assert len(api.triggered) == 1 and api.cleared == []
+    assert poll_all(runner, config, rerun, 3) == ["running", "running", "succeeded"]
+
+
+def test_airflow_rerun_of_a_finished_date_clears_that_run(
+    airflow: tuple[FakeAirflow, int],
+) -> None:
+    api, port = airflow
+    runner = airflow_runner()
+    config = airflow_config(port)
+    first = runner.start(config, pipeline_id="p", period=mw.DAY, run_id="p-a1")
+    assert poll_all(runner, config, first, 3)[-1] == "succeeded"
+
+    rerun = runner.start(config, pipeline_id="p", period=mw.DAY, run_id="p-a2")
+    assert api.cleared == [("orders", "p-a1")]
+    assert rerun.metadata["airflow_dag_run_id"] == "p-a1"
+    # the cleared run runs its script again
+    assert poll_all(runner, config, rerun, 3) == ["running", "running", "succeeded"]
+    assert len(api.triggered) == 1
+    assert {c.authorization for c in api.calls} == {api.authorization}
+
+
+def test_airflow_409_without_a_run_to_take_over_is_permanent(
+    airflow: tuple[FakeAirflow, int],
+) -> None:
+    api, port = airflow
+    api.fail_next = [409]  # Conflict, yet neither the run id nor the date has a run
+    with pytest.raises(TriggerError, match="no run for logical date") as info:
+        airflow_runner().start(airflow_config(port), pipeline_id="p", period=mw.DAY, run_id="p-a2")
     assert info.value.failure is FailureClass.PERMANENT
 
 
-def test_airflow_failed_dag_run_is_a_transient_job_failure(
+def test_airflow_409_then_a_failing_lookup_is_transient(airflow: tuple[FakeAirflow, int]) -> None:
+    api, port = airflow
+    api.fail_next = [409, 503]
+    with pytest.raises(TriggerError) as info:
+        airflow_runner().start(airflow_config(port), pipeline_id="p", period=mw.DAY, run_id="p-a2")
+    assert info.value.failure is FailureClass.TRANSIENT
+
+
+def test_airflow_failed_dag_run_is_a_transient_job_failure_naming_the_failed_tasks(
     airflow: tuple[FakeAirflow, int],
 ) -> None:
-    _, port = airflow
+    api, port = airflow
+    api.failed_tasks["broken"] = ["load_orders", "check_counts"]
     runner = airflow_runner()
     config = airflow_config(port, dag="broken")
     handle = runner.start(config, pipeline_id="p", period=mw.DAY, run_id="r")
     assert runner.status(config, handle).state == "running"
     status = runner.status(config, handle)
     assert status.state == "failed" and status.failure is FailureClass.TRANSIENT
+    assert "failed tasks check_counts, load_orders" in status.message
+    assert "extract" not in status.message
+
+
+def test_airflow_failed_run_whose_tasks_cannot_be_listed_still_fails(
+    airflow: tuple[FakeAirflow, int],
+) -> None:
+    api, port = airflow
+    runner = airflow_runner()
+    config = airflow_config(port, dag="broken")
+    handle = runner.start(config, pipeline_id="p", period=mw.DAY, run_id="r")
+    runner.status(config, handle)
+    api.calls.clear()
+    # the run poll answers, the task listing fails: still a failed job, with the generic hint
+    original = api.handle
+
+    def no_task_list(method: str, path: str, query: Any, body: Any) -> tuple[int, Any]:
+        if path.endswith("/taskInstances"):
+            return 500, {"title": "boom"}
+        return original(method, path, query, body)
+
+    api.handle = no_task_list  # type: ignore[method-assign]
+    status = runner.status(config, handle)
+    assert status.state == "failed" and status.failure is FailureClass.TRANSIENT
+    assert "see the failed task's log in Airflow" in status.message
+    assert [c.path.rsplit("/", 1)[-1] for c in api.calls] == ["r", "taskInstances"]
+
+
+def test_rest_answers_are_read_up_to_8_mib_and_no_further(
+    airflow: tuple[FakeAirflow, int],
+) -> None:
+    api, port = airflow
+    runner = airflow_runner()
+    config = airflow_config(port)
+    api.pad = 200 * 1024  # over the http runner's 64 KB: a large run's answer is still read whole
+    handle = runner.start(config, pipeline_id="p", period=mw.DAY, run_id="r")
+    assert runner.status(config, handle).state == "running"
+    api.pad = 8 * 1024 * 1024  # over the bound: refused, transient (the poll keeps trying)
+    status = runner.status(config, handle)
+    assert status.state == "running" and "over 8 MiB" in status.message
 
 
 @pytest.mark.parametrize(
