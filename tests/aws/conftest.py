@@ -36,3 +36,27 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     set_aws_env(monkeypatch)
     with mock_aws():
         yield
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The unused-grant figure: granted actions no handler called in this process's moto runs.
+
+    Printed, not asserted (the runs do not reach every path); under xdist each worker's figure stays
+    in the worker: run ``pytest -n 0 tests/aws`` to see it.
+    """
+    from tests.aws.harness import RECORDED
+    from tests.deploy.iam_recorder import granted, unused_grants
+
+    if not RECORDED:
+        return
+    code = {fn: set(g["code"]) for fn, g in granted().items()}
+    unused = unused_grants(RECORDED, code)
+    total = sum(len(g) for g in code.values())
+    idle = sum(len(u) for u in unused.values())
+    terminalreporter.write_sep("-", "IAM grants against the calls the Lambdas made under moto")
+    terminalreporter.write_line(
+        f"{total - idle} of {total} granted actions used; missing grants: none (each test checks)"
+    )
+    for fn, actions in unused.items():
+        if actions:
+            terminalreporter.write_line(f"  {fn} never called: {', '.join(actions)}")

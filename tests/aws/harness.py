@@ -8,6 +8,11 @@ rules to SQS but not to Lambda, so :meth:`AwsWorld.pump` does the rest of the pl
 control and job-log streams (read through ``dynamodbstreams``) to the stream-router, the sink queue to
 the event-sink, the alert queue to the alert-dispatcher. Waits the orchestrator asks for are cut to
 1 s (moto sleeps them in real time); the handlers run on the wall clock.
+
+Every AWS call a handler makes is recorded under the handler's name (:mod:`tests.deploy.iam_recorder`,
+from the cold start on); :func:`check_grants`, called by the world fixtures after each test, fails the
+test for a call the function's role in the Terraform module does not grant, and keeps the calls for
+the unused-grant figure printed at the end of the run (tests/aws/conftest.py).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from interlock.local.definition import render_definition
 from interlock.store.dynamodb import create_tables
 from interlock.store.factory import open_store
 from tests.aws.conftest import ACCOUNT, REGION
+from tests.deploy.iam_recorder import CallRecorder, allowed, missing_grants
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -53,6 +59,8 @@ HANDLERS = (
     "alert_dispatcher",
 )
 DEADLINE_SECONDS = 20.0
+RECORDED: dict[str, set[str]] = {}
+"""The calls each function made, over every world of this process (for the unused-grant figure)."""
 
 
 @dataclass
@@ -104,6 +112,7 @@ class AwsWorld:
     """The deployment (see the module docstring). Build it inside ``mock_aws``."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
+        self.recorder = CallRecorder().patch(monkeypatch)
         create_tables(ENV, client=_client("dynamodb"), ttl=False)
         self.sfn = _client("stepfunctions")
         self.sqs = _client("sqs")
@@ -113,14 +122,22 @@ class AwsWorld:
         self.state_machine_arn = self._state_machine()
         for name, value in lambda_env(self.state_machine_arn, **env).items():
             monkeypatch.setenv(name, value)
-        self.modules = {name: cold_start(name) for name in HANDLERS}
+        self.modules = {}
+        for name in HANDLERS:
+            with self.recorder.as_function(name):
+                self.modules[name] = cold_start(name)
         self.positions: dict[str, Any] = {"control": None, "joblog": None}
         self.store: Store = open_store(STORE_URL)
         self.invocations: list[tuple[str, dict[str, Any]]] = []
         monkeypatch.setattr(LambdaSimpleBackend, "invoke", self._invoke())
 
     def handler(self, name: str) -> Any:
-        return self.modules[name].handler
+        """The handler of ``lambdas.<name>``, its AWS calls recorded as ``name``'s."""
+        return self.recorder.wrap(name, self.modules[name].handler)
+
+    def watchdog(self, runtime: Any) -> Any:
+        """The watchdog handler over ``runtime`` (a virtual clock), its calls recorded."""
+        return self.recorder.wrap("watchdog", self.modules["watchdog"].build(runtime))
 
     # ------------------------------------------------------------------------------ plumbing
 
@@ -290,3 +307,14 @@ class AwsWorld:
 
     def event_types(self, pid: str) -> list[EventType]:
         return [e.type for e in self.store.events.for_pipeline(pid, newest_first=False)]
+
+
+def check_grants(world: AwsWorld) -> None:
+    """Fail on a call a role does not grant; keep the calls for the unused-grant figure."""
+    recorded = world.recorder.by_function()
+    for fn, actions in recorded.items():
+        RECORDED.setdefault(fn, set()).update(actions)
+    problems = missing_grants(recorded, allowed())
+    assert not problems, "IAM grants missing in deploy/terraform (tests/iam_actions.json):\n" + (
+        "\n".join(problems)
+    )

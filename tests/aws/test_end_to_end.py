@@ -22,7 +22,7 @@ from interlock.ports import VirtualClock
 from interlock.store.factory import open_store
 from interlock.triggers.http import HttpRunner
 from tests.aws.conftest import MOTO_CONFIG, REGION, set_aws_env
-from tests.aws.harness import ENV, STORE_URL, AwsWorld, FakeContext
+from tests.aws.harness import ENV, STORE_URL, AwsWorld, FakeContext, check_grants
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -100,12 +100,14 @@ def slack() -> Iterator[FakeSlack]:
 def world(monkeypatch: pytest.MonkeyPatch, slack: FakeSlack) -> Iterator[AwsWorld]:
     set_aws_env(monkeypatch)
     with mock_aws(config=MOTO_CONFIG):
-        yield AwsWorld(
+        built = AwsWorld(
             monkeypatch,
             SLACK_BOT_TOKEN="xoxb-test",
             SLACK_CHANNEL_ID="#data-alerts",
             SLACK_BASE_URL=slack.url,
         )
+        yield built
+        check_grants(built)
 
 
 def push(tmp_path: Path, url: str, pid: str = PID) -> None:

@@ -18,7 +18,7 @@ from interlock.cli import main as cli
 from interlock.lifecycle.router import execution_name
 from interlock.ports import VirtualClock
 from tests.aws.conftest import set_aws_env
-from tests.aws.harness import STORE_URL, AwsWorld, FakeContext
+from tests.aws.harness import STORE_URL, AwsWorld, FakeContext, check_grants
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -63,6 +63,7 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[AwsWorld]
             (folder / f"{pid}.yaml").write_text(text)
         assert cli(["config", "push", str(folder), "--store", STORE_URL]) == 0
         yield built
+        check_grants(built)
 
 
 def test_each_watchdog_alert_once_per_period_and_the_stale_execution_stopped(
@@ -74,7 +75,7 @@ def test_each_watchdog_alert_once_per_period_and_the_stale_execution_stopped(
     t0 = datetime.now(UTC).replace(minute=20, second=0, microsecond=0)
     clock = VirtualClock(t0)
     runtime = AwsRuntime(Settings.from_env("watchdog"), clock=clock)
-    handler = world.modules["watchdog"].build(runtime)
+    handler = world.watchdog(runtime)
     control = world.store.control
     day = t0.strftime("%Y-%m-%d")
     assert control.acquire_run("stale", "stream", day, now=t0, lock_ttl=lock_ttl_for(14400))
@@ -104,9 +105,7 @@ def test_each_watchdog_alert_once_per_period_and_the_stale_execution_stopped(
 
 def test_the_watchdog_sets_a_lost_cron_timer_again(world: AwsWorld) -> None:
     clock = VirtualClock(datetime.now(UTC))
-    handler = world.modules["watchdog"].build(
-        AwsRuntime(Settings.from_env("watchdog"), clock=clock)
-    )
+    handler = world.watchdog(AwsRuntime(Settings.from_env("watchdog"), clock=clock))
     assert world.schedules() == {}  # config push wrote the CONFIG row; no stream reached a Lambda
     handler({}, FakeContext("watchdog"))
     assert list(world.schedules()) == ["cron-nightly"]
