@@ -46,7 +46,7 @@ _LAZY = {
     "Evaluation": "interlock.rules",
     "RuleResult": "interlock.rules",
     "evaluate": "interlock.rules",
-    "Event": "interlock.events",
+    "Event": "interlock.envelope",
     "EventType": "interlock.events",
     "Period": "interlock.schedule",
     "SLAWindow": "interlock.sla",
@@ -60,7 +60,8 @@ if TYPE_CHECKING:
     from interlock.api import Interlock
     from interlock.config.loader import load_calendars, load_pipelines, load_project
     from interlock.config.models import Calendar, PipelineConfig
-    from interlock.events import Event, EventType
+    from interlock.envelope import Event
+    from interlock.events import EventType
     from interlock.exceptions import ConfigError, InterlockError
     from interlock.rules import Evaluation, RuleResult, evaluate
     from interlock.schedule import Period

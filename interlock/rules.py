@@ -85,7 +85,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from interlock.config.models import AGE_CHECKS, NUMERIC_CHECKS, CheckName
+from interlock.config.kinds import AGE_CHECKS, NUMERIC_CHECKS, CheckName
 from interlock.durations import format_duration, parse_duration
 
 if TYPE_CHECKING:

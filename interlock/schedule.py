@@ -49,9 +49,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import CroniterError, croniter
-
-from interlock.config.types import normalize_cron
+from interlock.config.text import normalize_cron
 from interlock.exceptions import ScheduleError
 
 if TYPE_CHECKING:
@@ -339,6 +337,10 @@ def _fire_instant(wall: datetime, zone: ZoneInfo) -> datetime:
 
 def _walls(cron: str, start: datetime, *, backwards: bool = False) -> Iterator[datetime]:
     """Naive local wall times matching ``cron``, strictly after (or before) naive ``start``."""
+    # Imported on first use: croniter (and dateutil under it) costs ~25 ms to import, which a Lambda
+    # handler or a CLI command that never computes a fire time should not pay.
+    from croniter import CroniterError, croniter
+
     it = croniter(_cron_text(cron), start)
     while True:
         try:

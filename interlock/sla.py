@@ -47,7 +47,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from interlock.config.types import parse_deadline
+from interlock.config.text import parse_deadline
 from interlock.exceptions import SLAError
 
 if TYPE_CHECKING:

@@ -23,15 +23,13 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from pydantic import ValidationError
-
-from interlock.events import Event
 from interlock.store import keys
 from interlock.store.table import ConflictError, begins_with, exists, query_all
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from interlock.envelope import Event
     from interlock.store.table import Table
 
 __all__ = ["Outbox", "OutboxEntry", "run_key"]
@@ -116,12 +114,14 @@ class Outbox:
 
     def pending(self) -> list[OutboxEntry]:
         """Every readable queued entry, oldest first (unreadable rows are logged and left in place)."""
+        from interlock.envelope import Event  # pydantic: loaded when there is something to read
+
         out: list[OutboxEntry] = []
         for item in query_all(self.table, self.pk, begins_with(_MSG)):
             try:
                 raw = json.loads(str(item["event"]))
                 event = Event.from_detail(raw["detail"], raw["type"])
-            except (KeyError, TypeError, ValueError, ValidationError) as exc:
+            except (KeyError, TypeError, ValueError) as exc:  # pydantic's ValidationError too
                 log.error(
                     "outbox row %s/%s is unreadable, left in place: %s", self.pk, item["SK"], exc
                 )

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Final
 from interlock.aws.bus import EventBridgeBus
 from interlock.aws.executions import StepFunctionsExecutions
 from interlock.aws.timers import SchedulerTimers
-from interlock.events import Event, EventType
+from interlock.events import EventType
 from interlock.exceptions import InterlockError
 from interlock.store import codec, keys
 from interlock.store.factory import Store
@@ -432,6 +432,10 @@ class AwsRuntime:
         return handled
 
     def _config_invalid(self, pid: str, reason: str) -> None:
+        from interlock.envelope import (
+            Event,
+        )  # pydantic: paid by the rare invalid config, not the import
+
         log.warning("invalid CONFIG of %s skipped: %s", pid, reason)
         self.bus.publish(
             Event.create(
@@ -513,6 +517,8 @@ class AwsRuntime:
         Raises:
             ValueError: the event is not an Interlock event envelope.
         """
+        from interlock.envelope import Event  # pydantic: paid by the first event, not the import
+
         received = _event_time(event.get("time")) or self.clock.now()
         detail = event.get("detail")
         if not isinstance(detail, dict):
@@ -567,6 +573,8 @@ class AwsRuntime:
         detail = body.get("detail")
         if not isinstance(detail, dict):
             raise ValueError("alert message without a detail object")
+        from interlock.envelope import Event  # pydantic: paid by the first alert, not the import
+
         received = _event_time(body.get("time")) or self.clock.now()
         event = Event.from_detail(detail, str(body.get("detail-type")), received_at=received)
         notifier.deliver(event)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, timedelta
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -32,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from interlock.config.kinds import AGE_CHECKS, NUMERIC_CHECKS, CheckName, JobType
 from interlock.config.types import (
     ClockTime,
     CronExpr,
@@ -88,26 +88,10 @@ class _Model(BaseModel):
 # ----------------------------------------------------------------------------------------- rules
 
 
-class CheckName(StrEnum):
-    """The checks a rule can make."""
-
-    EXISTS = "exists"
-    EQUALS = "equals"
-    GT = "gt"
-    GTE = "gte"
-    LT = "lt"
-    LTE = "lte"
-    AGE_LT = "age_lt"
-    AGE_GT = "age_gt"
-
-
 CheckField = Annotated[
     CheckName, WithJsonSchema(case_insensitive_enum([c.value for c in CheckName]))
 ]
 """A check name as written in YAML (read case-insensitively)."""
-
-NUMERIC_CHECKS = frozenset({CheckName.GT, CheckName.GTE, CheckName.LT, CheckName.LTE})
-AGE_CHECKS = frozenset({CheckName.AGE_LT, CheckName.AGE_GT})
 
 RuleValue = str | bool | int | float | None
 
@@ -397,20 +381,6 @@ class SLA(_Model):
 
 
 # ------------------------------------------------------------------------------------------- job
-
-
-class JobType(StrEnum):
-    """The kinds of job Interlock can trigger."""
-
-    COMMAND = "command"
-    HTTP = "http"
-    AIRFLOW = "airflow"
-    GLUE = "glue"
-    EMR = "emr"
-    EMR_SERVERLESS = "emr-serverless"
-    STEP_FUNCTION = "step-function"
-    DATABRICKS = "databricks"
-    LAMBDA = "lambda"
 
 
 HttpMethod = Annotated[

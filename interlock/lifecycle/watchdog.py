@@ -67,7 +67,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
-from interlock.config.models import SLA
 from interlock.durations import format_duration
 from interlock.events import INFRASTRUCTURE, EventType
 from interlock.exceptions import InterlockError, SLAError
@@ -230,6 +229,8 @@ def _has_run(runs: Mapping[str, RunRow], period: Period) -> bool:
 
 def _local_due(clock: str, period: Period, tz: str) -> datetime:
     """The instant of a local ``HH:MM`` (daily) or ``:MM`` (hour H+1) for ``period``: the SLA's DST rules."""
+    from interlock.config.models import SLA  # pydantic: loaded with the configs, not by the import
+
     return absolute_window(SLA(deadline=clock), period, tz=tz, next_day=False).breach_at
 
 

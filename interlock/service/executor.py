@@ -42,7 +42,6 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
-from interlock.events import Event
 from interlock.lifecycle.actions import (
     AcquireRun,
     AppendJobLog,
@@ -395,6 +394,10 @@ class Executor:
             log.warning("execution %s did not start; released run %s", name, "/".join(run))
 
     def _publish(self, action: PublishEvent) -> None:
+        # Imported on first publish: the event model needs pydantic, which a handler's import should
+        # not pay for before it has anything to publish.
+        from interlock.envelope import Event
+
         event = Event.create(
             action.type,
             action.pipeline_id,

@@ -39,7 +39,6 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
-from interlock.config.loader import validate_config_data
 from interlock.exceptions import ConfigError, Problem
 from interlock.records import (
     Ack,
@@ -649,6 +648,10 @@ def _decode_data(pid: str, raw: Any) -> PipelineConfig:
                 )
             ],
         )
+    # Imported here: the loader brings pydantic and PyYAML (~60 ms), paid by the first config read rather
+    # than by every process that imports the store (the event sink never reads a config).
+    from interlock.config.loader import validate_config_data
+
     try:
         config = validate_config_data(data)
     except ConfigError as exc:

@@ -29,9 +29,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
-from pydantic import ValidationError
-
-from interlock.events import Event, EventType
+from interlock.events import EventType
 from interlock.store import keys
 from interlock.store.table import (
     ConflictError,
@@ -44,6 +42,7 @@ from interlock.store.table import (
 )
 
 if TYPE_CHECKING:
+    from interlock.envelope import Event
     from interlock.store.table import Item, SKCondition, Table
 
 __all__ = ["MAX_SINCE_RANGE", "EventStore", "SlackThread"]
@@ -94,6 +93,10 @@ def _optional(value: Any) -> str | None:
 
 def _event(item: Mapping[str, Any]) -> Event:
     """An event row as an :class:`Event` (rows of the original's sink too: no detail, empty fields)."""
+    from interlock.envelope import (
+        Event,
+    )  # pydantic, loaded by the first read rather than the import
+
     ms = item.get("timestamp")
     if not isinstance(ms, int | Decimal) or isinstance(ms, bool):
         ms = keys.parse_event_sk(item["SK"])[0]
@@ -119,7 +122,7 @@ def _read(
     for item in items:
         try:
             event = _event(item)
-        except (KeyError, ValueError, ValidationError) as exc:
+        except (KeyError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
             # A display path: one corrupt row must not hide every other event; say which one it was.
             log.warning(
                 "skipping unreadable event row %s / %s: %s", item.get("PK"), item.get("SK"), exc

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from interlock.config.models import JobType
+from interlock.config.kinds import JobType
 from interlock.triggers.base import (
     FailureClass,
     JobStatus,

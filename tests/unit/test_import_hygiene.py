@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 import subprocess
 import sys
 import types
@@ -135,3 +137,113 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
         assert "nonexistent" in str(exc)
     else:  # pragma: no cover - the assertion documents the failure
         raise AssertionError("expected AttributeError")
+
+
+# ------------------------------------------------------------------------------------- start-up cost
+# pydantic (~50 ms), PyYAML (~20 ms), croniter (~25 ms with dateutil) and rich (~30 ms) are what made a
+# Lambda handler's import cost ~150 ms beyond boto3. A module that only reads validated rows, decides or
+# publishes loads them on first use, never at import; these tests pin each such guarantee.
+
+HEAVY = ["pydantic", "pydantic_core", "yaml", "croniter", "dateutil", "rich", "textual"]
+
+LIGHT = [
+    "interlock.config",
+    "interlock.config.kinds",
+    "interlock.config.text",
+    "interlock.events",
+    "interlock.lifecycle",
+    "interlock.lifecycle.watchdog",
+    "interlock.records",
+    "interlock.rules",
+    "interlock.schedule",
+    "interlock.service.controller",
+    "interlock.service.executor",
+    "interlock.service.wiring",
+    "interlock.sla",
+    "interlock.store.control",
+    "interlock.store.events",
+]
+
+HANDLER_ENV = {
+    "ENVIRONMENT": "hygiene",
+    "EVENT_BUS_NAME": "hygiene-interlock-events",
+    "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:hygiene-interlock-pipeline",
+    "SLA_MONITOR_ARN": "arn:aws:lambda:us-east-1:123456789012:function:hygiene-interlock-sla-monitor",
+    "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/hygiene-interlock-scheduler-sla",
+    "SCHEDULER_GROUP_NAME": "hygiene-interlock-sla",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
+
+
+def _heavy_loaded_by(code: str, env: dict[str, str] | None = None) -> list[str]:
+    """Run ``code`` in a fresh interpreter; the top-level packages of :data:`HEAVY` it loaded."""
+    probe = (
+        "import sys\n"
+        + code
+        + f"\nprint(','.join(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
+    )
+    run_env = {**os.environ, **(env or {})}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=run_env
+    )
+    return [m for m in out.stdout.splitlines()[-1].split(",") if m]
+
+
+@pytest.mark.parametrize("module", LIGHT)
+def test_reading_and_deciding_modules_import_no_pydantic_yaml_croniter_or_rich(module: str) -> None:
+    assert _heavy_loaded_by(f"import {module}") == []
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        "stream_router",
+        "orchestrator",
+        "sla_monitor",
+        "watchdog",
+        "event_sink",
+        "alert_dispatcher",
+    ],
+)
+def test_lambda_handler_cold_import_loads_no_pydantic_yaml_croniter_or_rich(handler: str) -> None:
+    """A cold start builds the runtime (module level) without the config models or the YAML loader."""
+    assert _heavy_loaded_by(f"import lambdas.{handler}", HANDLER_ENV) == []
+
+
+def test_cli_help_loads_no_pydantic_yaml_croniter_or_boto3() -> None:
+    code = (
+        "import contextlib, io\n"
+        "from interlock.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['--help'])\n"
+        "assert 'boto3' not in sys.modules, 'boto3'\n"
+    )
+    loaded = _heavy_loaded_by(code)
+    assert [m for m in loaded if m not in {"rich"}] == []
+
+
+def test_lazy_event_and_config_names_resolve_to_the_models() -> None:
+    """The lazy faces hand out the real classes, and load pydantic only when asked for one."""
+    code = (
+        "import sys, interlock.events, interlock.config\n"
+        "assert 'pydantic' not in sys.modules\n"
+        "import interlock.envelope, interlock.config.models\n"
+        "assert interlock.events.Event is interlock.envelope.Event\n"
+        "assert interlock.config.PipelineConfig is interlock.config.models.PipelineConfig\n"
+        "assert interlock.config.models.CheckName is interlock.config.kinds.CheckName\n"
+        "assert interlock.config.models.JobType is interlock.config.kinds.JobType\n"
+        "from interlock.config.types import normalize_cron\n"
+        "assert normalize_cron is interlock.config.text.normalize_cron\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("module", ["interlock.events", "interlock.config"])
+def test_lazy_faces_refuse_unknown_names(module: str) -> None:
+    face = importlib.import_module(module)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = face.no_such_name
