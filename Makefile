@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
-DEMO_STORE := sqlite:///.interlock/demo.db
+TOUR_STORE := sqlite:///.interlock/tour.db
 
 .DEFAULT_GOAL := help
 .PHONY: help install demo tour test lint format typecheck imports unit bench schema docs clean lambdas alert-types tools
@@ -62,18 +62,18 @@ tour: install
 	$(BIN)/interlock explain gold-revenue --pipelines examples/pipelines \
 	  --sensors examples/sensors/gold-revenue-fresh.json --at 2026-03-02T08:41:00Z; echo "(exit $$?)"
 	@echo
-	@echo "== the store: push configs, write sensors as producers do, ask again (store: .interlock/demo.db)"
-	rm -f .interlock/demo.db .interlock/demo.db-wal .interlock/demo.db-shm
-	$(BIN)/interlock config push examples/pipelines --store $(DEMO_STORE)
-	$(BIN)/interlock sensor put gold-revenue upstream-complete status=ready --store $(DEMO_STORE)
-	$(BIN)/interlock sensor put gold-revenue row-count count=15432 --store $(DEMO_STORE)
-	$(BIN)/interlock explain gold-revenue --store $(DEMO_STORE); echo "(exit $$?)"
-	$(BIN)/interlock sensor put gold-revenue freshness updatedAt=now --store $(DEMO_STORE)
-	$(BIN)/interlock explain gold-revenue --store $(DEMO_STORE); echo "(exit $$?)"
+	@echo "== the store: push configs, write sensors as producers do, ask again (store: .interlock/tour.db; make demo keeps .interlock/demo.db)"
+	rm -f .interlock/tour.db .interlock/tour.db-wal .interlock/tour.db-shm
+	$(BIN)/interlock config push examples/pipelines --store $(TOUR_STORE)
+	$(BIN)/interlock sensor put gold-revenue upstream-complete status=ready --store $(TOUR_STORE)
+	$(BIN)/interlock sensor put gold-revenue row-count count=15432 --store $(TOUR_STORE)
+	$(BIN)/interlock explain gold-revenue --store $(TOUR_STORE); echo "(exit $$?)"
+	$(BIN)/interlock sensor put gold-revenue freshness updatedAt=now --store $(TOUR_STORE)
+	$(BIN)/interlock explain gold-revenue --store $(TOUR_STORE); echo "(exit $$?)"
 	@echo
 	@echo "== a business-day pipeline on a US holiday (Thanksgiving) in New York time"
 	$(BIN)/interlock explain finance-close --pipelines examples/pipelines --at 2026-11-26T12:00:00Z \
-	  --store $(DEMO_STORE); \
+	  --store $(TOUR_STORE); \
 	  echo "(exit $$?)"
 
 # checkov pins its own boto3 and ships a module named hcl2 (shadowing python-hcl2): its own venv.

@@ -17,7 +17,13 @@ def _parser() -> argparse.ArgumentParser:
         "--store",
         metavar="URL",
         help="sqlite:///path.db or dynamodb://ENV?region=…&endpoint=… "
-        "(default: $INTERLOCK_STORE, then sqlite:///./.interlock/interlock.db)",
+        "(default: $INTERLOCK_STORE, then sqlite:///./.interlock/interlock.db). "
+        "sqlite:///rel/path.db is relative to the working directory, sqlite:////abs/path.db absolute",
+    )
+    parser.add_argument(
+        "--create",
+        action="store_true",
+        help="create the SQLite store if its file does not exist (default: refuse, exit 2)",
     )
     parser.add_argument(
         "--read-only", action="store_true", help="hide and refuse rerun, ack and dry-run"
@@ -59,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     from interlock.store.table import StoreError
 
     try:
-        store = open_store(args.store)
+        store = open_store(args.store, create=args.create)
     except StoreURLError as exc:
         sys.stderr.write(f"interlock-tui: {exc}\n")
         return EXIT_BAD_INPUT

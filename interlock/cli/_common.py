@@ -100,15 +100,31 @@ def add_store_option(parser: argparse.ArgumentParser) -> None:
         "--store",
         metavar="URL",
         help="sqlite:///path.db or dynamodb://ENV?region=…&endpoint=… "
-        "(default: $INTERLOCK_STORE, then sqlite:///./.interlock/interlock.db)",
+        "(default: $INTERLOCK_STORE, then sqlite:///./.interlock/interlock.db). "
+        "sqlite:///rel/path.db is relative to the working directory, sqlite:////abs/path.db absolute",
+    )
+    parser.add_argument(
+        "--create",
+        action="store_true",
+        help="create the SQLite store if its file does not exist (default: refuse, exit 2)",
     )
 
 
-def open_store_for(args: argparse.Namespace) -> Store:
-    """Open the store named by ``--store`` (or the default)."""
+def open_store_for(args: argparse.Namespace, *, create: bool = False) -> Store:
+    """Open the store named by ``--store`` (or the default).
+
+    Args:
+        args: the parsed arguments (``store``, ``create``).
+        create: make a missing SQLite file even without ``--create`` (commands that write configs).
+
+    Raises:
+        StoreNotFoundError: the SQLite file does not exist and neither ``create`` nor ``--create``.
+    """
     from interlock.store import open_store
 
-    return open_store(getattr(args, "store", None))
+    return open_store(
+        getattr(args, "store", None), create=create or bool(getattr(args, "create", False))
+    )
 
 
 def jsonable(value: Any) -> Any:

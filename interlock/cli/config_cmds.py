@@ -110,7 +110,7 @@ def cmd_config_push(args: argparse.Namespace) -> int:
     for p in project.warnings:
         print_problem(console, p)
     now = wall_clock()
-    with open_store_for(args) as store:
+    with open_store_for(args, create=True) as store:
         for pid in sorted(project.pipelines):
             store.control.put_config(project.pipelines[pid], now=now)
         n = len(project.pipelines)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from interlock.config.models import Calendar, PipelineConfig
+    from interlock.records import SensorRecord
     from interlock.rules import Evaluation
 
 
@@ -70,6 +71,28 @@ def _unknown(pipeline: str, known: list[str]) -> int:
     return EXIT_BAD_INPUT
 
 
+def _from_store(
+    args: argparse.Namespace, config: PipelineConfig | None
+) -> tuple[PipelineConfig | None, dict[str, SensorRecord]] | int:
+    """The config (unless it came from files) and the sensors from the store; an exit code if unknown."""
+    from interlock.store.factory import StoreNotFoundError
+
+    try:
+        store = open_store_for(args)
+    except StoreNotFoundError as exc:
+        if not args.pipelines:
+            raise
+        # The config came from files: a missing store only means no sensor was written yet.
+        err().print(f"[yellow]note:[/] {escape(str(exc.path))} does not exist: no sensors")
+        return config, {}
+    with store:
+        if not args.pipelines:
+            config = store.control.get_config(args.pipeline)
+            if config is None:
+                return _unknown(args.pipeline, sorted(store.control.all_configs().configs))
+        return config, store.control.sensors(args.pipeline)
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     """Evaluate a pipeline's rules against sensors and show why it is (not) ready."""
     from interlock.rules import evaluate
@@ -92,12 +115,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
             raise UsageError("--sensors FILE needs --pipelines PATH (the config to evaluate)")
         sensors = _read_sensor_file(Path(args.sensors))
     else:
-        with open_store_for(args) as store:
-            if not args.pipelines:
-                config = store.control.get_config(args.pipeline)
-                if config is None:
-                    return _unknown(args.pipeline, sorted(store.control.all_configs().configs))
-            records = store.control.sensors(args.pipeline)
+        found = _from_store(args, config)
+        if isinstance(found, int):
+            return found
+        config, records = found
         sensors = {k: r.fields for k, r in records.items()}
         ages = {k: r.updated_at for k, r in records.items()}
     if config is None:  # pragma: no cover - every branch above returns or sets it

@@ -134,7 +134,7 @@ def _run(args: argparse.Namespace, project: Project) -> int:
         return runners[job_type]
 
     try:
-        with open_store_for(args) as store:
+        with open_store_for(args, create=True) as store:
             job_state.append(job_state_dir(store))
             now = wall_clock()
             for config in project.pipelines.values():

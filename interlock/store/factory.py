@@ -5,8 +5,8 @@
     open_store(url)
       url  ─or─ $INTERLOCK_STORE ─or─ sqlite:///./.interlock/interlock.db
         │
-        ├─ sqlite:///relative/path.db   ─┐  SQLiteStore (parent directory created on first use)
-        ├─ sqlite:////abs/path.db       ─┘
+        ├─ sqlite:///relative/path.db   ─┐  SQLiteStore; a missing file is created only with create=True
+        ├─ sqlite:////abs/path.db       ─┘  (else StoreNotFoundError: a typo must not open an empty store)
         └─ dynamodb://<environment>?region=…&endpoint=…  DynamoDBStore (boto3, imported only here)
         │
         ▼
@@ -36,7 +36,15 @@ if TYPE_CHECKING:
 
     from interlock.store.table import Table
 
-__all__ = ["DEFAULT_STORE_URL", "STORE_ENV", "Store", "StoreURLError", "open_store"]
+__all__ = [
+    "DEFAULT_STORE_URL",
+    "STORE_ENV",
+    "Store",
+    "StoreNotFoundError",
+    "StoreURLError",
+    "open_store",
+    "store_location",
+]
 
 STORE_ENV: Final = "INTERLOCK_STORE"
 """The environment variable naming the store when no URL is given."""
@@ -125,6 +133,41 @@ class StoreURLError(StoreError, ValueError):
     """A store URL that names no store this version can open (bad input, not an outage)."""
 
 
+class StoreNotFoundError(StoreURLError):
+    """A ``sqlite://`` URL whose file does not exist, opened without ``create=True`` (bad input).
+
+    Relative URLs are read from the working directory, so a store "vanishes" when a command runs from
+    another directory; the message names the absolute path it looked for and how to create one.
+
+    Attributes:
+        url: the URL asked for.
+        path: the absolute path that does not exist.
+    """
+
+    def __init__(self, url: str, path: Path) -> None:
+        self.url = url
+        self.path = path
+        relative = (
+            ""
+            if url.startswith("sqlite:////")
+            else " (sqlite:///x is relative to the working directory; sqlite:////x is absolute)"
+        )
+        super().__init__(
+            f"no store at {url}: {path} does not exist{relative}; "
+            f"create it with `interlock config push PIPELINES --store {url}`, or pass --create"
+        )
+
+
+def store_location(url: str) -> str:
+    """Where a store URL points, in full: the SQLite file's absolute path, or the DynamoDB URL as given."""
+    if url.startswith("sqlite://"):
+        try:
+            return str(_sqlite_path(url).absolute())
+        except StoreURLError:
+            return url
+    return url
+
+
 def _bad(url: str, why: str) -> StoreURLError:
     return StoreURLError(f"bad store URL {url!r}: {why}; {_FORMS}")
 
@@ -156,7 +199,9 @@ def _dynamodb_args(url: str) -> tuple[str, str | None, str | None]:
     return environment, params.get("region"), params.get("endpoint")
 
 
-def open_store(url: str | None = None, *, now: Callable[[], float] | None = None) -> Store:
+def open_store(
+    url: str | None = None, *, now: Callable[[], float] | None = None, create: bool = True
+) -> Store:
     """Open the store a URL names.
 
     Args:
@@ -164,12 +209,16 @@ def open_store(url: str | None = None, *, now: Callable[[], float] | None = None
             ``dynamodb://<environment>?region=…&endpoint=…``; ``None`` reads ``$INTERLOCK_STORE``, then
             falls back to :data:`DEFAULT_STORE_URL`.
         now: the drivers' clock in epoch seconds (TTL decisions); the system clock if ``None``.
+        create: make a missing SQLite file (and its directory); ``False`` refuses it with
+            :class:`StoreNotFoundError` (the CLI and TUI pass ``False`` unless asked to create, so a
+            mistyped or relative-to-elsewhere path is not silently a new, empty store).
 
     Returns:
         The open store (close it, or use it as a context manager).
 
     Raises:
         StoreError: the URL is not one of the accepted forms.
+        StoreNotFoundError: ``create`` is false and the SQLite file does not exist.
         StoreUnavailableError: the store cannot be opened (e.g. its directory cannot be created).
     """
     if url is None:
@@ -177,6 +226,8 @@ def open_store(url: str | None = None, *, now: Callable[[], float] | None = None
     url = url.strip()
     if url.startswith("sqlite://"):
         path = _sqlite_path(url)
+        if not create and not path.exists():
+            raise StoreNotFoundError(url, path.absolute())
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -40,7 +40,7 @@ def test_once_pushes_configs_and_starts_a_run_for_a_waiting_sensor(
     pipelines: Path, tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path}/run.db"
-    assert main(["sensor", "put", "hello", "ready", "ok=true", "--store", url]) == 0
+    assert main(["sensor", "put", "hello", "ready", "ok=true", "--store", url, "--create"]) == 0
     assert main(["run", "--pipelines", str(pipelines), "--store", url, "--once"]) == 0
     with open_store(url) as store:
         assert store.control.get_config("hello") is not None

@@ -198,7 +198,9 @@ def test_command_job_runs_once_across_a_kill_9(tmp_path: Path, crash: str) -> No
         marker.touch()  # the job ends at once; the runtime dies when it sees the outcome
     first = Runtime(pipelines, url, crash_at=None if crash == "job-running" else crash)
     try:
-        assert main(["sensor", "put", "crashy", "ready", "ok=true", "--store", url]) == 0
+        assert (
+            main(["sensor", "put", "crashy", "ready", "ok=true", "--store", url, "--create"]) == 0
+        )
         if crash == "job-running":
             first.wait_for("JOB_TRIGGERED")
             first.kill()
@@ -227,7 +229,9 @@ def test_http_job_starts_once_across_a_kill_9(
     url = f"sqlite:///{tmp_path}/run.db"
     first = Runtime(d, url, crash_at=None if crash == "job-running" else crash)
     try:
-        assert main(["sensor", "put", "crashy", "ready", "ok=true", "--store", url]) == 0
+        assert (
+            main(["sensor", "put", "crashy", "ready", "ok=true", "--store", url, "--create"]) == 0
+        )
         if crash == "job-running":
             first.wait_for("JOB_TRIGGERED")
             first.kill()

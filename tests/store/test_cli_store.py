@@ -70,7 +70,7 @@ def test_sensor_put_types_values_and_period(url: str, capsys: pytest.CaptureFixt
     code = run(
         "sensor", "put", "bronze-cdr-hourly", "hourly-status",
         "complete=true", "pct_of_expected=0.7", "label=\"42\"", "rows=12", "note=hello", "gone=null",
-        "--date", "2026-07-01", "--hour", "8", "--store", url, "--json",
+        "--date", "2026-07-01", "--hour", "8", "--store", url, "--create", "--json",
     )  # fmt: skip
     assert code == 0
     fields = json.loads(capsys.readouterr().out)["fields"]
@@ -108,7 +108,10 @@ def test_sensor_put_bad_input_exits_2(
 def test_sensor_put_without_fields_exits_2_and_keeps_the_sensor(
     url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run("sensor", "put", "gold-revenue", "row-count", "count=5", "--store", url) == 0
+    assert (
+        run("sensor", "put", "gold-revenue", "row-count", "count=5", "--store", url, "--create")
+        == 0
+    )
     capsys.readouterr()
     assert run("sensor", "put", "gold-revenue", "row-count", "--store", url) == 2
     err = capsys.readouterr().err
@@ -122,6 +125,38 @@ def test_explain_unknown_pipeline_in_store(url: str, capsys: pytest.CaptureFixtu
     capsys.readouterr()
     assert run("explain", "gold-revenu", "--store", url) == 2
     assert "did you mean 'gold-revenue'" in capsys.readouterr().err
+
+
+def test_a_missing_sqlite_file_is_refused_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a working directory without a store, and a relative URL (the usual mistake)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("INTERLOCK_STORE", raising=False)
+    # WHEN a read command opens it, THEN exit 2, the absolute path, both URL forms and the way out
+    assert run("sensor", "ls", "gold-revenue", "--store", "sqlite:///.interlock/typo.db") == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path}/.interlock/typo.db does not exist" in err
+    assert "relative to the working directory" in err and "--create" in err
+    assert run("events", "tail") == 2  # the default store too
+    assert "interlock.db does not exist" in capsys.readouterr().err
+    assert not (tmp_path / ".interlock").exists()  # nothing was created
+    # --create makes it; config push creates it without being asked
+    assert run("sensor", "ls", "p", "--store", "sqlite:///made.db", "--create") == 0
+    assert (tmp_path / "made.db").exists()
+    assert run("config", "push", PIPELINES, "--store", "sqlite:///pushed.db") == 0
+    assert (tmp_path / "pushed.db").exists()
+
+
+def test_explain_from_files_without_a_store_evaluates_no_sensors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run("explain", "gold-revenue", "--pipelines", PIPELINES) == 1
+    captured = capsys.readouterr()
+    assert "does not exist: no sensors" in captured.err
+    assert "sensor freshness missing" in captured.out
+    assert not (tmp_path / ".interlock").exists()
 
 
 def test_bad_store_url_is_an_operational_or_input_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -171,6 +206,7 @@ def test_events_tail_refuses_an_unknown_pipeline(
 
 def test_events_tail_follow_sees_another_process(url: str, tmp_path: Path) -> None:
     # GIVEN a tail --follow running in its own process
+    open_store(url).close()
     env = {**os.environ, "COLUMNS": "200"}
     tail = subprocess.Popen(
         [sys.executable, "-m", "interlock.cli", "events", "tail", "--follow", "--json",

@@ -19,10 +19,19 @@ def test_bad_store_url_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_unknown_theme_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--store", f"sqlite:///{tmp_path}/x.db", "--theme", "neon"]) == EXIT_BAD_INPUT
+    assert main(["--store", f"sqlite:///{tmp_path}/x.db", "--create", "--theme", "neon"]) == 2
     err = capsys.readouterr().err
     assert "unknown theme 'neon'" in err
     assert "light" in err
+
+
+def test_a_missing_store_exits_2_without_creating_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--store", f"sqlite:///{tmp_path}/nope.db"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert f"{tmp_path}/nope.db does not exist" in err and "--create" in err
+    assert not (tmp_path / "nope.db").exists()
 
 
 @pytest.mark.parametrize(
