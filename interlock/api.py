@@ -47,7 +47,6 @@ from interlock.views import (
     State,
     _invalid_status,
     _outcome,
-    _sla_clock,
     _starts,
     budget_text,
 )
@@ -59,10 +58,10 @@ if TYPE_CHECKING:
     from interlock.config.models import Calendar, PipelineConfig
     from interlock.events import Event, EventType
     from interlock.ports import Clock, EventBus
-    from interlock.records import Ack, Override, SensorRecord
+    from interlock.problems import PeriodSla
+    from interlock.records import Ack, Override, RunRow, SensorRecord
     from interlock.schedule import Period
     from interlock.service.operator import Operator, OperatorResult
-    from interlock.sla import SLAWindow
     from interlock.store.factory import Store
 
 __all__ = [
@@ -310,30 +309,106 @@ class Interlock:
         except InterlockError:
             return None
 
-    def _window(
+    def _arrival(
+        self, config: PipelineConfig, period: Period, sensors: Mapping[str, SensorRecord]
+    ) -> datetime | None:
+        """When the period's first trigger sensor arrived, as the runtime recorded it (its bookkeeping
+        row), else the trigger sensor's write time: a relative SLA's clock starts there."""
+        from interlock.records import parse_instant
+        from interlock.store import keys
+
+        if config.sla is None or config.sla.maxDuration is None:
+            return None
+        row = sensors.get(keys.bookkeeping_key(keys.FIRST_SENSOR_ARRIVAL, period.id))
+        value = None if row is None else row.fields.get("arrivedAt")
+        if isinstance(value, str):
+            try:
+                return parse_instant(value)
+            except ValueError:
+                pass
+        trigger = config.schedule.trigger
+        record = sensors.get(trigger.key) if trigger is not None else None
+        return record.updated_at if record is not None else None
+
+    def _judge(
         self,
         config: PipelineConfig,
-        period: Period | None,
+        period: Period,
+        now: datetime,
+        *,
         sensors: Mapping[str, SensorRecord],
-        created: datetime | None = None,
-    ) -> SLAWindow | None:
-        """The period's SLA window (``None`` too for a period that ended before the config existed)."""
-        from interlock.sla import sla_window
+        run: RunRow | None,
+        ack: Ack | None,
+        created: datetime | None,
+    ) -> PeriodSla:
+        """:func:`~interlock.problems.period_sla` over what the store holds for the period."""
+        from interlock.problems import period_sla
 
-        if period is None or config.sla is None:
+        delivered = (
+            run.finished_at if run is not None and run.status is RunStatus.COMPLETED else None
+        )
+        return period_sla(
+            config,
+            period,
+            now,
+            delivered_at=delivered,
+            arrived_at=self._arrival(config, period, sensors),
+            # a period that ran was judged by the runtime from its start, even past its deadline
+            watched_since=created if run is None else None,
+            acknowledged=ack is not None,
+        )
+
+    def period_sla(self, pid: str, period: str | None = None) -> PeriodSla:
+        """Where a period (default: the current one) stands against its SLA now, as every face says it.
+
+        Raises:
+            PipelineNotFoundError: no config is stored for ``pid``.
+            InterlockError: ``period`` is not a period id, or the current period cannot be computed.
+        """
+        found = self.judge(self._config(pid), period)
+        if found is None:
+            raise InterlockError(f"{pid}: the current period cannot be computed now")
+        return found
+
+    def judge(
+        self,
+        config: PipelineConfig,
+        period: str | None = None,
+        *,
+        sensors: Mapping[str, SensorRecord] | None = None,
+    ) -> PeriodSla | None:
+        """:meth:`period_sla` for a given config (``interlock explain --pipelines`` judges the file's).
+
+        Args:
+            config: the pipeline's config.
+            period: the period id; ``None``: the current one.
+            sensors: the pipeline's sensors, if already read.
+
+        Returns:
+            The period's SLA state; ``None`` when the current period cannot be computed.
+
+        Raises:
+            InterlockError: ``period`` is not a period id.
+        """
+        from interlock.schedule import Period
+
+        now = self.now()
+        pid, control = config.id, self.store.control
+        if sensors is None:
+            sensors = control.sensors(pid)
+        found = self._period(config, sensors, now) if period is None else Period.parse(period)
+        if found is None:
             return None
-        arrived = None
-        trigger = config.schedule.trigger
-        if trigger is not None and config.sla.maxDuration is not None:
-            record = sensors.get(trigger.key)
-            arrived = record.updated_at if record is not None else None
-        try:
-            window = sla_window(config, period, arrived_at=arrived)
-        except InterlockError:
-            return None
-        if window is not None and created is not None and window.breach_at <= created:
-            return None  # Interlock was not watching this pipeline then: no clock to show
-        return window
+        schedule = config.schedule_id
+        return self._judge(
+            config,
+            found,
+            now,
+            sensors=sensors,
+            run=control.get_run(pid, schedule, found.id),
+            ack=control.get_ack(pid, schedule, found.id, now=now),
+            created=control.config_created(pid),
+        )
 
     def _dry_clock(self, config: PipelineConfig, period: Period | None) -> SlaClock:
         """A dry-run pipeline has no live SLA: show the projection of its would-be run, if any."""
@@ -400,10 +475,12 @@ class Interlock:
             rules_passed=evaluation.passed_count,
             rules_total=len(evaluation.results),
             sla=self._dry_clock(config, period)
-            if dry
-            # a period with no run that ended before the config existed has no SLA clock to show
-            else _sla_clock(
-                self._window(config, period, sensors, created if run is None else None), run, now
+            if dry or period is None
+            else SlaClock.of(
+                self._judge(
+                    config, period, now, sensors=sensors, run=run, ack=ack, created=created
+                ),
+                now,
             ),
             last_event=last[0] if last else None,
             budget=self._budget(config, period.id if period is not None else None),
@@ -483,6 +560,17 @@ class Interlock:
                 )
             )
         period = self._period(config, sensors, now)
+        state = self.judge(config, period.id, sensors=sensors) if period is not None else None
+        window = None
+        if period is not None and config.sla is not None:
+            from interlock.sla import sla_window
+
+            try:
+                window = sla_window(
+                    config, period, arrived_at=self._arrival(config, period, sensors)
+                )
+            except InterlockError:
+                window = None  # sla_state.reason says why
         return Explanation(
             pipeline_id=pid,
             period=period.id if period is not None else None,
@@ -490,10 +578,11 @@ class Interlock:
             mode=evaluation.mode,
             rules=tuple(rows),
             at=now,
-            sla=self._window(config, period, sensors),
+            sla=window,
             config=config,
             evaluation=evaluation,
             sensors=sensors,
+            sla_state=state,
         )
 
     def sensors(self, pid: str) -> SensorList:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from interlock.config.models import Calendar, PipelineConfig
+    from interlock.problems import PeriodSla
     from interlock.rules import Evaluation, RuleResult
 
 __all__ = ["invalid_trigger_sensors", "render_explain", "runtime_view"]
@@ -132,30 +133,45 @@ def _schedule_lines(
     return lines
 
 
-def _sla_line(config: PipelineConfig, period: Period, now: datetime) -> str | None:
-    from interlock.sla import sla_window, status_at
+_SLA_COLOURS = {
+    "none": "dim",
+    "unwatched": "dim",
+    "ok": "green",
+    "met": "green",
+    "warning": "yellow",
+    "breached": "red",
+    "missed": "red",
+}
+
+
+def _sla_line(
+    config: PipelineConfig, period: Period, now: datetime, state: PeriodSla | None = None
+) -> str | None:
+    """The SLA line: its window in the SLA's zone and the period's state (:func:`period_sla`)."""
+    from interlock.problems import period_sla
 
     if config.sla is None:
         return None
-    if config.sla.deadline is None and config.sla.maxDuration is not None:
-        return (
-            f"SLA  relative: done within {format_duration(config.sla.maxDuration)} "
-            "of the first trigger-sensor arrival"
-        )
-    try:
-        window = sla_window(config, period)
-    except InterlockError as exc:
-        return f"SLA  [red]{escape(str(exc))}[/]"
-    if window is None:  # pragma: no cover - a deadline always yields a window
-        return None
+    if state is None:  # no store to read runs and acks from: judged on the clock alone
+        state = period_sla(config, period, now)
+    if state.breach_at is None:
+        if config.sla.deadline is None and config.sla.maxDuration is not None:
+            return (
+                f"SLA  relative: done within {format_duration(config.sla.maxDuration)} "
+                "of the first trigger-sensor arrival"
+            )
+        return f"SLA  [red]{escape(state.reason)}[/]"
     tz = config.sla_timezone
     parts = []
-    if window.warning_at is not None:
-        parts.append(f"warning {_local(window.warning_at, tz)}")
-    parts.append(f"breach {_local(window.breach_at, tz)}")
-    status = status_at(window, now)
-    colour = {"ok": "green", "warning": "yellow", "breached": "red"}[status]
-    return f"SLA  {' · '.join(parts)}  [{colour}]{status}[/]"
+    if state.warning_at is not None:
+        parts.append(f"warning {_local(state.warning_at, tz)}")
+    parts.append(f"breach {_local(state.breach_at, tz)}")
+    colour = _SLA_COLOURS[state.state]
+    acked = " (acknowledged)" if state.acknowledged else ""
+    return (
+        f"SLA  {' · '.join(parts)}  [{colour}]{state.state}{acked}[/]"
+        f"\n    [dim]{escape(state.reason)}[/]"
+    )
 
 
 def _rules_table(
@@ -202,6 +218,7 @@ def render_explain(
     updated: Mapping[str, datetime | None] | None = None,
     refused: Mapping[str, str] | None = None,
     blocked: bool = False,
+    sla: PeriodSla | None = None,
 ) -> RenderableType:
     """A rich renderable explaining a pipeline's readiness at ``now``.
 
@@ -214,6 +231,8 @@ def render_explain(
         updated: when each sensor was written, for the AGE column.
         refused: trigger sensors the runtime refuses, with why (:func:`invalid_trigger_sensors`).
         blocked: every trigger sensor is refused, so the pipeline is not ready whatever the rules say.
+        sla: the period's SLA state as the store tells it (:meth:`interlock.api.Interlock.period_sla`);
+            ``None``: judged on the clock alone, as if the period had no run.
     """
     cals = calendars or {}
     ready = evaluation.passed and not blocked
@@ -238,9 +257,11 @@ def render_explain(
         period = None
     if period is not None:
         parts.append(f"  period {period.id} ({config.schedule_id})")
-        sla = _sla_line(config, period, now)
-        if sla:
-            parts.append(f"  {sla}")
+        line = _sla_line(
+            config, period, now, sla if sla is not None and sla.period == period.id else None
+        )
+        if line:
+            parts.append(f"  {line}")
     parts.append("")
     if evaluation.results:
         parts.append(_rules_table(evaluation, now, updated or {}))

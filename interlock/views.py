@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from interlock.config.models import PipelineConfig
     from interlock.events import Event
     from interlock.lifecycle.operator import RerunBudget
+    from interlock.problems import PeriodSla
     from interlock.records import Ack, JobEntry, RerunEntry, RunRow, SensorRecord
     from interlock.rules import Evaluation
     from interlock.sla import SLAWindow
@@ -213,25 +214,43 @@ class PipelineList(_ResultList[PipelineSummary]):
 
 @dataclass(frozen=True, slots=True)
 class SlaClock:
-    """Where a run stands against its SLA at one instant.
+    """Where a period stands against its SLA at one instant (a :class:`~interlock.problems.PeriodSla`
+    with the board's text).
 
     Attributes:
-        status: ``none`` (no SLA or not computable yet), ``ok``, ``warning``, ``breached`` (unfinished
-            runs), ``met`` or ``missed`` (finished runs).
+        status: ``none`` (no SLA or not computable yet), ``unwatched`` (its deadline fell before Interlock
+            watched the pipeline), ``ok``, ``warning``, ``breached`` (not delivered), ``met`` or
+            ``missed`` (delivered).
         warning_at: when the warning falls (UTC), if any.
         breach_at: when the breach falls (UTC), if any.
         text: a short line for the board, e.g. ``warn in 49m``, ``BREACHED 08:30``, ``met``.
+        reason: why, in words.
+        acknowledged: an operator acknowledgement is in force for the period.
     """
 
-    status: Literal["none", "ok", "warning", "breached", "met", "missed"]
+    status: Literal["none", "unwatched", "ok", "warning", "breached", "met", "missed"]
     warning_at: datetime | None = None
     breach_at: datetime | None = None
     text: str = "—"
+    reason: str = ""
+    acknowledged: bool = False
 
     @property
     def alarming(self) -> bool:
         """Whether on-call should look (warning, breached or missed)."""
         return self.status in ("warning", "breached", "missed")
+
+    @classmethod
+    def of(cls, sla: PeriodSla, now: datetime) -> SlaClock:
+        """The clock of a period's computed SLA state."""
+        return cls(
+            sla.state,
+            sla.warning_at,
+            sla.breach_at,
+            sla.text(now),
+            reason=sla.reason,
+            acknowledged=sla.acknowledged,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,6 +397,7 @@ class Explanation:
         config: the pipeline's config.
         evaluation: the rule engine's result.
         sensors: the sensors read.
+        sla_state: the period's SLA state (:func:`interlock.problems.period_sla`), if it has a period.
     """
 
     pipeline_id: str
@@ -390,6 +410,7 @@ class Explanation:
     config: PipelineConfig = field(repr=False)
     evaluation: Evaluation = field(repr=False)
     sensors: Mapping[str, SensorRecord] = field(repr=False)
+    sla_state: PeriodSla | None = None
 
     @property
     def passed_count(self) -> int:
@@ -402,6 +423,9 @@ class Explanation:
             f"<Explanation {self.pipeline_id} {self.period or '?'} {verdict}: "
             f"{self.passed_count}/{len(self.rules)} rules pass ({self.mode})>"
         ]
+        if self.sla_state is not None and self.sla_state.state != "none":
+            acked = " (acknowledged)" if self.sla_state.acknowledged else ""
+            lines.append(f"  SLA {self.sla_state.state}{acked}: {self.sla_state.reason}")
         for r in self.rules:
             age = f" age {format_duration(r.age)}" if r.age is not None else ""
             lines.append(
@@ -419,6 +443,7 @@ class Explanation:
             self.at,
             sensors={k: r.fields for k, r in self.sensors.items()},
             updated={k: r.updated_at for k, r in self.sensors.items()},
+            sla=self.sla_state,
         )
 
     def _repr_html_(self) -> str:
@@ -556,27 +581,6 @@ class RunList(_ResultList[RunSummary]):
 
 
 # ------------------------------------------------------------------------------ facade helpers
-
-
-def _sla_clock(window: SLAWindow | None, run: RunRow | None, now: datetime) -> SlaClock:
-    from interlock.sla import status_at, verdict
-
-    if window is None:
-        return SlaClock("none")
-    w, b = window.warning_at, window.breach_at
-    # Only a completed run delivered: a failed one is judged like an unfinished one.
-    if run is not None and run.status is RunStatus.COMPLETED and run.finished_at is not None:
-        if verdict(window, run.finished_at) == "SLA_MET":
-            return SlaClock("met", w, b, "met")
-        return SlaClock("missed", w, b, f"missed {_hhmm(b)}")
-    status = status_at(window, now)
-    if status == "breached":
-        return SlaClock("breached", w, b, f"BREACHED {_hhmm(b)}")
-    if status == "warning":
-        return SlaClock("warning", w, b, f"breach in {format_duration(b - now)}")
-    if w is not None:
-        return SlaClock("ok", w, b, f"warn in {format_duration(w - now)}")
-    return SlaClock("ok", w, b, f"breach in {format_duration(b - now)}")
 
 
 def _starts(config: PipelineConfig) -> str:

@@ -33,6 +33,7 @@ SLA_STYLES: dict[str, str] = {
     "met": "green",
     "ok": "",
     "none": "dim",
+    "unwatched": "dim",
 }
 SEVERITY_STYLES: dict[str, str] = {"critical": "red", "warning": "yellow", "info": ""}
 

@@ -135,7 +135,12 @@ def format_line(event: Event) -> str:
     run = f" {event.schedule_id}/{event.date}" if event.schedule_id and event.date else ""
     if not run and event.date:
         run = f" {event.date}"
-    acked = " (acknowledged)" if is_acknowledged(event) else ""
+    # the SLA monitor's message already says it; say it once
+    acked = (
+        " (acknowledged)"
+        if is_acknowledged(event) and not event.message.endswith("(acknowledged)")
+        else ""
+    )
     stamp = keys.format_time(event.timestamp)
     return (
         f"{_MARKERS[event.severity]} {stamp} {event.type.value} "

@@ -29,11 +29,14 @@ from interlock.exceptions import ConfigError
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Mapping
     from datetime import datetime
 
     from interlock.config.models import Calendar, PipelineConfig
+    from interlock.problems import PeriodSla
     from interlock.records import SensorRecord
     from interlock.rules import Evaluation
+    from interlock.store.factory import Store
 
 
 def _read_sensor_file(path: Path) -> dict[str, dict[str, Any]]:
@@ -72,9 +75,10 @@ def _unknown(pipeline: str, known: list[str]) -> int:
 
 
 def _from_store(
-    args: argparse.Namespace, config: PipelineConfig | None
-) -> tuple[PipelineConfig | None, dict[str, SensorRecord]] | int:
-    """The config (unless it came from files) and the sensors from the store; an exit code if unknown."""
+    args: argparse.Namespace, config: PipelineConfig | None, now: datetime
+) -> tuple[PipelineConfig | None, dict[str, SensorRecord], PeriodSla | None] | int:
+    """The config (unless it came from files), the sensors and the current period's SLA state from the
+    store; an exit code if unknown."""
     from interlock.store.factory import StoreNotFoundError
 
     try:
@@ -84,13 +88,14 @@ def _from_store(
             raise
         # The config came from files: a missing store only means no sensor was written yet.
         err().print(f"[yellow]note:[/] {escape(str(exc.path))} does not exist: no sensors")
-        return config, {}
+        return config, {}, None
     with store:
         if not args.pipelines:
             config = store.control.get_config(args.pipeline)
             if config is None:
                 return _unknown(args.pipeline, sorted(store.control.all_configs().configs))
-        return config, store.control.sensors(args.pipeline)
+        records = store.control.sensors(args.pipeline)
+        return config, records, _judge(store, config, records, now)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -101,6 +106,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     ages: dict[str, datetime | None] = {}
     calendars: dict[str, Calendar] = {}
     config: PipelineConfig | None = None
+    sla: PeriodSla | None = None
     if args.pipelines:
         try:
             config, calendars, known = _config_from_files(args)
@@ -115,10 +121,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
             raise UsageError("--sensors FILE needs --pipelines PATH (the config to evaluate)")
         sensors = _read_sensor_file(Path(args.sensors))
     else:
-        found = _from_store(args, config)
+        found = _from_store(args, config, now)
         if isinstance(found, int):
             return found
-        config, records = found
+        config, records, sla = found
         sensors = {k: r.fields for k, r in records.items()}
         ages = {k: r.updated_at for k, r in records.items()}
     if config is None:  # pragma: no cover - every branch above returns or sets it
@@ -130,6 +136,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.json:
         doc = _explain_json(config, evaluation, now, ages)
         doc["ready"] = evaluation.passed and not blocked
+        doc["sla"] = _sla_json(sla)
         doc["invalidTriggerSensors"] = refused
         print(json.dumps(doc, indent=2))
     else:
@@ -143,9 +150,39 @@ def cmd_explain(args: argparse.Namespace) -> int:
                 updated=ages,
                 refused=refused,
                 blocked=blocked,
+                sla=sla,
             )
         )
     return EXIT_OK if evaluation.passed and not blocked else EXIT_NOT_READY
+
+
+def _judge(
+    store: Store, config: PipelineConfig | None, records: Mapping[str, SensorRecord], now: datetime
+) -> PeriodSla | None:
+    """The current period's SLA state from the store's runs and acks (what the board says)."""
+    from interlock.api import Interlock
+    from interlock.clock import VirtualClock
+    from interlock.exceptions import InterlockError
+
+    if config is None:
+        return None
+    try:
+        return Interlock(store, clock=VirtualClock(now)).judge(config, sensors=records)
+    except InterlockError:  # no period: render_explain reports why
+        return None
+
+
+def _sla_json(sla: PeriodSla | None) -> dict[str, Any] | None:
+    if sla is None:
+        return None
+    return {
+        "period": sla.period,
+        "state": sla.state,
+        "acknowledged": sla.acknowledged,
+        "warningAt": jsonable(sla.warning_at),
+        "breachAt": jsonable(sla.breach_at),
+        "reason": sla.reason,
+    }
 
 
 def _explain_json(

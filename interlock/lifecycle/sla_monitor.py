@@ -261,8 +261,10 @@ def _nothing(reason: str, **output: Any) -> Decision:
     return Decision(next=None, output={"reason": reason, **output}, reason=reason)
 
 
-def _action_hint(alert: AlertKind, status: RunStatus | None) -> str:
+def _action_hint(alert: AlertKind, status: RunStatus | None, job_started: bool | None) -> str:
     breach = alert.endswith("breach")
+    if status is RunStatus.RUNNING and job_started is False:
+        return "job not started yet: its readiness rules do not pass — check sensor data"
     if status is RunStatus.RUNNING:
         if breach:
             return "pipeline still running past its SLA — check the job"
@@ -301,6 +303,7 @@ def decide_sla_alert(
     run_row: RunRow | None,
     acked: bool,
     now: datetime,
+    job_started: bool | None = None,
 ) -> Decision:
     """Decide what a fired SLA timer does (see the module docstring's table).
 
@@ -310,6 +313,8 @@ def decide_sla_alert(
         run_row: the run's row (``control.get_run``), or ``None`` if the period has not started.
         acked: whether an operator acknowledgement is active for the run (``control.get_ack`` at ``now``).
         now: when the timer is handled.
+        job_started: for a RUNNING row, whether its attempt triggered the job (a row is RUNNING from the
+            start of evaluation, before any job exists); ``None``: unknown.
 
     Returns:
         Claim + PublishEvent (``next="alert"``), or no actions with a reason.
@@ -349,11 +354,13 @@ def decide_sla_alert(
         "breachAt": payload.get("breachAt"),
         "maxDuration": payload.get("maxDuration"),
         "sensorArrivalAt": payload.get("sensorArrivalAt"),
-        "actionHint": _ACKED_HINT if acked else _action_hint(alert, status),
+        "actionHint": _ACKED_HINT if acked else _action_hint(alert, status, job_started),
     }
     if acked:
         detail["acknowledged"] = True
-    message = _alert_message(alert, status, breach_at, payload.get("sensorArrivalAt"))
+    message = _alert_message(
+        alert, status, breach_at, payload.get("sensorArrivalAt"), job_started=job_started
+    )
     if acked:
         message += " (acknowledged)"
     return Decision(
@@ -380,7 +387,12 @@ def _hhmm(at: datetime) -> str:
 
 
 def _alert_message(
-    alert: AlertKind, status: RunStatus | None, breach_at: datetime, arrived: Any
+    alert: AlertKind,
+    status: RunStatus | None,
+    breach_at: datetime,
+    arrived: Any,
+    *,
+    job_started: bool | None = None,
 ) -> str:
     """One line for people: what is late, and when it breaches (or breached)."""
     state = {
@@ -388,6 +400,9 @@ def _alert_message(
         RunStatus.RUNNING: "is still running",
         RunStatus.FAILED_FINAL: "failed",
     }.get(status, "has not finished")
+    if status is RunStatus.RUNNING and job_started is False:
+        # the row is RUNNING from the start of evaluation: no job runs yet
+        state = "has not started its job (its readiness rules do not pass yet)"
     origin = ""
     if alert.startswith("relative") and isinstance(arrived, str):
         first = _hhmm(_parse_z(arrived, "sensorArrivalAt"))

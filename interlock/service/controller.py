@@ -42,11 +42,11 @@ from interlock.lifecycle.router import (
     decide_cron,
     route,
 )
-from interlock.lifecycle.run import remap_for_period
+from interlock.lifecycle.run import once_per_attempt, remap_for_period
 from interlock.lifecycle.trigger import decide_trigger_write
 from interlock.lifecycle.watchdog import scan
 from interlock.names import safe_name
-from interlock.records import JobEvent, RerunReason, budget_bucket
+from interlock.records import JobEvent, RerunReason, RunStatus, budget_bucket
 from interlock.schedule import cron_period, next_fire, period_from_sensor
 from interlock.service.reads import dry_run_now, gather, trigger_facts
 from interlock.store import keys
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 
     from interlock.config.models import Calendar, PipelineConfig
     from interlock.lifecycle.actions import Action
+    from interlock.records import RunRow
     from interlock.service.executor import ApplyResult, Executor
     from interlock.store.factory import Store
 
@@ -523,12 +524,14 @@ class Controller:
             handled.reason = f"{pid} has no config"
             return handled
         try:
+            row = self.store.control.get_run(pid, schedule, period)
             decision = sla_monitor.decide_sla_alert(
                 config,
                 payload,
-                run_row=self.store.control.get_run(pid, schedule, period),
+                run_row=row,
                 acked=self.store.control.get_ack(pid, schedule, period, now=now) is not None,
                 now=now,
+                job_started=self._job_started(row),
             )
         except (ValueError, InterlockError) as exc:
             handled.reason = f"SLA timer not used: {exc}"
@@ -538,6 +541,13 @@ class Controller:
         else:
             handled.reason = decision.reason
         return handled
+
+    def _job_started(self, row: RunRow | None) -> bool | None:
+        """Whether a RUNNING row's attempt triggered its job (its JOB_TRIGGERED claim exists)."""
+        if row is None or row.status is not RunStatus.RUNNING:
+            return None
+        claim = once_per_attempt(EventType.JOB_TRIGGERED, row.attempt)
+        return self.store.control.has_claim(row.pipeline_id, claim, row.schedule, row.period)
 
     def watchdog(self, now: datetime) -> Handled:
         """One watchdog pass: each alert is its own decision, so a lost claim skips only itself."""

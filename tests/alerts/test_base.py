@@ -86,6 +86,10 @@ def test_console_notifier_can_print_every_event() -> None:
     lines = out.getvalue().splitlines()
     assert lines[0].endswith("JOB_TRIGGERED gold-revenue cron/2026-03-02: launched")
     assert lines[1].endswith("SLA_BREACH gold-revenue cron/2026-03-02: late (acknowledged)")
+    # the SLA monitor's own message already says it: once is enough
+    console(_event(T.SLA_BREACH, message="late (acknowledged)", detail={"acknowledged": True}))
+    assert out.getvalue().splitlines()[2].endswith(": late (acknowledged)")
+    assert "(acknowledged) (acknowledged)" not in out.getvalue()
     assert repr(console) == "<ConsoleNotifier all events>"
 
 

@@ -502,3 +502,24 @@ def test_a_cron_run_that_never_starts_still_warns_and_breaches() -> None:
         ("SLA_BREACH", "2026-03-04", at(5)),
     ]
     assert [e.detail["status"] for e in events] == ["not started", "not started"]
+
+
+def test_a_run_still_evaluating_at_its_deadline_has_not_started_its_job() -> None:
+    # the trigger arrives at 09:01 but the count rule never passes within the 30 m window: the run row
+    # is RUNNING (evaluating) when the warning falls, yet no job exists: the alert must not say "running"
+    cfg = pipeline(
+        sla={"maxDuration": "20m", "expectedDuration": "10m"},
+        schedule={"evaluation": {"window": "30m", "interval": "5m"}},
+    )
+    events = world(
+        [cfg],
+        [sensor(at(9), "orders-count", count=1), sensor(at(9, 1), "orders-landed", **READY)],
+        end=at(10),
+    )
+    alerts = [e for e in events if e.type.value.startswith("RELATIVE_SLA_")]
+    assert [e.type.value for e in alerts] == ["RELATIVE_SLA_WARNING", "RELATIVE_SLA_BREACH"]
+    for e in alerts:
+        assert "has not started its job" in e.message
+        assert "still running" not in e.message
+        assert e.detail["actionHint"].startswith("job not started yet")
+    assert "JOB_TRIGGERED" not in types(events)

@@ -302,7 +302,9 @@ def test_a_period_that_ended_before_the_pipeline_was_pushed_shows_no_breach(
         status = il.status("late-joiner")
         # THEN no "BREACHED" clock for a day nobody was watching; the next day's clock does run
         assert status.period == "2026-03-01"
-        assert status.sla.status == "none"
+        assert (status.sla.status, status.sla.text) == ("unwatched", "not watched")
+        assert "before Interlock watched the pipeline" in status.sla.reason
+        assert not status.problem
         clock.set(NOW.replace(hour=9, minute=0))
         today = il.status("late-joiner")
         assert (today.period, today.sla.status) == ("2026-03-02", "ok")

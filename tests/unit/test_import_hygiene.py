@@ -17,6 +17,7 @@ PURE = [
     "interlock.rules",
     "interlock.schedule",
     "interlock.sla",
+    "interlock.problems",
     "interlock.events",
     "interlock.lifecycle.router",
     "interlock.lifecycle.run",

@@ -321,6 +321,31 @@ def test_warning_for_a_running_run_claims_then_publishes() -> None:
 
 
 @pytest.mark.parametrize(
+    ("started", "says", "hint"),
+    [
+        (False, "has not started its job", "job not started yet"),
+        (True, "is still running", "pipeline still running past its SLA"),
+        (None, "is still running", "pipeline still running past its SLA"),
+    ],
+)
+def test_a_running_row_whose_job_never_started_is_not_called_running(
+    started: bool | None, says: str, hint: str
+) -> None:
+    # a row is RUNNING from the start of evaluation: until its job is triggered it is not "running"
+    d = decide_sla_alert(
+        CRON,
+        payload("breach"),
+        run_row=row(RunStatus.RUNNING),
+        acked=False,
+        now=BREACH_AT,
+        job_started=started,
+    )
+    event = the_event(d)
+    assert event.message.startswith(f"SLA breached at 08:00 UTC: the run {says}")
+    assert event.detail["actionHint"].startswith(hint)
+
+
+@pytest.mark.parametrize(
     ("alert", "now", "hint"),
     [
         ("breach", BREACH_AT, "pipeline not started — investigate trigger"),
