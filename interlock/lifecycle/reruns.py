@@ -110,6 +110,40 @@ def start_attempt(
     return StartExecution(config.id, schedule_id, period, name, payload)
 
 
+def decide_resume(config: PipelineConfig, run_row: RunRow | None, *, now: datetime) -> Decision:
+    """Start the current attempt of a RUNNING run again, in case its start was lost.
+
+    A record that would start a run (trigger sensor, cron fire, retry, rerun) is redelivered when the
+    process handling it died after the run row was written (AcquireRun, ResetRun) and before its
+    StartExecution; the redelivery then loses the row's condition and starts nothing, and the run
+    would sit RUNNING until its lock expired. So a start stopped by the run's row re-issues the start
+    of the row's attempt: starts are idempotent by execution name (per attempt) and job starts by run
+    id, so a running or finished execution is found, never started twice.
+
+    Args:
+        config: the pipeline.
+        run_row: the run's row now.
+        now: the instant of the decision.
+
+    Returns:
+        ``next="resume"`` with the StartExecution of the row's attempt; nothing for a run that is not
+        RUNNING, has no attempt (the original's rows) or is stale (the watchdog's).
+    """
+    if run_row is None or run_row.status is not RunStatus.RUNNING or run_row.attempt < 1:
+        return _nothing("no RUNNING attempt to resume")
+    expires = run_row.lock_expires_at
+    if expires is not None and expires <= now:
+        return _nothing("the RUNNING attempt is stale: the watchdog reports it")
+    attempt = run_row.attempt
+    start = start_attempt(config, run_row.schedule, run_row.period, attempt)
+    return Decision(
+        (start,),
+        "resume",
+        {"pipelineId": config.id, "attempt": attempt, "executionName": start.name},
+        f"re-issue the start of attempt {attempt} (idempotent by name)",
+    )
+
+
 def _event(
     config_id: str,
     schedule: str,

@@ -9,6 +9,9 @@ handlers, so a record or a timer means the same thing on a laptop and in AWS::
                                              (SLA timers) │ late data │ post-run (the key is also a
                                              post-run key with a baseline) │ dry run →
                                              decide_dry_run_trigger
+      start stopped by a RUNNING run row     decide_resume: the row's attempt is started again
+      (trigger, cron, retry, rerun: a        (idempotent by execution name, job starts by run
+      redelivery after a crash)              id: found, never started twice)
       SensorWrite, post-run key              decide_postrun │ dry run → decide_dry_run_postrun
       JobLogWrite                            decide_job_log (+ baseline, SLA verdict on success)
                                              │ dry run → decide_dry_run_failure
@@ -72,6 +75,10 @@ log = logging.getLogger(__name__)
 
 CRON_TIMER_PREFIX: Final = "cron-"
 _MAX_TIMER_NAME: Final = 64
+
+
+def _running(row: RunRow | None) -> bool:
+    return row is not None and row.status is RunStatus.RUNNING
 
 
 def cron_timer_name(pipeline_id: str) -> str:
@@ -218,9 +225,16 @@ class Controller:
             self._dry_trigger(config, out, now, handled)
         elif choice.path == "start":
             result = self._apply(handled, decision)
+            run = RunRef(config.id, str(out["scheduleId"]), str(out["period"]))
             if result.stopped is None:
-                run = RunRef(config.id, str(out["scheduleId"]), str(out["period"]))
                 self._after_start(config, run, now, handled)
+            else:
+                self._resume(config, run, now, handled)
+        elif choice.path == "late-data" and facts.run_row is not None and _running(facts.run_row):
+            # a redelivered write whose first handling died between AcquireRun and StartExecution
+            row = facts.run_row
+            self._resume(config, RunRef(config.id, row.schedule, row.period), now, handled)
+            handled.reason = decision.reason
         elif choice.path == "post-run" or decision.actions:
             self._apply(handled, decision)
             if choice.path == "other":
@@ -246,6 +260,13 @@ class Controller:
                 now=now,
             ),
         )
+
+    def _resume(self, config: PipelineConfig, run: RunRef, now: datetime, handled: Handled) -> None:
+        """A start stopped by the run's row: re-issue the row's attempt (see ``decide_resume``)."""
+        row = self.store.control.get_run(run.pipeline_id, run.schedule_id, run.period)
+        decision = reruns.decide_resume(config, row, now=now)
+        if decision.actions:
+            self._apply(handled, decision)
 
     def _after_start(
         self, config: PipelineConfig, run: RunRef, now: datetime, handled: Handled
@@ -350,6 +371,8 @@ class Controller:
         result = self._apply(handled, decision)
         if decision.next == "completed" and config is not None and result.stopped is None:
             self._on_success(config, RunRef(pid, schedule, period), now, handled)
+        elif decision.next == "retry" and config is not None and result.stopped is not None:
+            self._resume(config, RunRef(pid, schedule, period), now, handled)
         return handled
 
     def _on_success(
@@ -437,7 +460,10 @@ class Controller:
             )
         else:
             decision = reruns.decide_rerun(config, req, facts, calendars=self.calendars, now=now)
-        self._apply(handled, decision)
+        result = self._apply(handled, decision)
+        if result.stopped is not None and not self.dry_run(config):
+            # a redelivered request whose first handling may have died before its StartExecution
+            self._resume(config, RunRef(pid, schedule, period), now, handled)
         return handled
 
     # --------------------------------------------------------------------------------- timers
@@ -599,6 +625,9 @@ class Controller:
             handled.reason = decision.reason
             return
         result = self._apply(handled, decision)
-        if decision.next == "start" and result.stopped is None:
+        if decision.next == "start":
             run = RunRef(config.id, str(out["scheduleId"]), str(out["period"]))
-            self._after_start(config, run, now, handled)
+            if result.stopped is None:
+                self._after_start(config, run, now, handled)
+            else:
+                self._resume(config, run, now, handled)

@@ -59,6 +59,7 @@ from interlock.lifecycle.actions import (
     WriteAck,
     WriteRerunRequest,
 )
+from interlock.service.crashpoint import crash_point
 from interlock.store import keys
 from interlock.store.table import ConflictError, StoreError, absent
 
@@ -374,6 +375,7 @@ class Executor:
     def _start(self, action: StartExecution, acquired: set[_RunKey]) -> ActionOutcome:
         run = (action.pipeline_id, action.schedule_id, action.period)
         started = False
+        crash_point("execution-starting")  # reliability tests: run row written, no execution yet
         try:
             execution_id = self.executions.start(action.name, action.input)
             started = True

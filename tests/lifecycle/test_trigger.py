@@ -100,3 +100,32 @@ def test_an_unusable_write_is_other_with_a_reason() -> None:
     assert "no 'date'" in choice.decision.output["invalid"]
     events = [a.type for a in choice.decision.actions if isinstance(a, PublishEvent)]
     assert events == [EventType.SENSOR_INVALID]
+
+
+# ------------------------------------------------------------------------ resume (crash window)
+
+
+def test_resume_restarts_the_running_attempt_by_its_own_name() -> None:
+    from interlock.lifecycle.reruns import decide_resume
+
+    row = RunRow("orders", "stream", PERIOD, RunStatus.RUNNING, 3, DONE, DONE, None, NOW)
+    decision = decide_resume(config(), row, now=NOW - timedelta(minutes=1))
+    assert decision.next == "resume"
+    (start,) = decision.actions
+    assert isinstance(start, StartExecution)
+    assert start.name == "orders-stream-2026-03-04-a3"
+    assert start.input == {
+        "pipelineId": "orders",
+        "scheduleId": "stream",
+        "period": PERIOD,
+        "attempt": 3,
+    }
+
+
+def test_resume_leaves_finished_stale_and_attemptless_runs_alone() -> None:
+    from interlock.lifecycle.reruns import decide_resume
+
+    stale = RunRow("orders", "stream", PERIOD, RunStatus.RUNNING, 1, DONE, DONE, None, NOW)
+    legacy = RunRow("orders", "stream", PERIOD, RunStatus.RUNNING, 0, DONE)
+    for row in (None, completed(), stale, legacy):
+        assert decide_resume(config(), row, now=NOW).actions == ()

@@ -2,9 +2,10 @@
 
 Real processes on a real SQLite store: the runtime is ``python -m interlock.cli run`` in a subprocess,
 killed with SIGKILL (from outside while the job runs; from inside at the exact instants through the
-``INTERLOCK_CRASH_AT`` crash points: the job started but not yet recorded, the job ended but its
-outcome not yet saved), then started again. The job is controlled by a marker file the test creates
-(no long sleeps); the test waits by reading the runtime's event lines (blocking reads with a deadline).
+``INTERLOCK_CRASH_AT`` crash points: the run row written but its execution not yet started, the job
+started but not yet recorded, the job ended but its outcome not yet saved), then started again. The job
+is controlled by a marker file the test creates (no long sleeps); the test waits by reading the
+runtime's event lines (blocking reads with a deadline).
 
 Asserted for ``command`` (adopted through its job dir) and for ``http`` (its start carries the run id
 as ``Idempotency-Key``, which the local server honours): one job execution, never two at once, no
@@ -190,7 +191,7 @@ def _assert_once(url: str) -> None:
     assert len(events(url, "JOB_COMPLETED")) == 1
 
 
-@pytest.mark.parametrize("crash", ["job-started", "job-running", "job-ended"])
+@pytest.mark.parametrize("crash", ["execution-starting", "job-started", "job-running", "job-ended"])
 def test_command_job_runs_once_across_a_kill_9(tmp_path: Path, crash: str) -> None:
     pipelines, log, marker = _command_world(tmp_path)
     url = f"sqlite:///{tmp_path}/run.db"
