@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from interlock.durations import format_duration
+from interlock.store.factory import store_location
 
 if TYPE_CHECKING:
     from interlock.api import PipelineStatus, SlaClock
@@ -126,7 +128,15 @@ def short_reason(rule: str, sensor: str, reason: str) -> str:
     return reason
 
 
-def rerun_command(pipeline_id: str, period: str | None) -> str:
-    """The CLI command that asks for the same rerun."""
+def rerun_command(pipeline_id: str, period: str | None, store_url: str | None = None) -> str:
+    """The CLI command that asks for the same rerun, against the same store (pasteable anywhere).
+
+    A relative ``sqlite:///`` URL is made absolute: the command may be pasted in another directory.
+    """
     where = f" --period {period}" if period else ""
-    return f"interlock rerun {pipeline_id}{where} --reason manual"
+    store = ""
+    if store_url is not None:
+        if store_url.startswith("sqlite:///") and not store_url.startswith("sqlite:////"):
+            store_url = "sqlite:///" + store_location(store_url)
+        store = f" --store {shlex.quote(store_url)}"
+    return f"interlock rerun {shlex.quote(pipeline_id)}{where} --reason manual{store}"

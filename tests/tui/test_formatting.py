@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
 
-from tui.formatting import show_value
+from tui.formatting import rerun_command, show_value
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.mark.parametrize(
@@ -23,3 +27,17 @@ from tui.formatting import show_value
 )
 def test_show_value(value: object, shown: str) -> None:
     assert show_value(value) == shown
+
+
+def test_rerun_command_names_the_store_absolutely(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert rerun_command("gold-revenue", "2026-03-02", "sqlite:///.interlock/demo.db") == (
+        "interlock rerun gold-revenue --period 2026-03-02 --reason manual "
+        f"--store sqlite:///{tmp_path}/.interlock/demo.db"
+    )
+    assert rerun_command("p", None, "dynamodb://prod?region=eu-west-1").endswith(
+        "--reason manual --store 'dynamodb://prod?region=eu-west-1'"
+    )
+    assert rerun_command("p", None) == "interlock rerun p --reason manual"

@@ -204,14 +204,14 @@ async def test_read_only_hides_and_refuses_writes(
     assert api.store.events.of_type(EventType.RERUN_REQUESTED) == []
 
 
-async def test_copy_rerun_command(app_factory: Callable[..., InterlockApp]) -> None:
+async def test_copy_rerun_command(app_factory: Callable[..., InterlockApp], db_url: str) -> None:
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("c")
-        assert (
-            app.clipboard
-            == "interlock rerun bronze-cdr-hourly --period 2026-03-02T07 --reason manual"
+        assert app.clipboard == (
+            "interlock rerun bronze-cdr-hourly --period 2026-03-02T07 --reason manual "
+            f"--store {db_url}"
         )
 
 

@@ -171,7 +171,7 @@ class EventsScreen(InterlockScreen):
         event = self.query_one(EventTable).selected
         if event is None:
             return
-        command = rerun_command(event.pipeline_id, event.date)
+        command = rerun_command(event.pipeline_id, event.date, self.api.store.url)
         self.app.copy_to_clipboard(command)
         self.notify(command, title="copied")
 

@@ -164,6 +164,6 @@ class PipelineActionsScreen(InterlockScreen):
         status = self.current_status()
         if status is None:
             return
-        command = rerun_command(status.pipeline_id, status.period)
+        command = rerun_command(status.pipeline_id, status.period, self.api.store.url)
         self.app.copy_to_clipboard(command)
         self.notify(command, title="copied")
