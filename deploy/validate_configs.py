@@ -6,17 +6,23 @@ directory (and its calendars), then writes ``<pipelines>/interlock-validated.jso
     {"valid": true|false,
      "errors":    [{file, line, key, message}, ...],            # what interlock validate reports
      "files":     {"<path relative to pipelines dir>": "<sha256>"},   # every file read
-     "pipelines": {"<pipeline.id>": {"file", "config", "created_at", "updated_at"}},
+     "pipelines": {"<pipeline.id>": {"file", "config", "created_at", "updated_at",
+                                     "execution_seconds"}},
      "calendars": {"<name>": {"calendar"}}}
 
 ``config`` is the exact text ``interlock config push`` stores (written through the store's own
 ``put_config`` into a scratch SQLite store, so the two cannot differ). ``created_at`` is kept from the
 previous stamp; ``updated_at`` changes only when the config text does, so an unchanged directory gives an
-unchanged stamp and a no-op plan. The module (deploy/terraform/config_loader.tf) refuses the plan when the
-stamp is missing, invalid, or its hashes do not match the files.
+unchanged stamp and a no-op plan. ``execution_seconds`` is the pipeline's longest run without trigger
+retries (:func:`interlock.config.budget.execution_seconds`). The module (deploy/terraform/config_loader.tf)
+refuses the plan when the stamp is missing, invalid, or its hashes do not match the files, and when a
+pipeline's ``execution_seconds`` plus the backoffs of ``trigger_max_attempts`` exceed
+``sfn_timeout_seconds``. ``--sfn-timeout-seconds`` (and ``--trigger-max-attempts``) refuse the same here,
+with the file and line, as ``interlock validate --sfn-timeout-seconds`` does.
 
-Usage: ``python deploy/validate_configs.py PIPELINES_DIR [--calendars DIR] [--out FILE]``; exit 0 valid,
-2 refused (the stamp then records the problems, so the plan shows them), 1 operational error.
+Usage: ``python deploy/validate_configs.py PIPELINES_DIR [--calendars DIR] [--out FILE]
+[--sfn-timeout-seconds N] [--trigger-max-attempts N]``; exit 0 valid, 2 refused (the stamp then records
+the problems, so the plan shows them), 1 operational error.
 """
 
 from __future__ import annotations
@@ -45,11 +51,18 @@ def _sha(path: Path) -> str:
 
 
 def build_stamp(
-    pipelines: Path, calendars: Path | None, previous: dict[str, Any], now: datetime
+    pipelines: Path,
+    calendars: Path | None,
+    previous: dict[str, Any],
+    now: datetime,
+    *,
+    sfn_timeout_seconds: int | None = None,
+    trigger_max_attempts: int | None = None,
 ) -> dict[str, Any]:
     """The stamp for ``pipelines`` (see the module docstring)."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
+    from interlock.config.budget import DEFAULT_TRIGGER_MAX_ATTEMPTS, execution_seconds
     from interlock.config.loader import discover_calendars_dir, load_project
     from interlock.exceptions import ConfigError
     from interlock.store.factory import open_store
@@ -68,7 +81,16 @@ def build_stamp(
         "calendars": {},
     }
     try:
-        project = load_project([pipelines], calendars=calendars)
+        project = load_project(
+            [pipelines],
+            calendars=calendars,
+            sfn_timeout_seconds=sfn_timeout_seconds,
+            trigger_max_attempts=(
+                DEFAULT_TRIGGER_MAX_ATTEMPTS
+                if trigger_max_attempts is None
+                else trigger_max_attempts
+            ),
+        )
     except ConfigError as exc:
         stamp["errors"] = [
             {
@@ -96,6 +118,7 @@ def build_stamp(
                 "config": text,
                 "created_at": created,
                 "updated_at": updated or format_time(now),
+                "execution_seconds": execution_seconds(project.pipelines[pid]),
             }
     for name in sorted(project.calendars):
         dumped = project.calendars[name].model_dump(mode="json")
@@ -114,6 +137,19 @@ def main(argv: list[str] | None = None) -> int:
         "--calendars", type=Path, help="the module's calendars_path (default: found)"
     )
     parser.add_argument("--out", type=Path, help=f"stamp file (default: PIPELINES/{STAMP_NAME})")
+    parser.add_argument(
+        "--sfn-timeout-seconds",
+        type=int,
+        metavar="N",
+        help="the module's sfn_timeout_seconds: refuse a pipeline whose longest run does not fit "
+        "(the plan refuses it anyway, from the stamp)",
+    )
+    parser.add_argument(
+        "--trigger-max-attempts",
+        type=int,
+        metavar="N",
+        help="the module's trigger_max_attempts (4)",
+    )
     args = parser.parse_args(argv)
     if not args.pipelines.is_dir():
         print(f"validate_configs: {args.pipelines} is not a directory", file=sys.stderr)
@@ -123,7 +159,14 @@ def main(argv: list[str] | None = None) -> int:
         previous = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     except ValueError:
         previous = {}
-    stamp = build_stamp(args.pipelines, args.calendars, previous, datetime.now(UTC))
+    stamp = build_stamp(
+        args.pipelines,
+        args.calendars,
+        previous,
+        datetime.now(UTC),
+        sfn_timeout_seconds=args.sfn_timeout_seconds,
+        trigger_max_attempts=args.trigger_max_attempts,
+    )
     out.write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if not stamp["valid"]:
         for e in stamp["errors"]:

@@ -33,6 +33,14 @@ locals {
     for f, sha in local.stamp_files : f if !fileexists(f) || (fileexists(f) ? filesha256(f) : "") != sha
   ]
 
+  # the longest run of each pipeline (interlock.config.budget): evaluation + poll windows + step margin
+  # from the stamp, plus the Trigger state's backoffs (30 s doubling, trigger_max_attempts times)
+  trigger_backoff_seconds = 30 * (pow(2, var.trigger_max_attempts) - 1)
+  too_long = {
+    for id, p in local.stamp_pipelines : id => try(p.execution_seconds, 0) + local.trigger_backoff_seconds
+    if try(p.execution_seconds, 0) + local.trigger_backoff_seconds > var.sfn_timeout_seconds
+  }
+
   config_rows   = local.loader_enabled ? local.stamp_pipelines : {}
   calendar_rows = local.loader_enabled ? local.stamp_calendars : {}
 }
@@ -53,6 +61,10 @@ resource "terraform_data" "config_validation" {
     precondition {
       condition     = length(local.unvalidated) == 0 && length(local.stale) == 0
       error_message = "Files changed since `interlock validate` accepted them; run deploy/validate_configs.py again. Not validated: ${jsonencode(local.unvalidated)}; changed or missing: ${jsonencode(local.stale)}."
+    }
+    precondition {
+      condition     = length(local.too_long) == 0
+      error_message = "A run of these pipelines can take longer than the state machine timeout (sfn_timeout_seconds = ${var.sfn_timeout_seconds}): Step Functions would cut it off while the job may still run. Raise sfn_timeout_seconds to at least ${max(0, values(local.too_long)...)} or shorten their evaluation.window / jobPollWindowSeconds (`interlock validate --sfn-timeout-seconds N` names the lines): ${join(", ", [for id, s in local.too_long : "${id} (${s} s)"])}."
     }
   }
 }

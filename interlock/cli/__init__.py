@@ -45,6 +45,17 @@ if TYPE_CHECKING:
 __all__ = ["build_parser", "main"]
 
 
+def _sfn_timeout(text: str) -> int:
+    """``--sfn-timeout-seconds``: whole seconds, 60 to 31536000 (what the module accepts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if not 60 <= value <= 31536000:
+        raise argparse.ArgumentTypeError(f"{value} is outside 60-31536000 (one year)")
+    return value
+
+
 def _group(
     sub: argparse._SubParsersAction[Parser], name: str, help_text: str
 ) -> argparse._SubParsersAction[Parser]:
@@ -67,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="pipeline files or directories")
     p.add_argument(
         "--calendars", metavar="DIR", help="named calendars (default: calendars/ in or beside PATH)"
+    )
+    p.add_argument(
+        "--sfn-timeout-seconds",
+        type=_sfn_timeout,
+        metavar="N",
+        help="the state machine timeout of the deployment (Terraform's sfn_timeout_seconds, "
+        "default 14400): refuse a pipeline whose longest run (evaluation window + trigger retries "
+        "+ job poll window) does not fit",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_validate)
@@ -157,6 +176,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH", help="pipeline files or directories")
     p.add_argument(
         "--calendars", metavar="DIR", help="named calendars (default: calendars/ in or beside PATH)"
+    )
+    p.add_argument(
+        "--sfn-timeout-seconds",
+        type=_sfn_timeout,
+        metavar="N",
+        help="the state machine timeout of the deployment pushed to (Terraform's sfn_timeout_seconds, "
+        "default 14400): refuse a pipeline whose longest run (evaluation window + trigger retries "
+        "+ job poll window) does not fit",
     )
     add_store_option(p)
     p.set_defaults(func=cmd_config_push)

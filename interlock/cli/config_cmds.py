@@ -32,7 +32,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     console = out()
     try:
-        project = load_project(args.paths, calendars=args.calendars)
+        project = load_project(
+            args.paths, calendars=args.calendars, sfn_timeout_seconds=args.sfn_timeout_seconds
+        )
     except ConfigError as exc:
         if args.json:
             print(
@@ -101,7 +103,9 @@ def cmd_config_push(args: argparse.Namespace) -> int:
 
     console = out()
     try:
-        project = load_project(args.paths, calendars=args.calendars)
+        project = load_project(
+            args.paths, calendars=args.calendars, sfn_timeout_seconds=args.sfn_timeout_seconds
+        )
     except ConfigError as exc:
         for p in exc.problems:
             print_problem(console, p)

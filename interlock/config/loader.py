@@ -25,6 +25,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from interlock.config.budget import DEFAULT_TRIGGER_MAX_ATTEMPTS, timeout_problem
 from interlock.config.models import JOB_MODELS, Calendar, PipelineConfig, url_host
 from interlock.config.types import normalize_cron
 from interlock.config.yamlsource import SourceDocument, read_yaml
@@ -79,9 +80,20 @@ def load_pipelines(
 
 
 def load_project(
-    path: str | Path | Iterable[str | Path], *, calendars: str | Path | None = None
+    path: str | Path | Iterable[str | Path],
+    *,
+    calendars: str | Path | None = None,
+    sfn_timeout_seconds: int | None = None,
+    trigger_max_attempts: int = DEFAULT_TRIGGER_MAX_ATTEMPTS,
 ) -> Project:
     """Load pipelines (files, directories, or several of them) with their calendars and warnings.
+
+    Args:
+        path: pipeline files or directories.
+        calendars: directory of named calendars (default: found beside ``path``).
+        sfn_timeout_seconds: the deployment's state machine timeout: refuse a pipeline whose longest
+            run does not fit in it (:mod:`interlock.config.budget`); ``None``: not checked.
+        trigger_max_attempts: the deployment's trigger retries (part of the longest run).
 
     Raises:
         ConfigError: listing every error found (warnings are returned in ``Project.warnings``).
@@ -103,12 +115,29 @@ def load_project(
         config, problems = _validate(doc, f)
         for prob in problems:
             (project.warnings if prob.severity == "warning" else errors).append(prob)
+        if config is not None and sfn_timeout_seconds is not None:
+            errors.extend(_timeout(config, doc, f, sfn_timeout_seconds, trigger_max_attempts))
         if config is not None:
             _add(project, config, doc, f, cal_dir, errors, broken_calendars)
 
     if errors:
         raise ConfigError(errors)
     return project
+
+
+def _timeout(
+    config: PipelineConfig, doc: SourceDocument, f: Path, timeout: int, attempts: int
+) -> list[Problem]:
+    """The state machine timeout problem, blamed on the window that was set (the poll window first)."""
+    message = timeout_problem(config, timeout, trigger_max_attempts=attempts)
+    if message is None:
+        return []
+    data = doc.data if isinstance(doc.data, dict) else {}
+    job = data.get("job")
+    key: tuple[str | int, ...] = ("job", "jobPollWindowSeconds")
+    if not isinstance(job, dict) or "jobPollWindowSeconds" not in job:
+        key = ("schedule", "evaluation", "window")
+    return [Problem(f, doc.line_of(key), key, message)]
 
 
 def _collect_files(paths: list[Path], errors: list[Problem]) -> list[Path]:

@@ -314,3 +314,23 @@ run "config_never_validated" {
   }
   expect_failures = [terraform_data.config_validation]
 }
+
+run "pipeline_run_longer_than_sfn_timeout" {
+  command = plan
+  variables {
+    sfn_timeout_seconds = 7000 # the examples' longest run is 11550 s (finance-close, emr-sessions)
+  }
+  expect_failures = [terraform_data.config_validation]
+}
+
+run "sfn_timeout_fits_the_longest_run" {
+  command = plan
+  variables {
+    sfn_timeout_seconds  = 11550
+    trigger_max_attempts = 4
+  }
+  assert {
+    condition     = length(local.too_long) == 0 && local.trigger_backoff_seconds == 450
+    error_message = "11550 s fits 2h evaluation + 1h poll + 5m margin + 450 s of trigger backoff"
+  }
+}
