@@ -5,6 +5,7 @@ the named condition fragments and the expression builder.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from datetime import datetime
@@ -140,7 +141,7 @@ def _build_client(service: str, *, region: str | None, endpoint_url: str | None)
 
     _, core_error = _botocore_errors()
     # Standard retry mode: throttling and transient 5xx are retried with backoff by botocore itself.
-    config = config_cls(retries={"mode": "standard"})
+    config = config_cls(retries={"mode": "standard", "total_max_attempts": RETRY_ATTEMPTS})
     with _client_lock:
         core_session = botocore.session.Session()
         if _shared_loader is None:
@@ -148,11 +149,70 @@ def _build_client(service: str, *, region: str | None, endpoint_url: str | None)
         else:
             core_session.register_component("data_loader", _shared_loader)
         try:
-            return boto3.session.Session(botocore_session=core_session).client(
+            client = boto3.session.Session(botocore_session=core_session).client(
                 service, region_name=region, endpoint_url=endpoint_url, config=config
             )
         except core_error as exc:  # NoRegionError and friends
             raise StoreUnavailableError(f"cannot build a {service} client: {exc}") from exc
+    client.meta.events.register("needs-retry", _log_retry)
+    return client
+
+
+RETRY_ATTEMPTS = 3
+"""Calls per request in botocore's standard retry mode (the first and two retries)."""
+retry_log = logging.getLogger("interlock.aws.retries")
+"""Where throttled or failed AWS calls are reported (WARNING), so they never go unnoticed."""
+_RETRIED_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+    }
+)
+
+
+def _log_retry(
+    response: Any = None,
+    attempts: int = 0,
+    caught_exception: BaseException | None = None,
+    operation: Any = None,
+    **_: Any,
+) -> None:
+    """A ``needs-retry`` hook: log every throttled or failed attempt botocore is about to retry.
+
+    botocore's own retry handler decides and sleeps; this one only reports (it returns ``None``, so
+    the decision stays botocore's). Standard mode retries throttling, transient 5xx and connection
+    errors; the last attempt's failure is raised to the caller, who logs or re-raises it.
+    """
+    what = getattr(operation, "name", "call")
+    if caught_exception is not None:
+        why = f"{type(caught_exception).__name__}: {caught_exception}"
+    else:
+        http, parsed = response if isinstance(response, tuple) else (None, {})
+        status = getattr(http, "status_code", 200)
+        code = str((parsed or {}).get("Error", {}).get("Code", ""))
+        if status < 500 and code not in _RETRIED_CODES:
+            return
+        why = f"{code or 'HTTP'} {status}".strip()
+    if attempts < RETRY_ATTEMPTS:
+        retry_log.warning(
+            "AWS %s attempt %d of %d failed (%s); retrying", what, attempts, RETRY_ATTEMPTS, why
+        )
+    else:
+        retry_log.warning("AWS %s failed after %d attempts (%s)", what, attempts, why)
 
 
 def _error_code(exc: BaseException | None) -> str:
