@@ -18,7 +18,7 @@ help:
 	@echo "make test    set up .venv and run every check (format, lint, types, imports, tests)"
 	@echo "make bench   run the benchmarks in bench/ (prints numbers)"
 	@echo "make schema  regenerate schema/*.json from the config models"
-	@echo "make docs    regenerate docs/events.md from the event catalogue"
+	@echo "make docs    regenerate the generated docs: events.md, oncall.md (+ console captures)"
 	@echo "make lambdas build deploy/dist: the arm64 layer and the handler zips (reproducible)"
 	@echo "make alert-types  regenerate deploy/terraform/alert_types.json from the event catalogue"
 
@@ -135,8 +135,10 @@ bench: install
 schema: install
 	$(BIN)/interlock schema --write schema/
 
+# the console captures first: docs/oncall.md shows them
 docs: install
-	$(BIN)/interlock events catalogue --markdown > docs/events.md
+	$(BIN)/python scripts/capture_console.py
+	$(BIN)/python scripts/gen_docs.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage htmlcov *.egg-info

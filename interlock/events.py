@@ -7,7 +7,9 @@ This module is the single source of truth for events (DESIGN §4). It holds:
 * :class:`Event`: the one event model, with the EventBridge detail envelope
   (:meth:`Event.to_detail` / :meth:`Event.from_detail`); it lives in :mod:`interlock.envelope` and is
   importable from here, loaded on first use;
-* :func:`catalogue_markdown`: the generated ``docs/events.md`` (a test fails when the file drifts).
+* :data:`ON_CALL`: one :class:`OnCall` per type: what it means for whoever is on call, and what to do;
+* :func:`catalogue_markdown`: the generated ``docs/events.md`` (a test fails when the file drifts);
+* :func:`oncall_markdown`: the generated ``docs/oncall.md`` (the same).
 
 Every event travels the same way::
 
@@ -23,6 +25,7 @@ loads :mod:`interlock.envelope` the first time it is asked for (PEP 562 module `
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -36,12 +39,15 @@ if TYPE_CHECKING:
 __all__ = [
     "CATALOGUE",
     "INFRASTRUCTURE",
+    "ON_CALL",
     "SOURCE",
     "Event",
     "EventSpec",
     "EventType",
+    "OnCall",
     "Severity",
     "catalogue_markdown",
+    "oncall_markdown",
 ]
 
 SOURCE = "interlock"
@@ -243,6 +249,80 @@ CATALOGUE: Mapping[EventType, EventSpec] = _build_catalogue(_SPECS)
 """One :class:`EventSpec` per :class:`EventType`, in the enum's (lifecycle) order. Read-only."""
 
 
+@dataclass(frozen=True, slots=True)
+class OnCall:
+    """What one event type means for whoever is on call, and what to do about it.
+
+    Attributes:
+        meaning: what happened, in the words of the person who gets the alert.
+        action: what to do (``-`` when nothing is needed); ``PIPELINE`` and ``PERIOD`` stand for the
+            event's pipeline and period, as the Slack alert fills them in.
+    """
+
+    meaning: str
+    action: str
+
+
+_NOTHING = "Nothing: it is recorded for the run's history."
+_DRY = "Nothing is started in dry run. Compare with what you expected; switch it live with `interlock dry-run off PIPELINE --reason …` when the projections look right."
+_RERUN = "`interlock rerun PIPELINE --period PERIOD --reason …` (or `r` in the console)"
+_ACK = "`interlock ack PIPELINE --period PERIOD --reason … --until 2h` (or `a` in the console)"
+_EXPLAIN = "`interlock explain PIPELINE` (or the pipeline's Rules tab in the console)"
+
+# Every type, in the catalogue's order; the Slack alert's hint (alerts/format.py) says the same in short.
+_ON_CALL: dict[EventType, OnCall] = {
+    _T.CONFIG_INVALID: OnCall("A pipeline's YAML (or its CONFIG row) does not validate, so that pipeline is not watched at all until it is fixed; the others carry on.", "Read the `problems` in the alert (file:line and what to write instead), fix the file, check it with `interlock validate`, and deploy it again."),
+    _T.VALIDATION_PASSED: OnCall("The rules passed; the job is being triggered.", _NOTHING),
+    _T.VALIDATION_EXHAUSTED: OnCall("The evaluation window closed before the rules passed: the job did **not** run for this period, and will not on its own.", f"See which rule failed and why with {_EXPLAIN}; fix the upstream (a missing or stale sensor is the usual cause), then {_RERUN}."),
+    _T.PIPELINE_EXCLUDED: OnCall("The period's day is excluded by the pipeline's calendar (weekend, a listed date, a named calendar), so a trigger, retry or rerun was suppressed.", "Usually nothing. If the day should run, change `schedule.exclude` or the calendar and deploy; a rerun of an excluded day is refused too."),
+    _T.SENSOR_DEADLINE_EXPIRED: OnCall("The trigger deadline passed without the trigger sensor: this period will not start on its own.", f"Ask the producer why the sensor is missing (`interlock sensor ls PIPELINE` shows what arrived); once the data is there, {_RERUN}."),
+    _T.TRIGGER_RECOVERED: OnCall("The watchdog found a trigger sensor whose stream record was missed and started the run itself.", "Nothing for the run. If it repeats, check the stream-router's errors and the stream's iterator age alarm."),
+    _T.SENSOR_INVALID: OnCall("A producer wrote a trigger sensor Interlock cannot use (an impossible `date` or `hour`, an unreadable item); no run started from it.", "Tell the producer: the alert names the sensor, the field, the value and why ([producers guide](producers.md#periods-date-hour-and-per-period-keys)). A corrected write starts the run."),
+    _T.JOB_TRIGGERED: OnCall("The job was started (once per run; reruns and recoveries included).", _NOTHING),
+    _T.RETRY_EXHAUSTED: OnCall("The job failed and its automatic retries (`job.maxRetries`, or `maxCodeRetries` for permanent failures) are used up, or the trigger itself kept failing. The period has no good output.", f"Find the cause in the job's own logs (the run's events carry the error and its category); fix it, then {_RERUN}."),
+    _T.JOB_COMPLETED: OnCall("The job succeeded.", _NOTHING),
+    _T.JOB_FAILED: OnCall("The job failed. With a retry budget left, a retry follows by itself (watch for RETRY_EXHAUSTED); with none, this is the only alert.", f"Look at the job's logs. If it will not be retried, fix the cause and {_RERUN}."),
+    _T.JOB_POLL_EXHAUSTED: OnCall("The job did not finish within `jobPollWindowSeconds`; Interlock stopped waiting for it.", f"Check the job itself (still running? hung?). Stop it if it is stuck, then {_RERUN}; raise `jobPollWindowSeconds` if it is simply slow."),
+    _T.JOB_OUTCOME_UNKNOWN: OnCall("The job is not running and left no exit status (it was killed together with Interlock): whether it succeeded cannot be known, so the run is held — neither failed nor retried.", f"Check the job's output yourself. If it is incomplete, {_RERUN}; if it is good, nothing (the run ends with JOB_POLL_EXHAUSTED)."),
+    _T.INFRA_FAILURE: OnCall("A rerun could not start because the run's lock could not be reset (a store error).", f"Check the store (DynamoDB errors, throttling alarms), then {_RERUN} again."),
+    _T.SLA_WARNING: OnCall("The SLA warning time passed (deadline − `expectedDuration`) and the run has not finished: the deadline is at risk.", f"Find out why with {_EXPLAIN} (waiting for data? a slow job?). If it is known and handled, {_ACK}: later SLA alerts of the run are recorded but not sent again."),
+    _T.SLA_BREACH: OnCall("The deadline passed and the run has not finished (or it finished late).", f"Tell the data's consumers; find the cause with {_EXPLAIN} and the run's events; {_ACK} once it is handled."),
+    _T.SLA_MET: OnCall("The run finished before its deadline.", _NOTHING),
+    _T.RELATIVE_SLA_WARNING: OnCall("A relative SLA (first trigger sensor + `maxDuration`) is close to breaching and the run has not finished.", f"As for SLA_WARNING: {_EXPLAIN}, then {_ACK} if handled."),
+    _T.RELATIVE_SLA_BREACH: OnCall("More than `maxDuration` passed since the first trigger sensor arrived and the run has not finished.", f"As for SLA_BREACH: find the cause, tell the consumers, {_ACK}."),
+    _T.SLA_ACKNOWLEDGED: OnCall("Someone acknowledged the run's SLA alerts (who, why and until when are in the event and the Slack thread).", "Nothing, unless you disagree with the reason: talk to the person who acknowledged."),
+    _T.POST_RUN_BASELINE_CAPTURED: OnCall("The sensors the post-run rules read were stored as the run's baseline.", _NOTHING),
+    _T.BASELINE_CAPTURE_FAILED: OnCall("The post-run baseline could not be stored after a successful run: drift will not be detected for this run.", "Check the store's errors; the next successful run captures a baseline again."),
+    _T.POST_RUN_PASSED: OnCall("A post-run sensor arrived after the run, without drift, and every post-run rule passed.", _NOTHING),
+    _T.POST_RUN_FAILED: OnCall("A post-run sensor arrived after the run and a post-run rule failed: the output may be wrong although the job succeeded.", f"See which rule with {_EXPLAIN}; check the output; {_RERUN} if it needs redoing."),
+    _T.POST_RUN_DRIFT: OnCall("A post-run sensor (e.g. a row count) moved beyond `driftThreshold` after the run: the input changed under a finished run. A drift rerun is requested automatically (within `maxDriftReruns`).", "Watch for RERUN_ACCEPTED (the rerun runs by itself) or RERUN_REJECTED (budget spent: decide whether to rerun by hand). Ask the producer why the data moved."),
+    _T.POST_RUN_DRIFT_INFLIGHT: OnCall("The data drifted while the run was still going; no rerun is requested for it.", "Check the run's output when it finishes; rerun by hand if the drift matters."),
+    _T.POST_RUN_SENSOR_MISSING: OnCall("No post-run sensor arrived within `sensorTimeout` of a successful run, so the output was never checked.", "Ask the producer of the post-run sensors (named in the alert) why they did not write."),
+    _T.LATE_DATA_ARRIVAL: OnCall("A trigger sensor was written again after the run succeeded (a later `updatedAt` or changed content): a late-data rerun is requested (within `maxDriftReruns`).", "Watch for RERUN_ACCEPTED or RERUN_REJECTED. A producer that re-writes sensors without new data causes this: see the [producers guide](producers.md#timestamps)."),
+    _T.RERUN_REQUESTED: OnCall("Someone asked for a rerun (the actor and reason are in the event).", "Nothing: RERUN_ACCEPTED or RERUN_REJECTED follows."),
+    _T.RERUN_ACCEPTED: OnCall("A rerun passed the calendar, budget and circuit-breaker checks; the next attempt is starting.", "Nothing: the run's thread carries on."),
+    _T.RERUN_REJECTED: OnCall("A rerun was refused: its budget (`maxDriftReruns` for drift and late data, `maxManualReruns` for the rest) is spent, or no sensor changed since the last success (the circuit breaker: a rerun would read the same data).", "If the data really is new, write the sensor again (that opens the circuit breaker); if the budget is spent and a rerun is still needed, raise the budget in the YAML or run the job by hand."),
+    _T.SCHEDULE_MISSED: OnCall("A cron pipeline's fire time passed and no run exists for the period.", f"Check the runtime (is the sla-monitor firing? the scheduler group? the watchdog's own alarm?); then {_RERUN}."),
+    _T.IRREGULAR_SCHEDULE_MISSED: OnCall("A date listed in `schedule.include.dates` passed without a run.", f"Check why the trigger did not arrive (`interlock sensor ls PIPELINE`); then {_RERUN}."),
+    _T.SFN_TIMEOUT: OnCall("A run stayed RUNNING past its lock (`sfn_timeout_seconds` + 30 min): its execution is presumed lost, it was stopped and the run failed.", f"Look at the Step Functions execution history (or the embedded runtime's log); then {_RERUN}."),
+    _T.WATCHDOG_DEGRADED: OnCall("One or more watchdog checks failed: missed schedules and stale runs may go unreported until it recovers.", "Check the watchdog Lambda's logs and errors alarm (the store or the scheduler is the usual cause). Until it is fixed, watch the board yourself."),
+    _T.INFRA_ALARM: OnCall("A CloudWatch alarm on Interlock's own infrastructure changed state (Lambda errors, DLQ depth, stream iterator age, state-machine failures …).", "Open the alarm in CloudWatch; its name says which function or queue. A message in a DLQ is a record Interlock could not process: inspect it, fix the cause, redrive it."),
+    _T.DRY_RUN_SWITCHED: OnCall("Someone switched a pipeline into or out of dry run (the actor and reason are in the event). In dry run nothing is ever started.", "Check that it was intended: a pipeline left in dry run by mistake silently stops running its job."),
+    _T.DRY_RUN_WOULD_TRIGGER: OnCall("In dry run: the rules passed, a live pipeline would have triggered now.", _DRY),
+    _T.DRY_RUN_LATE_DATA: OnCall("In dry run: a trigger sensor arrived after the period would already have triggered (a live pipeline would rerun).", _DRY),
+    _T.DRY_RUN_SLA_PROJECTION: OnCall("In dry run: the would-be run's finish, projected from `expectedDuration`, against the SLA.", _DRY),
+    _T.DRY_RUN_COMPLETED: OnCall("In dry run: the would-be run's evaluation is done, with its projected SLA status.", _DRY),
+    _T.DRY_RUN_DRIFT: OnCall("In dry run: a post-run sensor drifted after a would-be run (a live pipeline would rerun).", _DRY),
+    _T.DRY_RUN_WOULD_RERUN: OnCall("In dry run: a rerun request would have been accepted.", _DRY),
+    _T.DRY_RUN_RERUN_REJECTED: OnCall("In dry run: a rerun request would have been rejected (calendar, budget or circuit breaker).", _DRY),
+    _T.DRY_RUN_WOULD_RETRY: OnCall("In dry run: a job failure would have been retried.", _DRY),
+    _T.DRY_RUN_RETRY_EXHAUSTED: OnCall("In dry run: a job failure would not have been retried (budget spent or day excluded).", _DRY),
+}  # fmt: skip
+
+ON_CALL: Mapping[EventType, OnCall] = MappingProxyType(_ON_CALL)
+"""One :class:`OnCall` per :class:`EventType` (a test checks none is missing). Read-only."""
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -277,6 +357,102 @@ def catalogue_markdown() -> str:
             f"| `{spec.type}` | {spec.severity} | {'yes' if spec.alerts else 'no'} "
             f"| {_cell(spec.emitted_by)} | {_cell(spec.summary)} | {fields} |"
         )
+    return "\n".join(lines) + "\n"
+
+
+# The console's screens, in the order an on-call engineer meets them: capture name → (title, text).
+_CONSOLE: tuple[tuple[str, str, str], ...] = (
+    ("board", "The board", "Every pipeline's current period, state, rules passing, SLA, last event and reruns left (`d` drift, `m` manual), problems first. `/` filters, `s` sorts, `enter` opens a pipeline; the line at the bottom is the selected row."),
+    ("pipeline-rules", "A pipeline: its rules", "Why it has (not) run: each rule with the sensor's value, its age and the reason it passes or fails — the same answer as `interlock explain`. On top: the SLA times, the reruns left and any acknowledgement."),
+    ("pipeline-runs", "A pipeline: its runs", "Tab `2`: each period's run, how long it took, its outcome and its reruns; `3` its events, `4` its sensors as stored."),
+    ("events", "The event tail", "`e` from anywhere: every event, live, newest at the bottom. `/` filters (hides the rest), `h` highlights (keeps context), with `type:`, `sev:`, `p:` and free text; `G` follows the newest again; `y` copies an event as JSON and `c` the CLI command that acts on its run."),
+    ("help", "Help", "`?` lists the keys of the screen you are on; `:` or `ctrl+p` opens the command palette."),
+)  # fmt: skip
+
+
+def oncall_markdown(captures: Mapping[str, str] | None = None) -> str:
+    """Render the on-call guide committed at ``docs/oncall.md`` from :data:`ON_CALL` and the catalogue.
+
+    Args:
+        captures: the console's screens as text (``docs/console/<name>.txt``, made by
+            ``scripts/capture_console.py``), shown under each screen's description; ``None``: none.
+
+    Returns:
+        The document, ending with a single newline.
+    """
+    captures = captures or {}
+    lines = [
+        "# On call: the console, and what each alert means",
+        "",
+        "This file is generated by `make docs` (`scripts/gen_docs.py`) from `interlock/events.py` (the",
+        "event catalogue and its `ON_CALL` guide) and the console captures in `docs/console/`; it must",
+        "not be edited by hand: a test fails when it is out of date.",
+        "",
+        "Alerts reach Slack as **one thread per run**: the root message shows the run's state and SLA",
+        "and is updated in place; each alert is a reply, with what to do next. Every event, alerting or",
+        "not, is also in the event log (`interlock events tail`, the console's event tail).",
+        "",
+        "## The console",
+        "",
+        "```",
+        "interlock-tui --store 'dynamodb://prod?region=eu-west-1'   # or sqlite:///path/interlock.db",
+        "interlock-tui --store 'dynamodb://prod?region=eu-west-1' --read-only",
+        "```",
+        "",
+        "It runs over SSH at 80×24 with no mouse. The captures below are the demo day at 10:40 UTC",
+        "(`interlock-tui --demo` plays it live).",
+        "",
+    ]
+    for name, title, text in _CONSOLE:
+        lines += [f"### {title}", "", text, ""]
+        if name in captures:
+            # the screen's empty rows are left out: the page shows what is on it
+            shown = re.sub(r"\n(\s*\n)+", "\n\n", captures[name].rstrip("\n"))
+            lines += ["```text", shown, "```", ""]
+    lines += [
+        "### Acting",
+        "",
+        "Every action asks for a reason and is recorded as an event with your user name (`--read-only`",
+        "hides and refuses them). The CLI does the same from a shell:",
+        "",
+        "| in the console | from a shell | what it does |",
+        "|---|---|---|",
+        "| Rules tab | `interlock explain PIPELINE` | each rule against the current sensors, with reasons |",
+        "| `e` | `interlock events tail --pipeline PIPELINE --since 6h` | the events (`--follow` keeps watching) |",
+        "| `r` | `interlock rerun PIPELINE --period PERIOD --reason …` | asks for a rerun; the runtime accepts or rejects it against the budget |",
+        "| `a` | `interlock ack PIPELINE --period PERIOD --reason … --until 2h` | acknowledges the run's SLA: later SLA alerts are recorded, not re-sent |",
+        "| `d` | `interlock dry-run on\\|off PIPELINE --reason …` | observe only (nothing is started) / live again |",
+        "",
+        "## Alerts: what each means and what to do",
+        "",
+        "In the order a run meets them. `PIPELINE` and `PERIOD` are the alert's; the Slack reply",
+        "carries the same hint with them filled in.",
+        "",
+    ]
+    quiet: list[EventType] = []
+    for event_type in EventType:
+        spec, guide = CATALOGUE[event_type], ON_CALL[event_type]
+        if not spec.alerts:
+            quiet.append(event_type)
+            continue
+        lines += [
+            f"### {event_type}",
+            "",
+            f"*{spec.severity}* · from the {spec.emitted_by}",
+            "",
+            f"**What it means.** {guide.meaning}",
+            "",
+            f"**What to do.** {guide.action}",
+            "",
+        ]
+    lines += [
+        "## Recorded, never sent to Slack",
+        "",
+        "| Event | What it means |",
+        "|---|---|",
+    ]
+    lines += [f"| `{t}` | {_cell(ON_CALL[t].meaning)} |" for t in quiet]
+    lines += ["", "Every field of every event: [events.md](events.md)."]
     return "\n".join(lines) + "\n"
 
 

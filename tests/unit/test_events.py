@@ -362,3 +362,27 @@ def test_docs_events_md_is_up_to_date() -> None:
         "docs/events.md is out of date with interlock/events.py; regenerate it with "
         "`interlock events catalogue --markdown > docs/events.md`"
     )
+
+
+# ---------------------------------------------------------------- on-call guide
+
+
+def test_every_event_type_has_an_on_call_entry() -> None:
+    from interlock.events import ON_CALL
+
+    assert list(ON_CALL) == list(EventType)
+    for event_type, guide in ON_CALL.items():
+        assert guide.meaning.endswith((".", ")")), event_type
+        assert guide.action.strip(), event_type
+
+
+def test_oncall_markdown_shows_what_to_do_for_each_alert_and_the_captures() -> None:
+    from interlock.events import oncall_markdown
+
+    text = oncall_markdown({"board": "BOARD\n\n\n\nFOOTER\n"})
+    section = text.split("\n### SLA_BREACH\n", 1)[1].split("\n### ", 1)[0]
+    assert "*critical* · from the sla-monitor" in section
+    assert "**What to do.**" in section and "interlock ack PIPELINE" in section
+    assert "```text\nBOARD\n\nFOOTER\n```" in text  # a screen's empty rows collapse to one
+    assert "\n### JOB_TRIGGERED\n" not in text  # not an alert: in the table of quiet events
+    assert "| `JOB_TRIGGERED` |" in text
