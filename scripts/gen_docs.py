@@ -1,11 +1,11 @@
 """The generated pages of docs/: what ``make docs`` writes (a test fails when a committed page drifts).
 
-    docs/events.md    the event catalogue          interlock.events.catalogue_markdown()
-    docs/oncall.md    the on-call guide            interlock.events.oncall_markdown(), with the console
-                                                   captures of docs/console/*.txt (scripts/capture_console.py)
+docs/events.md    the event catalogue          interlock.events.catalogue_markdown()
+docs/oncall.md    the on-call guide            interlock.events.oncall_markdown(), with the console
+                                               captures of docs/console/*.txt (scripts/capture_console.py)
 
-    python scripts/gen_docs.py            # rewrite the pages
-    python scripts/gen_docs.py --check    # exit 1 if a committed page differs from what this generates
+python scripts/gen_docs.py            # rewrite the pages
+python scripts/gen_docs.py --check    # exit 1 if a committed page differs from what this generates
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ DOCS = REPO / "docs"
 
 def console_captures() -> dict[str, str]:
     """The committed console captures, by name (``docs/console/board.txt`` → ``board``)."""
-    return {
-        p.stem: p.read_text(encoding="utf-8") for p in sorted((DOCS / "console").glob("*.txt"))
-    }
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted((DOCS / "console").glob("*.txt"))}
 
 
 def generated_pages() -> dict[Path, str]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 from interlock.events import CATALOGUE, EventType
 from tests.docs.doc_blocks import REPO
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 
 def load_script(name: str) -> ModuleType:
