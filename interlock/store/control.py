@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DRY_RUN_MARKER_TTL",
+    "BoardReads",
     "ControlStore",
     "InvalidConfigError",
 ]
@@ -80,6 +82,24 @@ DRY_RUN_MARKER_TTL: Final = timedelta(days=7)
 _ACK_RETENTION: Final = timedelta(days=30)  # an expired ack stays readable for audit, then goes
 
 _GSI1PK, _GSI1SK = "GSI1PK", "GSI1SK"
+
+
+@dataclass(frozen=True, slots=True)
+class BoardReads:
+    """What a board needs of many pipelines' control partitions, read in bulk
+    (:meth:`ControlStore.board_reads`); every pipeline asked for has an entry in each mapping.
+
+    Attributes:
+        sensors: pipeline → its sensors by key (bookkeeping rows included), as :meth:`~ControlStore.sensors`.
+        overrides: pipeline → its overrides by name.
+        runs: pipeline → its run rows of the periods read, newest period first.
+        acks: pipeline → period → the acknowledgement in force at the time asked.
+    """
+
+    sensors: dict[str, dict[str, SensorRecord]] = field(default_factory=dict)
+    overrides: dict[str, dict[str, Override]] = field(default_factory=dict)
+    runs: dict[str, list[RunRow]] = field(default_factory=dict)
+    acks: dict[str, dict[str, Ack]] = field(default_factory=dict)
 
 
 class InvalidConfigError(StoreError):
@@ -600,16 +620,70 @@ class ControlStore:
         item = self.table.get(keys.pipeline_pk(pid), keys.ack_sk(schedule, period))
         if item is None:
             return None
-        ack = Ack(
-            pipeline_id=pid,
-            schedule=schedule,
-            period=period,
-            by=str(item.get("by", "")),
-            reason=str(item.get("reason", "")),
-            at=time_attr(item, "at") or now,
-            until=time_attr(item, "until"),
-        )
+        ack = _ack(pid, schedule, period, item, now)
         return ack if ack.active(now) else None
+
+    # -------------------------------------------------------------------------------- bulk reads
+
+    def board_reads(
+        self, schedules: Mapping[str, str], *, since_period: str, now: datetime
+    ) -> BoardReads:
+        """Sensors, overrides, recent run rows and acks of many pipelines, in a few bulk reads.
+
+        One :meth:`~interlock.store.table.Table.query_partitions` per kind of row (run rows and acks:
+        one per schedule), however many pipelines: what the board reads every few seconds.
+
+        Args:
+            schedules: pipeline id → its schedule id (``cron`` or ``stream``).
+            since_period: read run rows and acks of periods at or after this one (``2026-03-02`` also
+                keeps that day's hours): a key range, so old history is never read.
+            now: acks that no longer hold at ``now`` are left out.
+        """
+        pk_of = {pid: keys.pipeline_pk(pid) for pid in schedules}
+        out = BoardReads()
+        sensor_rows = self.table.query_partitions(
+            dict.fromkeys(pk_of.values(), begins_with(keys.SENSOR_PREFIX))
+        )
+        override_rows = self.table.query_partitions(
+            dict.fromkeys(pk_of.values(), begins_with(keys.OVERRIDE_PREFIX))
+        )
+        # "~" sorts after every period character: the range's end is past any period id
+        run_rows = self.table.query_partitions(
+            {
+                pk: between(
+                    keys.trigger_prefix(schedules[pid], since_period),
+                    keys.trigger_prefix(schedules[pid]) + "~",
+                )
+                for pid, pk in pk_of.items()
+            }
+        )
+        ack_rows = self.table.query_partitions(
+            {
+                pk: between(
+                    keys.ack_prefix(schedules[pid], since_period),
+                    keys.ack_prefix(schedules[pid]) + "~",
+                )
+                for pid, pk in pk_of.items()
+            }
+        )
+        for pid, pk in pk_of.items():
+            out.sensors[pid] = {
+                r.key: r for r in (SensorRecord.from_item(i) for i in sensor_rows.get(pk, ()))
+            }
+            out.overrides[pid] = {
+                o.name: o for o in (_override(i) for i in override_rows.get(pk, ()))
+            }
+            runs = [RunRow.from_item(i) for i in run_rows.get(pk, ())]
+            runs.sort(key=lambda r: r.period, reverse=True)
+            out.runs[pid] = runs
+            acks: dict[str, Ack] = {}
+            for item in ack_rows.get(pk, ()):
+                schedule, period = keys.parse_ack_sk(item["SK"])
+                ack = _ack(pid, schedule, period, item, now)
+                if ack.active(now):
+                    acks[period] = ack
+            out.acks[pid] = acks
+        return out
 
 
 # --------------------------------------------------------------------------------------- helpers
@@ -669,6 +743,18 @@ def _decode_data(pid: str, raw: Any) -> PipelineConfig:
             ],
         )
     return config
+
+
+def _ack(pid: str, schedule: str, period: str, item: Mapping[str, Any], now: datetime) -> Ack:
+    return Ack(
+        pipeline_id=pid,
+        schedule=schedule,
+        period=period,
+        by=str(item.get("by", "")),
+        reason=str(item.get("reason", "")),
+        at=time_attr(item, "at") or now,
+        until=time_attr(item, "until"),
+    )
 
 
 def _override(item: Mapping[str, Any]) -> Override:

@@ -149,6 +149,9 @@ def _ms_range(since: datetime | None, until: datetime | None) -> SKCondition | N
     return None
 
 
+_LATEST_READ: Final = 2
+
+
 class EventStore:
     """Store and read events and Slack threads.
 
@@ -239,6 +242,21 @@ class EventStore:
             page_size=min(_PAGE, limit) if limit is not None and limit > 0 else _PAGE,
         )
         return _read(items, limit)
+
+    def latest_of(self, pids: Iterable[str]) -> dict[str, Event | None]:
+        """Each pipeline's newest event (``None``: none), in one bulk read (the board's LAST EVENT)."""
+        low, high = keys.event_range()
+        # two per partition: one unreadable newest row does not blank the cell
+        found = self.table.query_partitions(
+            {keys.pipeline_pk(pid): between(low, high) for pid in pids},
+            descending=True,
+            limit=_LATEST_READ,
+        )
+        out: dict[str, Event | None] = {}
+        for pk, items in found.items():
+            events = _read(items, 1)
+            out[keys.pipeline_id(pk)] = events[0] if events else None
+        return out
 
     def of_type(
         self,

@@ -60,6 +60,7 @@ __all__ = [
     "SENSOR_PREFIX",
     "THREAD_PREFIX",
     "TRIGGER_PREFIX",
+    "ack_prefix",
     "ack_sk",
     "bookkeeping_key",
     "claim_sk",
@@ -74,6 +75,7 @@ __all__ = [
     "job_prefix",
     "job_sk",
     "override_sk",
+    "parse_ack_sk",
     "parse_bookkeeping_key",
     "parse_event_sk",
     "parse_job_sk",
@@ -350,6 +352,22 @@ def claim_sk(name: str, schedule: str, period: str) -> str:
 def ack_sk(schedule: str, period: str) -> str:
     """``ACK#<schedule>#<period>``, an SLA acknowledgement."""
     return ACK_PREFIX + _run(schedule, period)
+
+
+def ack_prefix(schedule: str, period_prefix: str = "") -> str:
+    """``ACK#<schedule>#<period_prefix>``."""
+    if "#" in period_prefix:
+        raise ValueError(f"period prefix {period_prefix!r} must not contain '#'")
+    return f"{ACK_PREFIX}{_piece(schedule, 'schedule')}#{period_prefix}"
+
+
+def parse_ack_sk(sk: str) -> tuple[str, str]:
+    """``(schedule, period)`` of an ``ACK#`` sort key.
+
+    Raises:
+        ValueError: a malformed key.
+    """
+    return _split_run(_after(sk, ACK_PREFIX, "ack"), sk, "ack")
 
 
 # --------------------------------------------------------------------------------- job and rerun

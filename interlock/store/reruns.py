@@ -26,7 +26,7 @@ from interlock.store import keys
 from interlock.store.table import ConflictError, StoreError, absent, begins_with, query_all
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Collection, Mapping
 
     from interlock.store.table import Item, Table
 
@@ -111,6 +111,21 @@ class RerunLog:
         ]
         entries.sort(key=lambda e: e.attempt)  # the original's unpadded numbers sort as text
         return entries
+
+    def attempts_of(self, runs: Mapping[str, tuple[str, str]]) -> dict[str, list[RerunEntry]]:
+        """:meth:`attempts` of many runs (pipeline id → ``(schedule, period)``) in one bulk read."""
+        found = self.table.query_partitions(
+            {
+                keys.pipeline_pk(pid): begins_with(keys.rerun_prefix(schedule, period))
+                for pid, (schedule, period) in runs.items()
+            }
+        )
+        out: dict[str, list[RerunEntry]] = {}
+        for pk, items in found.items():
+            entries = [RerunEntry.from_item(item) for item in items]
+            entries.sort(key=lambda e: e.attempt)
+            out[keys.pipeline_id(pk)] = entries
+        return out
 
     def count(self, pid: str, schedule: str, period: str, reasons: Collection[str]) -> int:
         """How many reruns of a run had one of ``reasons`` (pass :func:`budget_bucket` of a reason)."""

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from interlock.store.table import Condition, IndexSpec, Item
 
 
+_IN_CHUNK: Final = 500  # partition keys per ``pk IN (…)``: far below SQLite's parameter limit
 logger = logging.getLogger("interlock.store.sqlite")  # one logger for the driver
 
 # ------------------------------------------------------------------------------------- table
@@ -135,6 +136,58 @@ class SQLiteTable:
             if ix is not None:
                 next_cursor["IK"] = last_key
         return Page([_loads(row[0]) for row in rows], next_cursor)
+
+    def query_partitions(
+        self,
+        requests: Mapping[str, SKCondition | None],
+        *,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> dict[str, list[Item]]:
+        """Items of many partitions in one bulk read (see :meth:`Table.query_partitions`).
+
+        Partitions that share a sort-key condition are read by one ``pk IN (…)`` statement (in chunks
+        under SQLite's parameter limit); with ``limit``, one indexed statement per partition, all under
+        one hold of the connection.
+
+        Raises:
+            ValidationError: a bad argument.
+        """
+        if limit is not None and (isinstance(limit, bool) or limit < 1):
+            raise invalid(f"limit must be at least 1, got {limit!r}")
+        out: dict[str, list[Item]] = {}
+        # partitions grouped by their condition's SQL and operands (hashable), read together
+        groups: dict[tuple[str, tuple[Any, ...]], list[str]] = {}
+        for pk, sk in requests.items():
+            if type(pk) is not str or not pk:
+                raise invalid(f"the partition key must be a non-empty string, got {pk!r}")
+            out[pk] = []
+            clause, values = ("", []) if sk is None else _sort_clause(sk, "sk", "S")
+            groups.setdefault((clause, tuple(values)), []).append(pk)
+        direction = "DESC" if descending else "ASC"
+        with self._store._reading() as conn:
+            now = self._store._now()
+            for (where, operands), pks in groups.items():
+                extra = f" AND {where}" if where else ""
+                if limit is not None:
+                    sql = (
+                        f"SELECT doc FROM items WHERE tbl = ? AND pk = ?{extra} "
+                        f"AND (ttl IS NULL OR ttl > ?) ORDER BY sk {direction} LIMIT ?"
+                    )
+                    for pk in pks:
+                        rows = conn.execute(sql, (self._name, pk, *operands, now, limit))
+                        out[pk] = [_loads(row[0]) for row in rows]
+                    continue
+                for start in range(0, len(pks), _IN_CHUNK):
+                    chunk = pks[start : start + _IN_CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    sql = (
+                        f"SELECT pk, doc FROM items WHERE tbl = ? AND pk IN ({marks}){extra} "
+                        f"AND (ttl IS NULL OR ttl > ?) ORDER BY pk, sk {direction}"
+                    )
+                    for pk, doc in conn.execute(sql, (self._name, *chunk, *operands, now)):
+                        out[pk].append(_loads(doc))
+        return out
 
     def count(self, pk: str, sk: SKCondition | None = None, *, index: str | None = None) -> int:
         """How many (unexpired) items :meth:`query` would return across all pages."""

@@ -32,7 +32,7 @@ Change feed
     no record, as DynamoDB documents.
 
 Queries
-    By partition key, with an optional sort-key condition (:func:`sk_eq`, :func:`begins_with`,
+    By partition key (or many at once: :meth:`Table.query_partitions`), with an optional sort-key condition (:func:`sk_eq`, :func:`begins_with`,
     :func:`between`, :func:`sk_gt`, :func:`sk_gte`, :func:`sk_lt`, :func:`sk_lte`), ascending or
     descending, with ``limit`` and an opaque JSON-able ``cursor`` for the next page. A query may name a
     global secondary index declared in the table's :class:`TableSpec`; index sort keys may be numbers.
@@ -389,6 +389,26 @@ class Table(Protocol):
         """Items of one partition (of the table or of ``index``), in sort-key order.
 
         ``limit`` caps the page size; follow ``Page.cursor`` for more (or use :func:`query_all`).
+        """
+        ...
+
+    def query_partitions(
+        self,
+        requests: Mapping[str, SKCondition | None],
+        *,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> dict[str, list[Item]]:
+        """Items of many partitions of the table in one bulk read (the board reads every pipeline).
+
+        For each partition key of ``requests``, what :func:`query_all` with its sort-key condition would
+        return (at most ``limit`` items per partition, ``descending`` as in :meth:`query`). Every key
+        of ``requests`` is in the result, with ``[]`` when nothing matches. SQLite answers from one read
+        per distinct condition; DynamoDB has no multi-partition query, so its driver runs the queries
+        concurrently.
+
+        Raises:
+            ValidationError: a bad argument (as :meth:`query`).
         """
         ...
 

@@ -459,6 +459,46 @@ def test_query_returns_whole_items_of_one_partition(query_table):
     assert query_table.count("PIPELINE#nothing") == 0
 
 
+def test_query_partitions_answers_each_partition_as_its_own_query(query_table):
+    # many partitions at once, each with its own condition, is what one query per partition returns
+    requests = {
+        PK: begins_with("B#"),
+        "PIPELINE#other": None,
+        "PIPELINE#contract-longer": sk_eq("A#01"),
+        "PIPELINE#nothing": None,
+    }
+    found = query_table.query_partitions(requests)
+
+    assert list(found) == list(requests)
+    assert [i["SK"] for i in found[PK]] == ["B#01", "B#02", "B#03"]
+    assert found[PK] == query_table.query(PK, begins_with("B#")).items
+    assert [i["SK"] for i in found["PIPELINE#other"]] == ["A#01"]
+    assert found["PIPELINE#contract-longer"] == []
+    assert found["PIPELINE#nothing"] == []
+    assert query_table.query_partitions({}) == {}
+
+
+def test_query_partitions_shares_a_condition_and_limits_per_partition(query_table, clock):
+    for pk in ("PIPELINE#other", "PIPELINE#contract-longer"):
+        query_table.put(_item("A#09", pk=pk))
+        query_table.put(_item("A#00", pk=pk, ttl=int(clock.t) - 1))  # expired: never returned
+    same = dict.fromkeys((PK, "PIPELINE#other", "PIPELINE#contract-longer"), begins_with("A#"))
+
+    both = query_table.query_partitions(same)
+    newest = query_table.query_partitions(same, descending=True, limit=2)
+
+    assert [i["SK"] for i in both[PK]] == QUERY_SKS[:5]
+    assert [i["SK"] for i in both["PIPELINE#other"]] == ["A#01", "A#09"]
+    assert [i["SK"] for i in both["PIPELINE#contract-longer"]] == ["A#09"]
+    assert [i["SK"] for i in newest[PK]] == ["A#05", "A#04"]
+    assert [i["SK"] for i in newest["PIPELINE#other"]] == ["A#09", "A#01"]
+    assert [i["SK"] for i in newest["PIPELINE#contract-longer"]] == ["A#09"]
+    with pytest.raises(ValueError, match="limit"):
+        query_table.query_partitions(same, limit=0)
+    with pytest.raises(ValueError, match="partition key"):
+        query_table.query_partitions({"": None})
+
+
 @pytest.mark.parametrize("descending", [False, True], ids=["ascending", "descending"])
 def test_query_pages_with_a_cursor(make_table, descending):
     table = make_table("rerun")

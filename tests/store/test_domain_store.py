@@ -968,3 +968,69 @@ def test_controller_bookkeeping_rows_expire(store: Store) -> None:
     key = "first-sensor-arrival#2026-03-02"
     item = store.tables["control"].get("PIPELINE#orders", f"SENSOR#{key}")
     assert item is not None and item["ttl"] == int((T0 + BOOKKEEPING_TTL).timestamp())
+
+
+# ========================================================================================= bulk reads
+
+
+def test_board_reads_match_the_per_pipeline_reads(control: ControlStore) -> None:
+    # GIVEN two pipelines (cron and stream) with sensors, overrides, runs across days and acks
+    control.put_sensor("a", "landed", {"status": "ready"}, now=T0)
+    control.put_sensor("a", "count", {"n": 3}, now=T0)
+    control.set_override("a", "dry-run", True, by="me", reason="try", now=T0)
+    for period in ("2026-02-20", "2026-02-28", "2026-03-01T23", "2026-03-02"):
+        control.acquire_run("a", "cron", period, now=T0, lock_ttl=LOCK)
+    control.set_run_status("a", "cron", "2026-02-28", RunStatus.FAILED_FINAL, now=T0)
+    control.acquire_run("b", "stream", "2026-03-01", now=T0, lock_ttl=LOCK)
+    control.acquire_run("b", "cron", "2026-03-01", now=T0, lock_ttl=LOCK)  # another schedule
+    control.ack_sla("a", "cron", "2026-02-28", by="me", reason="known", until=None, now=T0)
+    control.ack_sla("a", "cron", "2026-02-10", by="me", reason="old", until=None, now=T0)
+    control.ack_sla(
+        "b",
+        "stream",
+        "2026-03-01",
+        by="me",
+        reason="lapsed",
+        until=T0 + timedelta(minutes=1),
+        now=T0,
+    )
+    control.claim("a", "SLA_BREACH", "cron", "2026-03-02", now=T0)  # not read
+    later = T0 + timedelta(minutes=5)
+
+    # WHEN read in bulk (periods from 2026-02-25 on)
+    reads = control.board_reads(
+        {"a": "cron", "b": "stream", "c": "cron"}, since_period="2026-02-25", now=later
+    )
+
+    # THEN each pipeline has what its own reads would give, within the period range
+    assert reads.sensors["a"] == control.sensors("a")
+    assert reads.sensors["b"] == {} and reads.sensors["c"] == {}
+    assert reads.overrides["a"] == control.overrides("a")
+    assert [r.period for r in reads.runs["a"]] == ["2026-03-02", "2026-03-01T23", "2026-02-28"]
+    assert reads.runs["a"][2] == control.get_run("a", "cron", "2026-02-28")
+    assert [(r.schedule, r.period) for r in reads.runs["b"]] == [("stream", "2026-03-01")]
+    assert list(reads.acks["a"]) == ["2026-02-28"]
+    assert reads.acks["a"]["2026-02-28"] == control.get_ack("a", "cron", "2026-02-28", now=later)
+    assert reads.acks["b"] == {}  # lapsed at `later`
+    assert reads.runs["c"] == [] and reads.overrides["c"] == {}
+
+
+def test_latest_of_and_attempts_of_match_the_per_pipeline_reads(store: Store) -> None:
+    evs = [_event(EventType.JOB_TRIGGERED, "p", T0 + timedelta(minutes=i)) for i in range(3)]
+    for e in evs:
+        store.events.append(e)
+    store.events.append(_event(EventType.JOB_FAILED, "q", T0))
+    assert store.events.put_thread("p", "cron", "2026-03-02", ts="1.2", channel="C1", now=T0)
+    for reason in ("manual", "data-drift"):
+        store.reruns.record("p", "cron", "2026-03-02", reason=reason, now=T0)
+    store.reruns.record("p", "cron", "2026-03-01", reason="manual", now=T0)
+
+    latest = store.events.latest_of(["p", "q", "nobody"])
+    attempts = store.reruns.attempts_of(
+        {"p": ("cron", "2026-03-02"), "q": ("stream", "2026-03-02")}
+    )
+
+    assert latest == {"p": evs[-1], "q": store.events.for_pipeline("q")[0], "nobody": None}
+    assert attempts["p"] == store.reruns.attempts("p", "cron", "2026-03-02")
+    assert [e.reason for e in attempts["p"]] == ["manual", "data-drift"]
+    assert attempts["q"] == []
