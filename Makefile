@@ -16,7 +16,8 @@ help:
 	@echo "make demo    set up .venv and run the embedded demo"
 	@echo "make tour    a guided tour of the CLI (validate, explain, the store)"
 	@echo "make test    set up .venv and run every check (format, lint, types, imports, tests)"
-	@echo "make bench   run the benchmarks in bench/ (prints numbers)"
+	@echo "make bench   run the benchmarks in bench/ and print one table against the targets"
+	@echo "             (writes docs/performance.md; BENCH_QUICK=1 for a quick smoke run)"
 	@echo "make schema  regenerate schema/*.json from the config models"
 	@echo "make docs    regenerate the generated docs: events.md, oncall.md (+ console captures)"
 	@echo "make lambdas build deploy/dist: the arm64 layer and the handler zips (reproducible)"
@@ -124,13 +125,10 @@ imports: install
 unit: install
 	$(BIN)/pytest -q tests/unit $(PYTEST_ARGS)
 
+# Every bench, then one table of issue 16's figures beside their targets, written into
+# docs/performance.md (between its bench markers). BENCH_QUICK=1: tiny sizes, a smoke test, nothing written.
 bench: install
-	$(BIN)/python bench/rules.py
-	$(BIN)/python bench/store.py
-	$(BIN)/python bench/lifecycle.py
-	$(BIN)/python bench/tui.py
-	$(BIN)/python bench/transitions.py
-	$(BIN)/python bench/lambda_cold.py
+	$(BIN)/python bench/report.py $(if $(filter-out 0,$(BENCH_QUICK)),,--write docs/performance.md)
 
 schema: install
 	$(BIN)/interlock schema --write schema/

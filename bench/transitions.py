@@ -116,20 +116,40 @@ def original() -> int:
     return not_ready + ready + start + running + last + end
 
 
+PRICE_PER_TRANSITION = 0.025 / 1000
+"""Step Functions Standard, US East (N. Virginia), USD per state transition (4,000/month free, ignored)."""
+FLEET = 1000
+"""Pipelines in the cost example, each running hourly (24 runs a day, 30 days a month)."""
+
+
+def monthly_cost(transitions: int) -> float:
+    """USD a month for :data:`FLEET` hourly pipelines whose every run takes ``transitions``."""
+    return transitions * 24 * 30 * FLEET * PRICE_PER_TRANSITION
+
+
 def main() -> None:
     print(f"typical run: ready at the 2nd evaluation, a {JOB_MINUTES}-minute job")
-    print(f"  original (27 states, 60 s polls):            {original():4d} transitions")
+    theirs = original()
+    print(f"  original (27 states, 60 s polls):            {theirs:4d} transitions")
+    costs = [("original", theirs)]
     for label, backoff in (
         ("ours, 60 s polls (embedded default)", None),
         ("ours, polls backing off to 5 min (AWS)", JOB_POLL_MAX_INTERVAL),
     ):
         entered, polls, seen = run(backoff)
+        costs.append((label.split(" (")[0], entered))
         late = seen - (T0 + timedelta(minutes=5, seconds=0) + timedelta(minutes=JOB_MINUTES))
         print(
             f"  {label:<44} {entered:4d} transitions, {polls:2d} polls, "
             f"end seen {int(late.total_seconds())} s after the job ended"
         )
     print("  task token (estimate, not built):             ~10 transitions, end seen at once")
+    print(
+        f"Step Functions cost, {FLEET:,} hourly pipelines, 30 days, "
+        f"${PRICE_PER_TRANSITION * 1000:.3f} per 1,000 transitions (us-east-1 list price):"
+    )
+    for label, transitions in costs:
+        print(f"  {label:<44} ${monthly_cost(transitions):8,.0f}/month")
 
 
 if __name__ == "__main__":
