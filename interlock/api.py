@@ -119,7 +119,7 @@ class Interlock:
         store: an open store (:func:`interlock.store.open_store`).
         clock: where "now" comes from (a :class:`~interlock.ports.VirtualClock` in tests); the wall
             clock if ``None``.
-        actor: who writes (acks, reruns, dry-run switches); ``interlock.service.operator.current_actor()`` if
+        actor: who writes (acks, reruns, dry-run switches); ``interlock.service.operator.current_actor(store)`` if
             ``None``.
         calendars: named calendars, for "is today a run day" (the store keeps no calendars).
         bus: where operator actions publish their audit events: an ``EventBus``, or a function
@@ -235,7 +235,7 @@ class Interlock:
         if self._actor is None:
             from interlock.service.operator import current_actor
 
-            self._actor = current_actor()
+            self._actor = current_actor(self.store)
         return self._actor
 
     def now(self) -> datetime:

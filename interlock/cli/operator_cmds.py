@@ -83,7 +83,10 @@ def add_operator_commands(sub: argparse._SubParsersAction[Parser]) -> None:
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--by", metavar="WHO", help="who acts (default: $INTERLOCK_ACTOR, then user@host)"
+        "--by",
+        metavar="WHO",
+        help="who acts (default: $INTERLOCK_ACTOR, then the AWS caller identity on a dynamodb:// store, "
+        "then user@host)",
     )
     add_store_option(parser)
 
@@ -96,7 +99,7 @@ def _operator(args: argparse.Namespace, store: Store) -> Operator:
     if args.by is not None and not by:
         raise UsageError("--by needs a name")
     return Operator(
-        store, bus=operator_bus(store), clock=SystemClock(), actor=by or current_actor()
+        store, bus=operator_bus(store), clock=SystemClock(), actor=by or current_actor(store)
     )
 
 

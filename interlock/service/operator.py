@@ -66,8 +66,13 @@ ACTOR_ENV: Final = "INTERLOCK_ACTOR"
 _SUGGESTIONS: Final = 3
 
 
-def current_actor() -> str:
-    """Who is operating: ``$INTERLOCK_ACTOR`` if set, else ``user@host`` of the OS session.
+def current_actor(store: Store | None = None) -> str:
+    """Who is operating: ``$INTERLOCK_ACTOR`` if set; on a DynamoDB store the AWS caller identity
+    (STS ``GetCallerIdentity``: the role session acting, e.g. ``…:assumed-role/OnCall/alice``); else
+    ``user@host`` of the OS session.
+
+    Args:
+        store: the store acted on (its driver may know a better identity than the OS user).
 
     Returns:
         The actor recorded in request/ack/override rows and in the events' ``actor``.
@@ -75,6 +80,11 @@ def current_actor() -> str:
     named = os.environ.get(ACTOR_ENV, "").strip()
     if named:
         return named
+    identity = getattr(store.backend, "caller_identity", None) if store is not None else None
+    if callable(identity):
+        arn = identity()
+        if isinstance(arn, str) and arn:
+            return arn
     try:
         user = getpass.getuser()
     except (OSError, KeyError):  # no login name (e.g. a container user without a passwd entry)
@@ -136,7 +146,7 @@ class Operator:
         self.store = store
         self.bus = bus
         self.clock = clock
-        self.actor = actor if actor is not None else current_actor()
+        self.actor = actor if actor is not None else current_actor(store)
         self._executor = Executor(store, bus, _NoExecutions(), clock, actor=self.actor)
 
     def __repr__(self) -> str:

@@ -149,6 +149,30 @@ class DynamoDBStore:
                     self._owned.append(self._streams_client)
         return self._streams_client
 
+    def caller_identity(self) -> str | None:
+        """The ARN of the AWS identity this store's credentials act as (STS ``GetCallerIdentity``).
+
+        Operator actions on a DynamoDB store are attributed to it: in AWS the credentials, not the
+        laptop's login name, say who acted.
+
+        Returns:
+            The ARN (e.g. ``arn:aws:sts::123456789012:assumed-role/OnCall/alice``), or ``None`` when STS
+            cannot tell (no credentials, an endpoint without STS such as DynamoDB Local).
+        """
+        try:
+            sts = _build_client("sts", region=self.region, endpoint_url=self.endpoint_url)
+        except StoreError as exc:
+            logger.warning("no AWS caller identity: %s", exc)
+            return None
+        try:
+            arn = sts.get_caller_identity().get("Arn")
+        except Exception as exc:  # noqa: BLE001 - any botocore failure means "cannot tell"; logged
+            logger.warning("no AWS caller identity (STS GetCallerIdentity failed): %s", exc)
+            return None
+        finally:
+            sts.close()
+        return str(arn) if arn else None
+
     def table(self, name: str) -> DynamoDBTable:
         """The table with logical name ``name`` (``control``, ``joblog``, ``rerun`` or ``events``).
 

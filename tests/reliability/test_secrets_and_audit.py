@@ -155,3 +155,115 @@ def test_rest_runner_errors_never_carry_the_credentials(
 )
 def test_scrub_masks_credential_shapes_it_was_not_told_about(text: str) -> None:
     assert_clean(scrub(text))
+
+
+# ------------------------------------------------------------------------------- operator audit
+
+MOTO_ARN = "arn:aws:sts::123456789012:user/moto"  # moto's answer to STS GetCallerIdentity
+
+
+@pytest.fixture
+def deployment(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
+    """A DynamoDB deployment under moto: the four tables, the events bus routed to an SQS queue."""
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        import boto3  # type: ignore[import-untyped]
+
+        from interlock.cli import main
+        from interlock.store.dynamodb import create_tables
+
+        create_tables("audit", region="us-east-1")
+        events = boto3.client("events", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        events.create_event_bus(Name="audit-interlock-events")
+        queue = sqs.create_queue(QueueName="audit")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+        events.put_rule(
+            Name="all",
+            EventBusName="audit-interlock-events",
+            EventPattern=json.dumps({"source": ["interlock"]}),
+        )
+        events.put_targets(
+            Rule="all",
+            EventBusName="audit-interlock-events",
+            Targets=[{"Id": "q", "Arn": arn["Attributes"]["QueueArn"]}],
+        )
+        url = "dynamodb://audit?region=us-east-1"
+        assert main(["config", "push", "examples/pipelines", "--store", url]) == 0
+
+        def published() -> list[dict[str, Any]]:
+            got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
+            return [json.loads(m["Body"]) for m in got.get("Messages", [])]
+
+        yield url, published
+
+
+def test_operator_actions_on_dynamodb_are_audited_with_the_aws_caller(
+    deployment: tuple[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN an on-call engineer with AWS credentials and no INTERLOCK_ACTOR, on a deployment
+    from interlock.cli import main
+    from interlock.store import open_store
+
+    monkeypatch.delenv("INTERLOCK_ACTOR", raising=False)
+    url, published = deployment
+    # WHEN they rerun, acknowledge and switch dry run through the real CLI
+    assert main(["rerun", "silver-orders", "--yes", "--reason", "manual", "--store", url]) == 0
+    assert main(["ack", "gold-revenue", "--reason", "upstream late, known", "--store", url]) == 0
+    assert main(["dry-run", "on", "gold-revenue", "--reason", "shadow test", "--store", url]) == 0
+    out = capsys.readouterr().out
+    # THEN every audit event names the AWS identity and carries the reason
+    events = published()
+    assert sorted(e["detail-type"] for e in events) == [
+        "DRY_RUN_SWITCHED",
+        "RERUN_REQUESTED",
+        "SLA_ACKNOWLEDGED",
+    ]
+    assert {e["detail"]["actor"] for e in events} == {MOTO_ARN}
+    assert f"by {MOTO_ARN}" in out
+    text = json.dumps(events)
+    assert "upstream late, known" in text and "shadow test" in text
+    # AND the rows the controller reads name it too
+    with open_store(url) as store:
+        override = store.tables["control"].get("PIPELINE#gold-revenue", "OVERRIDE#dry-run")
+        assert override is not None and override["by"] == MOTO_ARN
+        assert override["reason"] == "shadow test"
+
+
+def test_the_environment_still_names_the_actor_over_aws(
+    deployment: tuple[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from interlock.cli import main
+
+    url, published = deployment
+    monkeypatch.setenv("INTERLOCK_ACTOR", "oncall-bot")
+    assert main(["rerun", "silver-orders", "--yes", "--store", url]) == 0
+    assert [e["detail"]["actor"] for e in published()] == ["oncall-bot"]
+
+
+def test_the_os_user_is_the_actor_when_sts_cannot_tell(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import botocore.retries.standard as standard  # type: ignore[import-untyped]
+
+    from interlock.service.operator import current_actor
+    from interlock.store import open_store
+
+    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+
+    # an endpoint with no STS behind it (DynamoDB Local, a closed port): fall back to user@host
+    with open_store("dynamodb://x?region=us-east-1&endpoint=http://127.0.0.1:9") as store:
+        actor = current_actor(store)
+    assert "@" in actor and not actor.startswith("arn:")
+    with open_store(f"sqlite:///{tmp_path}/s.db") as store:
+        assert current_actor(store) == actor
