@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -28,6 +29,24 @@ def set_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     }.items():
         monkeypatch.setenv(var, value)
+
+
+def instant_moto_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's Step Functions sleep through every Wait state and Retry interval in real time: make
+    them take no time (the execution history still records each Wait and retry; what a test checks
+    is the states visited and the decisions, not the wall time spent).
+
+    The state machines the tests run make their decisions on virtual clocks or on the wall clock
+    with sensors already in place, so no loop waits on real time passing.
+    """
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+
+    def no_wait(self: Any, env: Any, wait_seconds: int) -> None:
+        """A Wait state of any length ends at once."""
+
+    monkeypatch.setattr(wait_function.WaitFunction, "_wait_interval", no_wait)
+    monkeypatch.setattr(retrier_decl, "time", types.SimpleNamespace(sleep=lambda _s: None))
 
 
 @pytest.fixture

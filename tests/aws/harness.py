@@ -6,8 +6,8 @@ Lambdas' environment, cold-starts the six handler modules, and routes moto's Lam
 state machine's Task states) to the orchestrator and sla-monitor handlers. moto delivers EventBridge
 rules to SQS but not to Lambda, so :meth:`AwsWorld.pump` does the rest of the plumbing by hand: the
 control and job-log streams (read through ``dynamodbstreams``) to the stream-router, the sink queue to
-the event-sink, the alert queue to the alert-dispatcher. Waits the orchestrator asks for are cut to
-1 s (moto sleeps them in real time); the handlers run on the wall clock.
+the event-sink, the alert queue to the alert-dispatcher. moto's Wait states and retry intervals take
+no time (:func:`~tests.aws.conftest.instant_moto_waits`); the handlers run on the wall clock.
 
 Every AWS call a handler makes is recorded under the handler's name (:mod:`tests.deploy.iam_recorder`,
 from the cold start on); :func:`check_grants`, called by the world fixtures after each test, fails the
@@ -34,7 +34,7 @@ from interlock.local.adapters import DEFAULT_DEFINITION
 from interlock.local.definition import render_definition
 from interlock.store.dynamodb import create_tables
 from interlock.store.factory import open_store
-from tests.aws.conftest import ACCOUNT, REGION
+from tests.aws.conftest import ACCOUNT, REGION, instant_moto_waits
 from tests.deploy.iam_recorder import CallRecorder, allowed, missing_grants
 
 if TYPE_CHECKING:
@@ -113,6 +113,7 @@ class AwsWorld:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
         self.recorder = CallRecorder().patch(monkeypatch)
+        instant_moto_waits(monkeypatch)
         create_tables(ENV, client=_client("dynamodb"), ttl=False)
         self.sfn = _client("stepfunctions")
         self.sqs = _client("sqs")
@@ -190,10 +191,7 @@ class AwsWorld:
             DEFAULT_DEFINITION.read_text(),
             {"OrchestratorFunctionArn": arns["orchestrator"], "TriggerMaxAttempts": "1"},
         )
-        # moto sleeps every backoff in real time: 1 s steps
         machine = json.loads(definition)
-        for retrier in machine["States"]["Trigger"]["Retry"]:
-            retrier["IntervalSeconds"], retrier["BackoffRate"] = 1, 1.0
         arn: str = self.sfn.create_state_machine(
             name=f"{ENV}-interlock-pipeline",
             definition=json.dumps(machine),
@@ -221,8 +219,6 @@ class AwsWorld:
                 response_headers["x-amz-function-error"] = "Unhandled"
                 error = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
                 return json.dumps(error).encode()
-            if isinstance(out, dict) and isinstance(out.get("waitSeconds"), int):
-                out["waitSeconds"] = min(out["waitSeconds"], 1)
             return json.dumps(out).encode()
 
         return invoke

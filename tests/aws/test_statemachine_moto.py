@@ -1,11 +1,11 @@
 """``deploy/statemachine.asl.json`` under two interpreters: moto's Step Functions and ours.
 
-moto (``execute_state_machine``) runs the definition for real, in a background thread, and sleeps
-through every Wait in real time. Its Lambda tasks call ``LambdaSimpleBackend.invoke``, which we replace
-with the scripted fake orchestrator of ``tests/lifecycle/test_statemachine.py``. That orchestrator
-decides on a virtual clock; :class:`ScaledOrchestrator` moves that clock by the wait the decision asked
-for and hands moto a 1 s wait instead, so both interpreters see the same decisions while the real
-sleeping stays at a few seconds. The same script then runs under ``interlock.local.asl`` and both
+moto (``execute_state_machine``) runs the definition for real, in a background thread; its Wait states
+and retry intervals are made to take no time (:func:`tests.aws.conftest.instant_moto_waits`: moto would
+sleep through them in real time). Its Lambda tasks call ``LambdaSimpleBackend.invoke``, which we
+replace with the scripted fake orchestrator of ``tests/lifecycle/test_statemachine.py``. That
+orchestrator decides on a virtual clock; :class:`ScaledOrchestrator` moves that clock by the wait the
+decision asked for, so both interpreters see the same decisions without real sleeping. The same script then runs under ``interlock.local.asl`` and both
 histories must visit the same states and end the same way.
 """
 
@@ -27,6 +27,7 @@ from interlock.lifecycle.run import TRIGGER_RETRY_ERROR
 from interlock.local.asl import ExecutionStatus, StateMachine, TaskFailed, run_to_completion
 from interlock.local.definition import render_definition
 from interlock.triggers.base import FailureClass, JobStatus, RunHandle, TriggerError
+from tests.aws.conftest import instant_moto_waits
 from tests.lifecycle.test_statemachine import (
     ASL,
     INPUT,
@@ -51,7 +52,7 @@ DEADLINE_SECONDS = 30.0
 
 
 class ScaledOrchestrator:
-    """Wraps a scripted :class:`Orchestrator` for real time: every wait is cut to at most 1 s.
+    """Wraps a scripted :class:`Orchestrator` for moto: the virtual clock follows the waits asked for.
 
     Before each call the virtual clock moves on by the wait the previous decision asked for (what the
     local runner does with its clock), so the decisions match the local run's decisions exactly.
@@ -72,8 +73,6 @@ class ScaledOrchestrator:
         out: dict[str, Any] = self.orch(RESOURCE, payload)
         wait = out.get("waitSeconds", 0)
         self.pending = wait
-        if isinstance(wait, int) and wait > 0:
-            out["waitSeconds"] = 1
         return out
 
 
@@ -178,12 +177,15 @@ def moto_sfn(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoStepFunctions]:
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     }.items():
         monkeypatch.setenv(var, value)
+    instant_moto_waits(monkeypatch)
     with mock_aws(config=MOTO_CONFIG):
         yield MotoStepFunctions(monkeypatch, _FAST_RETRIES)
 
 
 def _fast_retries(text: str) -> str:
-    """The definition with the trigger retry's backoff cut to 1 s steps (moto sleeps in real time)."""
+    """The definition with the trigger retry's backoff cut to 1 s steps: the local runner's virtual
+    clock counts retry intervals, the moto side's (:class:`ScaledOrchestrator`) only Wait states, so
+    short intervals keep the two clocks together."""
     definition = json.loads(text)
     for retrier in definition["States"]["Trigger"]["Retry"]:
         if retrier["ErrorEquals"] == [TRIGGER_RETRY_ERROR]:
