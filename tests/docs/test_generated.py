@@ -53,3 +53,17 @@ def test_oncall_page_has_a_section_for_every_alert() -> None:
         heading = f"\n### {event_type}\n" in text
         assert heading is CATALOGUE[event_type].alerts, event_type
         assert f"`{event_type}`" in text or heading, event_type
+
+
+def test_deployers_tables_are_the_modules_variables_and_outputs() -> None:
+    gen = load_script("gen_docs")
+    tables = gen.terraform_tables()
+    variables = (REPO / "deploy" / "terraform" / "variables.tf").read_text(encoding="utf-8")
+    for name in ("environment", "sfn_timeout_seconds", "deletion_protection"):
+        assert f'variable "{name}"' in variables and f"| `{name}`" in tables["variables"]
+    assert "| `environment` | `string` | **required** |" in tables["variables"]
+    assert "| `sfn_timeout_seconds` | `number` | `14400` |" in tables["variables"]
+    assert "| `deletion_protection` *(new)* | `bool` | `true` |" in tables["variables"]
+    assert "| `store_url` *(new)* |" in tables["outputs"]
+    page = "a\n<!-- generated: outputs (scripts/gen_docs.py) -->\nstale\n<!-- end generated -->\nb\n"
+    assert gen.fill_regions(page, tables) == page.replace("stale\n", tables["outputs"])
