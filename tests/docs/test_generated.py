@@ -65,5 +65,7 @@ def test_deployers_tables_are_the_modules_variables_and_outputs() -> None:
     assert "| `sfn_timeout_seconds` | `number` | `14400` |" in tables["variables"]
     assert "| `deletion_protection` *(new)* | `bool` | `true` |" in tables["variables"]
     assert "| `store_url` *(new)* |" in tables["outputs"]
-    page = "a\n<!-- generated: outputs (scripts/gen_docs.py) -->\nstale\n<!-- end generated -->\nb\n"
+    page = (
+        "a\n<!-- generated: outputs (scripts/gen_docs.py) -->\nstale\n<!-- end generated -->\nb\n"
+    )
     assert gen.fill_regions(page, tables) == page.replace("stale\n", tables["outputs"])
