@@ -26,9 +26,9 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from interlock.config.budget import DEFAULT_TRIGGER_MAX_ATTEMPTS, timeout_problem
+from interlock.config.document import SourceDocument
 from interlock.config.models import JOB_MODELS, Calendar, PipelineConfig, url_host
 from interlock.config.types import normalize_cron
-from interlock.config.yamlsource import SourceDocument, read_yaml
 from interlock.exceptions import ConfigError, Problem
 from interlock.ssrf import host_refusal
 
@@ -311,6 +311,8 @@ def _read(f: Path, errors: list[Problem]) -> SourceDocument | None:
     except UnicodeDecodeError as exc:
         errors.append(Problem(f, None, (), f"file is not UTF-8 text (byte {exc.start})"))
         return None
+    from interlock.config.yamlsource import read_yaml  # PyYAML: only where a file is read
+
     doc = read_yaml(text)
     if doc.problems:
         errors.extend(Problem(f, p.line, p.path, p.message) for p in doc.problems)

@@ -7,8 +7,13 @@ models. Regenerate them with ``interlock schema --write schema/``.
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any, Literal
 
+from pydantic import BaseModel
+from pydantic._internal._docs_extraction import extract_docstrings_from_cls
+
+from interlock.config import models
 from interlock.config.models import Calendar, PipelineConfig
 
 __all__ = ["SCHEMA_FILES", "calendar_schema", "pipeline_schema", "schema_text"]
@@ -25,8 +30,42 @@ def _finish(schema: dict[str, Any], title: str, name: str) -> dict[str, Any]:
     }
 
 
+@cache
+def _document_fields() -> None:
+    """Give every config model's fields their docstrings as descriptions, once per process.
+
+    The models do not ask pydantic for ``use_attribute_docstrings`` (it re-parses each class's source at
+    import, which every config reader would pay); the schema is the only place the descriptions are read,
+    so they are attached here with pydantic's own extractor and the models rebuilt, bases first, so
+    that nested models carry them into the schema too.
+    """
+    classes = [
+        obj
+        for obj in vars(models).values()
+        if isinstance(obj, type)
+        and issubclass(obj, BaseModel)
+        and obj.__module__ == models.__name__
+    ]
+    docs: dict[type, dict[str, str]] = {}
+    for cls in classes:
+        merged: dict[str, str] = {}
+        for base in reversed(
+            cls.__mro__
+        ):  # a field redeclared in a subclass keeps its own docstring
+            if base in docs or (isinstance(base, type) and base.__module__ == models.__name__):
+                merged.update(docs.get(base) or extract_docstrings_from_cls(base, use_inspect=True))
+        docs[cls] = merged
+        for name, field in cls.model_fields.items():
+            if field.description is None and name in merged:
+                field.description = merged[name]
+    # definition order: a model is rebuilt after every model it refers to
+    for cls in classes:
+        cls.model_rebuild(force=True)
+
+
 def pipeline_schema() -> dict[str, Any]:
     """The JSON Schema of a pipeline file."""
+    _document_fields()
     return _finish(
         PipelineConfig.model_json_schema(mode="validation"),
         "Interlock pipeline",
@@ -36,6 +75,7 @@ def pipeline_schema() -> dict[str, Any]:
 
 def calendar_schema() -> dict[str, Any]:
     """The JSON Schema of a named calendar file."""
+    _document_fields()
     return _finish(
         Calendar.model_json_schema(mode="validation"),
         "Interlock calendar",

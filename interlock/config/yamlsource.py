@@ -14,10 +14,10 @@ Duplicate keys (which YAML silently resolves to the last one) are reported, and 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 import yaml
+
+from interlock.config.document import Path_, SourceDocument, YamlProblem
 
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "SourceDocument", "YamlProblem", "read_yaml"]
 
@@ -27,8 +27,6 @@ MAX_NODES = 50_000
 """Documents that expand (through aliases) to more nodes than this are refused."""
 MAX_DEPTH = 64
 """Documents nested deeper than this are refused (a pipeline file is about five levels deep)."""
-
-Path_ = tuple[str | int, ...]
 
 
 class _Loader(yaml.SafeLoader):
@@ -79,33 +77,6 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-
-
-@dataclass(frozen=True, slots=True)
-class YamlProblem:
-    """A problem found while reading the YAML itself."""
-
-    line: int | None
-    path: Path_
-    message: str
-
-
-@dataclass
-class SourceDocument:
-    """A parsed document: its data, the line of each key path, and any YAML-level problems."""
-
-    data: Any
-    lines: dict[Path_, int] = field(default_factory=dict)
-    problems: list[YamlProblem] = field(default_factory=list)
-
-    def line_of(self, path: Path_) -> int | None:
-        """The line of ``path``, or of its nearest ancestor that has one (for missing keys)."""
-        p = tuple(path)
-        while p:
-            if p in self.lines:
-                return self.lines[p]
-            p = p[:-1]
-        return self.lines.get((), None)
 
 
 _STR = "tag:yaml.org,2002:str"

@@ -243,6 +243,19 @@ def test_lazy_event_and_config_names_resolve_to_the_models() -> None:
     assert out.stdout.strip() == "ok"
 
 
+def test_validating_a_store_row_loads_no_yaml() -> None:
+    """A CONFIG row is JSON: the loader validates it without PyYAML (only reading a file needs it)."""
+    code = (
+        "from interlock.config.loader import validate_config_data\n"
+        "validate_config_data({'pipeline': {'id': 'p'}, 'schedule': {'cron': '0 8 * * *'},"
+        " 'job': {'type': 'command', 'config': {'command': 'true'}}})\n"
+        "assert 'pydantic' in sys.modules\n"
+    )
+    loaded = _heavy_loaded_by(code)
+    assert "pydantic" in loaded  # the probe did validate
+    assert "yaml" not in loaded
+
+
 @pytest.mark.parametrize("module", ["interlock.events", "interlock.config"])
 def test_lazy_faces_refuse_unknown_names(module: str) -> None:
     face = importlib.import_module(module)
