@@ -79,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"interlock-tui: {exc}\n")
             return EXIT_BAD_INPUT
         app.run()
+    if not app.ever_read:
+        why = f": {app.last_read_error}" if app.last_read_error is not None else ""
+        sys.stderr.write(f"interlock-tui: the store was never read{why}\n")
+        return EXIT_OPERATIONAL
     return EXIT_OK
 
 

@@ -16,6 +16,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from interlock.exceptions import InterlockError
+from interlock.store.factory import store_location
 from tui.commands import InterlockCommands
 from tui.screens.board_screen import BoardScreen
 from tui.screens.error_modal import ErrorModal
@@ -78,6 +79,9 @@ class InterlockApp(App[None]):
         self.tail_seconds = tail_seconds
         self.pipeline_ids: list[str] = []
         self.store_label = store_label(api.store.url)
+        self.ever_read = False
+        """Whether any screen read the store once (``interlock-tui`` exits 3 when it never could)."""
+        self.last_read_error: BaseException | None = None
         if theme is not None:
             name = THEMES.get(theme, theme)
             if name not in self.available_themes:
@@ -103,7 +107,7 @@ class InterlockApp(App[None]):
             self.push_screen(EventsScreen())
 
     def action_help(self) -> None:
-        keys: dict[str, list[str]] = {}
+        sections: dict[str, dict[str, list[str]]] = {}
         for key, active in self.active_bindings.items():
             binding = active.binding
             text = binding.description or binding.tooltip
@@ -111,10 +115,19 @@ class InterlockApp(App[None]):
                 continue
             if binding.tooltip and binding.description and binding.tooltip != binding.description:
                 text = f"{binding.description}: {binding.tooltip}"
-            keys.setdefault(text, []).append(self.get_key_display(binding) or key)
-        rows = sorted(((", ".join(k), text) for text, k in keys.items()), key=lambda r: r[1])
+            group = _help_group(active.node, self.screen)
+            keys = sections.setdefault(group, {}).setdefault(text, [])
+            keys.append(self.get_key_display(binding) or key)
         name = type(self.screen).__name__.removesuffix("Screen")
-        self.push_screen(HelpScreen(name, rows))
+        order = [name, "Table", "Everywhere"]
+        grouped = [
+            (
+                title,
+                sorted(((", ".join(k), t) for t, k in sections[title].items()), key=lambda r: r[1]),
+            )
+            for title in sorted(sections, key=lambda t: order.index(t) if t in order else 1)
+        ]
+        self.push_screen(HelpScreen(name, grouped, syntax=QUERY_SYNTAX.get(name)))
 
     def action_toggle_theme(self) -> None:
         self.theme = THEMES["light"] if self.theme == THEMES["dark"] else THEMES["dark"]
@@ -133,11 +146,28 @@ class InterlockApp(App[None]):
         self.push_screen(ErrorModal(title, message))
 
 
+QUERY_SYNTAX: Final = {
+    "Board": "/ filter: words that must all appear in a row (id, period, state, owner, SLA, last "
+    "event; 'problem' keeps the problem rows)",
+    "Events": "/ filter and h highlight: terms that must all match · type:JOB_FAILED (t:) · "
+    "sev:critical|warning|info (s:) · p:gold (pipeline:) · other words: anywhere in the event · "
+    "n/N next/previous highlighted · x clears both",
+}
+"""The query syntax each screen's help ends with."""
+
+
+def _help_group(node: object, screen: object) -> str:
+    """Where a key comes from: the screen (its name), a table on it, or the app (everywhere)."""
+    if node is screen:
+        return type(screen).__name__.removesuffix("Screen")
+    if isinstance(node, App):
+        return "Everywhere"
+    return "Table"
+
+
 def store_label(url: str) -> str:
-    """A short name for the store in headers: the SQLite file's name, or ``dynamodb://<environment>``."""
-    if url.startswith("sqlite://"):
-        return url.rstrip("/").rsplit("/", 1)[-1] or url
-    return url.split("?", 1)[0]
+    """The store in headers, in full: the SQLite file's absolute path, or the DynamoDB URL."""
+    return store_location(url)
 
 
 def make_app(

@@ -140,3 +140,10 @@ def rerun_command(pipeline_id: str, period: str | None, store_url: str | None = 
             store_url = "sqlite:///" + store_location(store_url)
         store = f" --store {shlex.quote(store_url)}"
     return f"interlock rerun {shlex.quote(pipeline_id)}{where} --reason manual{store}"
+
+
+def shorten_left(text: str, width: int) -> str:
+    """``…/.interlock/demo.db``: ``text`` cut from the left to ``width`` (the end of a path matters)."""
+    if len(text) <= width:
+        return text
+    return "…" + text[len(text) - width + 1 :]

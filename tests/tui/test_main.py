@@ -37,10 +37,16 @@ def test_a_missing_store_exits_2_without_creating_it(
 @pytest.mark.parametrize(
     ("url", "label"),
     [
-        ("sqlite:////tmp/a/world.db", "world.db"),
-        ("sqlite:///.interlock/interlock.db", "interlock.db"),
-        ("dynamodb://prod?region=eu-west-1", "dynamodb://prod"),
+        ("sqlite:////tmp/a/world.db", "/tmp/a/world.db"),
+        ("dynamodb://prod?region=eu-west-1", "dynamodb://prod?region=eu-west-1"),
     ],
 )
 def test_store_label(url: str, label: str) -> None:
     assert store_label(url) == label
+
+
+def test_store_label_of_a_relative_url_is_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert store_label("sqlite:///.interlock/interlock.db") == f"{tmp_path}/.interlock/interlock.db"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from textual.widgets import Static
+
 from interlock.events import Event, EventType
 from interlock.records import DRY_RUN_OVERRIDE
 from interlock.store.factory import open_store
@@ -19,12 +21,14 @@ from tui.screens.error_modal import ErrorModal
 from tui.screens.events_screen import EventsScreen
 from tui.screens.help_screen import HelpScreen
 from tui.screens.pipeline_detail_screen import PipelineDetailScreen
+from tui.screens.text_modal import TextModal
 from tui.widgets.event_table import EventTable
 from tui.widgets.pipeline_table import PipelineTable
 from tui.widgets.vim_table import VimTable
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from textual.message import Message
 
@@ -226,6 +230,9 @@ async def test_help_lists_the_keys_of_the_screen(app_factory: Callable[..., Inte
         assert any(t.startswith("Rerun") for t in described)
         assert any(t.startswith("Filter") for t in described)
         assert any(t.startswith("Down") for t in described)  # j
+        titles = [title for title, _ in help_screen.sections]
+        assert titles[0] == "Board" and "Everywhere" in titles and "Table" in titles
+        assert help_screen.syntax is not None and "words that must all appear" in help_screen.syntax
         await pilot.press("escape")
         assert isinstance(app.screen, BoardScreen)
 
@@ -301,7 +308,7 @@ async def test_tail_filter_and_highlight(app_factory: Callable[..., InterlockApp
         assert '"detail-type"' in app.clipboard
 
 
-async def test_store_failure_shows_an_error_and_the_app_survives(
+async def test_store_outage_is_an_error_line_with_retry_not_a_popup(
     flaky: tuple[Interlock, FlakyBackend], clock: VirtualClock
 ) -> None:
     from tui.app import make_app
@@ -311,15 +318,128 @@ async def test_store_failure_shows_an_error_and_the_app_survives(
     app = make_app(api, clock=clock, refresh_seconds=None, tail_seconds=None)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert isinstance(app.screen, ErrorModal)
-        assert "unreachable" in app.screen.message
-        await pilot.press("enter")
-        # the outage ends; the user asks again
+        # one error state on the board, no dialog (a refresh timer would pop one up every 10 s)
+        assert isinstance(app.screen, BoardScreen)
+        line = app.screen.query_one("#read-error", Static)
+        assert line.display
+        assert "unreachable" in str(line.render()) and "R retries" in str(line.render())
+        assert not app.ever_read
+        await pilot.press("R")  # still down: still one line
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen) and line.display
+        # the outage ends; R reads again and the line goes
         backend.broken = False
         await pilot.press("R")
         await settle(pilot)
-        assert isinstance(app.screen, BoardScreen)
+        assert not line.display
+        assert app.ever_read
         assert len(_ids(app)) == 7
+
+
+def test_the_app_exits_3_when_the_store_was_never_read(
+    flaky: tuple[Interlock, FlakyBackend], clock: VirtualClock
+) -> None:
+    from tui.app import make_app
+
+    api, backend = flaky
+    backend.broken = True
+    app = make_app(api, clock=clock, refresh_seconds=None, tail_seconds=None)
+
+    async def quit_after_a_look() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("q")
+
+    import asyncio
+
+    asyncio.run(quit_after_a_look())
+    assert not app.ever_read
+    assert "unreachable" in str(app.last_read_error)
+
+
+async def test_detail_refreshes_itself_when_the_pipeline_has_news(
+    app_factory: Callable[..., InterlockApp], db_url: str, clock: VirtualClock
+) -> None:
+    app = app_factory(tail_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PipelineDetailScreen)
+        assert "refreshed 08:41:00 UTC" in str(
+            screen.query_one("#detail-refreshed", Static).render()
+        )
+        rules = screen.query_one("#rules-table", VimTable)
+        assert [str(rules.get_row_at(i)[0]) for i in range(3)] == ["✓", "✓", "✗"]
+        # GIVEN a producer writes the stale sensor from another process, a minute later
+        clock.advance(timedelta(minutes=1))
+        with open_store(db_url, now=lambda: clock.now().timestamp()) as other:
+            other.control.put_sensor(
+                "gold-revenue", "freshness", {"updatedAt": "2026-03-02T08:41:30Z"}, now=clock.now()
+            )
+        # WHEN the detail's timer looks (no key pressed), THEN the rule passes and the mark moves on
+        for _ in range(500):
+            if str(rules.get_row_at(2)[0]) == "✓":
+                break
+            await pilot.pause(0.02)
+        assert [str(rules.get_row_at(i)[0]) for i in range(3)] == ["✓", "✓", "✓"]
+        assert "refreshed 08:42:00 UTC" in str(
+            screen.query_one("#detail-refreshed", Static).render()
+        )
+
+
+async def test_v_shows_a_row_in_full(app_factory: Callable[..., InterlockApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        await pilot.press("3", "v")
+        modal = app.screen
+        assert isinstance(modal, TextModal)
+        assert "MESSAGE: " in modal.text and "TYPE: " in modal.text
+        await pilot.press("escape")
+        assert isinstance(app.screen, PipelineDetailScreen)
+
+
+async def test_enter_on_an_event_opens_its_pipeline_and_n_jumps_between_matches(
+    app_factory: Callable[..., InterlockApp],
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        table = app.screen.query_one(EventTable)
+        await pilot.press("h", *"p:bronze", "enter", "g", "n")
+        assert table.selected is not None and table.selected.pipeline_id == "bronze-cdr-hourly"
+        first = table.cursor_row
+        await pilot.press("n")
+        assert table.cursor_row != first and table.selected.pipeline_id == "bronze-cdr-hourly"
+        await pilot.press("N")
+        assert table.cursor_row == first
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PipelineDetailScreen)
+        assert app.screen.pipeline_id == "bronze-cdr-hourly"
+
+
+async def test_an_empty_tail_says_which_window_it_shows(
+    tmp_path: Path, clock: VirtualClock
+) -> None:
+    from interlock.api import Interlock
+    from tui.app import make_app
+
+    with Interlock(open_store(f"sqlite:///{tmp_path}/empty.db"), clock=clock) as api:
+        app = make_app(api, clock=clock, refresh_seconds=None, tail_seconds=None)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("e")
+            await settle(pilot)
+            empty = app.screen.query_one("#tail-empty", Static)
+            assert empty.display
+            assert "no events since 03-01 08:41 UTC (the last 24h)" in str(empty.render())
 
 
 async def test_refused_write_shows_an_error(

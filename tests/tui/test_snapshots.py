@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
 
+def _stable(app: InterlockApp) -> InterlockApp:
+    """The header shows the store's absolute path: a fixed one, not pytest's numbered tmp_path."""
+    app.store_label = "/srv/interlock/world.db"
+    return app
+
+
 def _keys(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
@@ -42,6 +48,8 @@ SCREENS = {
     "events": ("e",),
     "events_filtered": ("e", "slash", *"sev:critical", "enter", "h", *"p:bronze", "enter", "k"),
     "help": ("question_mark",),
+    "events_help": ("e", "question_mark"),
+    "detail_row_in_full": ("j", "enter", "3", "v"),
     "rerun_modal": ("j", "r"),
     "ack_modal": ("a",),
     "dry_run_modal": ("j", "d"),
@@ -57,11 +65,13 @@ def test_screen(
     name: str,
     size: tuple[int, int],
 ) -> None:
-    assert snap_compare(app_factory(), run_before=_keys(*SCREENS[name]), terminal_size=size)
+    assert snap_compare(
+        _stable(app_factory()), run_before=_keys(*SCREENS[name]), terminal_size=size
+    )
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_error_modal(
+def test_store_outage(
     snap_compare: Any,
     flaky: tuple[Interlock, FlakyBackend],
     clock: VirtualClock,
@@ -69,14 +79,16 @@ def test_error_modal(
 ) -> None:
     api, backend = flaky
     backend.broken = True
-    app = make_app(api, clock=clock, refresh_seconds=None, tail_seconds=None)
+    app = _stable(make_app(api, clock=clock, refresh_seconds=None, tail_seconds=None))
     assert snap_compare(app, run_before=_keys(), terminal_size=size)
 
 
 def test_read_only_board(snap_compare: Any, app_factory: Callable[..., InterlockApp]) -> None:
-    assert snap_compare(app_factory(read_only=True), run_before=_keys(), terminal_size=(80, 24))
+    assert snap_compare(
+        _stable(app_factory(read_only=True)), run_before=_keys(), terminal_size=(80, 24)
+    )
 
 
 def test_light_theme_detail(snap_compare: Any, app_factory: Callable[..., InterlockApp]) -> None:
-    app = app_factory(theme="light")
+    app = _stable(app_factory(theme="light"))
     assert snap_compare(app, run_before=_keys("j", "enter"), terminal_size=(80, 24))

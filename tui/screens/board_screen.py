@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.markup import escape
+from rich.text import Text
 from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, Static
 
 from interlock.api import budget_text
-from tui.formatting import hhmm
+from tui.formatting import hhmm, shorten_left
 from tui.messages import BoardLoaded
 from tui.screens.interlock_screen import PipelineActionsScreen
 from tui.widgets.pipeline_table import SORTS, PipelineTable, matches
@@ -46,12 +48,14 @@ class BoardScreen(PipelineActionsScreen):
         yield Input(
             placeholder="filter: words that must all appear (esc to close)", id="board-filter"
         )
+        yield Static("", id="read-error", classes="error-line", markup=False)
         yield PipelineTable(id="board")
         yield Static("", id="board-selection", classes="status-line")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#board-filter", Input).display = False
+        self.query_one("#read-error").display = False
         self.query_one(PipelineTable).focus()
         self.reload()
         if self.iapp.refresh_seconds:
@@ -70,6 +74,7 @@ class BoardScreen(PipelineActionsScreen):
     @on(BoardLoaded)
     def _loaded(self, message: BoardLoaded) -> None:
         self.board = message.board
+        self.read_ok()
         self.iapp.pipeline_ids = sorted(s.pipeline_id for s in message.board)
         self._refresh_view()
 
@@ -86,18 +91,32 @@ class BoardScreen(PipelineActionsScreen):
         table.show(rows)
         board: list[PipelineStatus] = list(self.board or [])
         problems = sum(1 for s in board if s.problem)
-        parts = [f"Interlock · {self.iapp.store_label}", f"{len(board)} pipelines"]
+        parts = ["Interlock", f"{len(board)} pipelines"]
         noun = "problem" if problems == 1 else "problems"
         parts.append(f"[b red]{problems} {noun}[/]" if problems else "no problems")
         if self.filter_text:
-            parts.append(f"filter '{self.filter_text}': {len(rows)} shown")
+            parts.append(f"filter '{escape(self.filter_text)}': {len(rows)} shown")
         if self.sort != "problems":
             parts.append(f"by {self.sort}")
         if self.iapp.read_only:
             parts.append("[b]read-only[/]")
-        self.query_one("#board-title", Static).update(" · ".join(parts))
+        self._set_title(parts)
         self.query_one("#board-clock", Static).update(f"{hhmm(self.iapp.clock.now())} UTC")
         self._show_selection()
+
+    def _set_title(self, parts: list[str]) -> None:
+        # The store goes last, shortened from the left to the room left: on a narrow terminal the
+        # path is what gets cut (to its tail, the file name), never the problem count.
+        head = " · ".join(parts)
+        room = self.app.size.width - len(Text.from_markup(head).plain) - 20  # clock, padding, " · "
+        self.query_one("#board-title", Static).update(
+            f"{head} · {escape(shorten_left(self.iapp.store_label, max(room, 12)))}"
+        )
+
+    def read_failed(self, error: BaseException) -> None:
+        super().read_failed(error)
+        if self.board is None:
+            self._set_title(["Interlock", "[b red]store not read[/]"])
 
     def current_status(self) -> PipelineStatus | None:
         pid = self.query_one(PipelineTable).selected_id

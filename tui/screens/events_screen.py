@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 _FIRST_PAGE: Final = 200
 _EMPTY_LOOKBACK: Final = timedelta(hours=1)
+_DEFAULT_WINDOW: Final = timedelta(hours=24)  # what Interlock.events looks back over by default
 
 
 def _identity(event: Event) -> tuple[object, ...]:
@@ -47,7 +48,16 @@ class EventsScreen(InterlockScreen):
         Binding("x", "clear", "Clear", tooltip="Clear the filter and the highlight"),
         Binding("y", "copy_json", "Copy JSON", tooltip="Copy the selected event as JSON"),
         Binding("c", "copy_command", "Copy cmd", tooltip="Copy the rerun command for its run"),
-        Binding("enter", "open", "Pipeline", show=False, tooltip="Open the event's pipeline"),
+        Binding("enter", "open", "Pipeline", tooltip="Open the event's pipeline"),
+        Binding("n", "next_match(1)", "Next match", show=False, tooltip="Next highlighted event"),
+        Binding(
+            "N",
+            "next_match(-1)",
+            "Previous match",
+            show=False,
+            tooltip="Previous highlighted event",
+        ),
+        Binding("R", "retry", "Refresh", show=False, tooltip="Read the store again now"),
     ]
 
     def __init__(self) -> None:
@@ -61,7 +71,9 @@ class EventsScreen(InterlockScreen):
         with Horizontal(classes="head"):
             yield Static("Events · loading…", id="tail-title", classes="head-left")
             yield Static("", id="tail-state", classes="head-right")
+        yield Static("", id="read-error", classes="error-line", markup=False)
         yield Input(id="tail-query")
+        yield Static("", id="tail-empty", classes="status-line", markup=False)
         yield EventTable(id="events")
         with VerticalScroll(id="event-detail-box"):
             yield Static("", id="event-detail", markup=False)
@@ -69,8 +81,17 @@ class EventsScreen(InterlockScreen):
 
     def on_mount(self) -> None:
         self.query_one("#tail-query", Input).display = False
+        self.query_one("#read-error").display = False
+        self.query_one("#tail-empty").display = False
         self.query_one(EventTable).focus()
+        self.loaded = False
         self._load_first()
+
+    def action_retry(self) -> None:
+        if self.loaded:
+            self.poll()
+        else:
+            self._load_first()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="read events")
     def _load_first(self) -> None:
@@ -89,6 +110,10 @@ class EventsScreen(InterlockScreen):
 
     @on(EventsArrived)
     def _arrived(self, message: EventsArrived) -> None:
+        self.read_ok()
+        if message.initial and self.loaded:
+            return
+        self.loaded = self.loaded or message.initial
         fresh = [e for e in message.events if _identity(e) not in self._at_newest]
         if fresh:
             newest = max(e.timestamp for e in fresh)
@@ -111,6 +136,19 @@ class EventsScreen(InterlockScreen):
         if table.highlight:
             parts.append(f"highlight '{table.highlight.text}'")
         self.query_one("#tail-title", Static).update(" · ".join(parts))
+        empty = self.query_one("#tail-empty", Static)
+        empty.display = table.row_count == 0
+        if not table.events:
+            since = self.iapp.clock.now() - _DEFAULT_WINDOW
+            hours = int(_DEFAULT_WINDOW.total_seconds() // 3600)
+            empty.update(
+                f"no events since {since.strftime('%m-%d %H:%M')} UTC (the last {hours}h); "
+                "new ones appear here as they arrive"
+            )
+        elif table.row_count == 0:
+            empty.update(
+                f"none of the {len(table.events)} events matches the filter '{table.filter.text}' · x clears"
+            )
         state = "following" if table.following else "paused · G to follow"
         self.query_one("#tail-state", Static).update(f"{state} · {hhmm(self.iapp.clock.now())} UTC")
 
@@ -174,6 +212,23 @@ class EventsScreen(InterlockScreen):
         command = rerun_command(event.pipeline_id, event.date, self.api.store.url)
         self.app.copy_to_clipboard(command)
         self.notify(command, title="copied")
+
+    def action_next_match(self, step: int) -> None:
+        table = self.query_one(EventTable)
+        if not table.highlight:
+            self.notify("nothing highlighted: h sets a highlight", severity="warning")
+            return
+        shown = table.shown
+        for offset in range(1, len(shown) + 1):
+            row = (table.cursor_row + step * offset) % len(shown)
+            if table.highlight.matches(shown[row]):
+                table.move_cursor(row=row, animate=False)
+                return
+        self.notify(f"no event matches '{table.highlight.text}'", severity="warning")
+
+    @on(DataTable.RowSelected, "#events")
+    def _selected(self) -> None:
+        self.action_open()
 
     def action_open(self) -> None:
         event = self.query_one(EventTable).selected

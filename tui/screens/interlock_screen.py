@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, ClassVar, Final, cast
 from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from interlock.store.table import StoreError
 from tui.formatting import rerun_command
 from tui.messages import ActionDone, BudgetLoaded
 from tui.screens.ack_modal import AckChoice, AckModal
@@ -23,6 +25,10 @@ from tui.screens.dry_run_modal import DryRunModal
 if TYPE_CHECKING:
     from interlock.api import Interlock, PipelineStatus
     from tui.app import InterlockApp
+
+
+READ_GROUPS: Final = ("read ", "follow ")
+"""Worker groups that only read: their store failures show on the screen's error line."""
 
 
 class InterlockScreen(Screen[None]):
@@ -41,8 +47,32 @@ class InterlockScreen(Screen[None]):
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if event.state is WorkerState.ERROR and worker.error is not None:
-            self.iapp.show_error(f"{worker.group or worker.name} failed", worker.error)
+        if event.state is not WorkerState.ERROR or worker.error is None:
+            return
+        group = worker.group or worker.name
+        if group.startswith(READ_GROUPS) and isinstance(worker.error, StoreError):
+            # A read that fails (an outage) is a state of the screen, not a dialog: a timer that keeps
+            # failing must not pop one up every few seconds. Writes still open the error modal.
+            self.read_failed(worker.error)
+            return
+        self.iapp.show_error(f"{group} failed", worker.error)
+
+    def read_failed(self, error: BaseException) -> None:
+        """Show a failed read on the screen's error line (``#read-error``), with the retry key."""
+        self.iapp.last_read_error = error
+        line = self.query("#read-error")
+        if not line:
+            self.iapp.show_error("reading the store failed", error)
+            return
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        line.first(Static).update(f"✗ store unreachable: {first} · R retries now")
+        line.first().display = True
+
+    def read_ok(self) -> None:
+        """A read succeeded: hide the error line."""
+        self.iapp.ever_read = True
+        for line in self.query("#read-error"):
+            line.display = False
 
 
 WRITE_ACTIONS: Final = frozenset({"rerun", "ack", "dry_run"})

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tui.formatting import (
@@ -15,6 +16,7 @@ from tui.formatting import (
     ago,
     budget_long,
     hhmm,
+    hhmmss,
     short_reason,
     show_value,
     sla_text,
@@ -22,12 +24,13 @@ from tui.formatting import (
 )
 from tui.messages import DetailLoaded
 from tui.screens.interlock_screen import PipelineActionsScreen
+from tui.screens.text_modal import TextModal
 from tui.widgets.vim_table import VimTable
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
 
-    from interlock.api import PipelineStatus
+    from interlock.api import Interlock, PipelineStatus
 
 _TABS = ("rules", "runs", "events", "sensors")
 
@@ -47,15 +50,21 @@ class PipelineDetailScreen(PipelineActionsScreen):
         Binding("3", "tab('events')", "Events", show=False, tooltip="The pipeline's events"),
         Binding("4", "tab('sensors')", "Sensors", show=False, tooltip="Every sensor as stored"),
         Binding("R", "reload", "Refresh", show=False, tooltip="Read the store again now"),
+        Binding("v", "view_row", "View row", tooltip="The selected row in full (long messages)"),
     ]
 
     def __init__(self, pipeline_id: str) -> None:
         super().__init__()
         self.pipeline_id = pipeline_id
         self.status: PipelineStatus | None = None
+        self.seen: tuple[object, ...] | None = None
+        self.rows: dict[str, list[list[str]]] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{self.pipeline_id} · loading…", id="detail-title", classes="head")
+        with Horizontal(classes="head"):
+            yield Static(f"{self.pipeline_id} · loading…", id="detail-title", classes="head-left")
+            yield Static("", id="detail-refreshed", classes="head-right")
+        yield Static("", id="read-error", classes="error-line", markup=False)
         yield Static("", id="detail-summary")
         with TabbedContent(initial="rules", id="detail-tabs"):
             with TabPane("1 Rules", id="rules"):
@@ -78,7 +87,15 @@ class PipelineDetailScreen(PipelineActionsScreen):
         for table_id, labels in columns.items():
             self.query_one(f"#{table_id}", VimTable).add_columns(*labels)
         self.query_one("#rules-table", VimTable).focus()
+        self.query_one("#read-error").display = False
         self.reload()
+        # Live like the board and the tail: a cheap look for new events or sensor writes of this
+        # pipeline every tail interval (reads the whole detail only when one came), and a full read
+        # every board interval for what moves with the clock alone (SLA clocks, ages).
+        if self.iapp.tail_seconds:
+            self.set_interval(self.iapp.tail_seconds, self._look)
+        if self.iapp.refresh_seconds:
+            self.set_interval(self.iapp.refresh_seconds, self.reload)
 
     def reload(self) -> None:
         self._load()
@@ -116,8 +133,19 @@ class PipelineDetailScreen(PipelineActionsScreen):
             )
         )
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="read the pipeline's news")
+    def _look(self) -> None:
+        mark = _news_mark(self.api, self.pipeline_id)
+        if self.seen is not None and mark != self.seen:
+            self.app.call_from_thread(self.reload)
+
     @on(DetailLoaded)
     def _loaded(self, message: DetailLoaded) -> None:
+        self.read_ok()
+        self.seen = _mark_of(message)
+        self.query_one("#detail-refreshed", Static).update(
+            f"refreshed {hhmmss(self.iapp.clock.now())} UTC"
+        )
         s = self.status = message.status
         title = Text.assemble(
             (s.pipeline_id, "bold"),
@@ -161,7 +189,36 @@ class PipelineDetailScreen(PipelineActionsScreen):
             text.append(f"\n{s.note}", style="yellow")
         return text
 
+    def action_view_row(self) -> None:
+        tab = self.query_one(TabbedContent).active
+        table = self.query_one(f"#{tab}-table", VimTable)
+        rows = self.rows.get(tab, [])
+        if not 0 <= table.cursor_row < len(rows):
+            return
+        labels = [str(c.label) for c in table.columns.values()]
+        lines = [
+            f"{label or '·'}: {value}"
+            for label, value in zip(labels, rows[table.cursor_row], strict=False)
+        ]
+        self.app.push_screen(
+            TextModal(f"{self.pipeline_id} · {tab} · row {table.cursor_row + 1}", "\n".join(lines))
+        )
+
     def _fill(self, message: DetailLoaded) -> None:
+        for name in _TABS:
+            table = self.query_one(f"#{name}-table", VimTable)
+            cursor = table.cursor_row
+            self._fill_one(name, message)
+            if table.row_count:  # a refresh keeps the cursor where the reader left it
+                table.move_cursor(row=min(cursor, table.row_count - 1), animate=False)
+        self.rows = {
+            name: _plain_rows(self.query_one(f"#{name}-table", VimTable)) for name in _TABS
+        }
+
+    def _fill_one(self, name: str, message: DetailLoaded) -> None:
+        getattr(self, f"_fill_{name}")(message)
+
+    def _fill_rules(self, message: DetailLoaded) -> None:
         rules = self.query_one("#rules-table", VimTable)
         rules.clear()
         for r in message.explanation.rules:
@@ -172,6 +229,8 @@ class PipelineDetailScreen(PipelineActionsScreen):
             rules.add_row(mark, r.rule, value, ago(r.age), reason)
         if not message.explanation.rules:
             rules.add_row("", "no readiness rules: the trigger alone decides", "", "", "")
+
+    def _fill_runs(self, message: DetailLoaded) -> None:
         runs = self.query_one("#runs-table", VimTable)
         runs.clear()
         for run in message.runs:
@@ -186,6 +245,8 @@ class PipelineDetailScreen(PipelineActionsScreen):
                 run.outcome,
                 reruns,
             )
+
+    def _fill_events(self, message: DetailLoaded) -> None:
         events = self.query_one("#events-table", VimTable)
         events.clear()
         for e in message.events:
@@ -196,9 +257,33 @@ class PipelineDetailScreen(PipelineActionsScreen):
                 e.actor or "",
                 e.message,
             )
+
+    def _fill_sensors(self, message: DetailLoaded) -> None:
         sensors = self.query_one("#sensors-table", VimTable)
         sensors.clear()
         for sensor in message.sensors:
             sensors.add_row(
                 sensor.key, ago(sensor.age), json.dumps(sensor.fields, sort_keys=True, default=str)
             )
+
+
+def _news_mark(api: Interlock, pid: str) -> tuple[object, ...]:
+    """What changes when the pipeline has news: its newest event and its newest sensor write."""
+    newest = api.events(pid, limit=1)
+    sensors = api.sensors(pid)
+    written = max((v.updated_at for v in sensors if v.updated_at is not None), default=None)
+    return (newest[0].timestamp if newest else None, len(sensors), written)
+
+
+def _mark_of(message: DetailLoaded) -> tuple[object, ...]:
+    newest = message.events[0].timestamp if message.events else None
+    written = max((v.updated_at for v in message.sensors if v.updated_at is not None), default=None)
+    return (newest, len(message.sensors), written)
+
+
+def _plain_rows(table: VimTable) -> list[list[str]]:
+    """The table's cells as plain text, row by row (what ``v`` shows in full)."""
+    return [
+        [c.plain if isinstance(c, Text) else str(c) for c in table.get_row_at(i)]
+        for i in range(table.row_count)
+    ]
