@@ -1,6 +1,7 @@
 """Readiness rules: evaluate a pipeline's validation rules against sensor records at one instant.
 
-Pure: the standard library plus :mod:`interlock.config` and :mod:`interlock.durations`; no I/O, no clock
+Pure: the standard library plus :mod:`interlock.config`, :mod:`interlock.durations` and
+:mod:`interlock.sensor_values` (exact numbers and timestamps); no I/O, no clock
 (``now`` is an argument), and no UI library (:meth:`Evaluation.__rich__` returns a markup *string*).
 
 Flow::
@@ -81,12 +82,17 @@ import re
 import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from interlock.config.kinds import AGE_CHECKS, NUMERIC_CHECKS, CheckName
 from interlock.durations import format_duration, parse_duration
+from interlock.sensor_values import EXACT_FLOAT_INTS as _EXACT_FLOAT_INTS
+from interlock.sensor_values import NONFINITE as _NONFINITE
+from interlock.sensor_values import exact as _exact
+from interlock.sensor_values import parse_timestamp as _timestamp
+from interlock.sensor_values import values_equal as _equal
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -430,94 +436,6 @@ def _compile_exists(rule: Rule) -> _Check:
     return run_field
 
 
-# ------------------------------------------------------------------------------------------ numbers
-
-_INTEGER_TEXT: Final = re.compile(r"[+-]?\d+")
-_NUMBER_TEXT: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_NONFINITE_TEXT: Final = re.compile(r"[+-]?(?:s?nan|inf(?:inity)?)", re.IGNORECASE)
-# Marks a non-finite number (NaN, ±inf, or too large for Decimal); compared by identity, never by value.
-_NONFINITE: Final = Decimal("NaN")
-_EXACT_FLOAT_INTS: Final = 2.0**53
-
-
-def _number_text(text: str) -> int | Decimal | None:
-    """A numeric string as an exact number, ``_NONFINITE`` for nan/inf, ``None`` if not numeric."""
-    if _INTEGER_TEXT.fullmatch(text):
-        try:
-            return int(text)
-        except ValueError:  # more digits than int() converts by default (sys.int_info)
-            return Decimal(text)
-    if _NUMBER_TEXT.fullmatch(text):
-        try:
-            return Decimal(text)
-        except InvalidOperation:  # exponent beyond Decimal's range
-            return _NONFINITE
-    if _NONFINITE_TEXT.fullmatch(text):
-        return _NONFINITE
-    return None
-
-
-def _exact(value: Any) -> int | Decimal | None:
-    """A value as an exact number, ``_NONFINITE`` for nan/inf, ``None`` if it is not a number.
-
-    A float stands for the decimal it prints as (its shortest round-trip form), so ``0.1`` is exactly
-    ``Decimal("0.1")``; integral floats inside the exactly-representable range become ints (cheaper).
-    Booleans are not numbers.
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return _NONFINITE
-        if value.is_integer() and -_EXACT_FLOAT_INTS < value < _EXACT_FLOAT_INTS:
-            return int(value)
-        return Decimal(repr(float(value)))
-    if isinstance(value, Decimal):
-        return value if value.is_finite() else _NONFINITE
-    if isinstance(value, str):
-        return _number_text(value)
-    return None
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
-
-
-def _bool_against(a: Any, b: Any) -> tuple[bool, str]:
-    """Equality when at least one side is a boolean: ``(equal, note)``."""
-    if isinstance(a, bool) and isinstance(b, bool):
-        return a is b, ""
-    flag, other = (a, b) if isinstance(a, bool) else (b, a)
-    if isinstance(other, str):
-        word = other.lower()
-        if word in ("true", "false"):
-            return (word == "true") is flag, ""
-        if _number_text(other) is not None:
-            return False, " (a boolean never equals a number)"
-        return False, ""
-    if _is_number(other):
-        return False, " (a boolean never equals a number)"
-    return False, ""
-
-
-def _equal(actual: Any, expected: Any, expected_num: int | Decimal | None) -> tuple[bool, str]:
-    """Whether ``actual`` equals a rule's ``expected`` value, and a note explaining a surprising "no"."""
-    if isinstance(actual, bool) or isinstance(expected, bool):
-        return _bool_against(actual, expected)
-    if isinstance(actual, str) and isinstance(expected, str):
-        return actual == expected, ""
-    if not isinstance(actual, str | int | float | Decimal):
-        return False, f" (a {type(actual).__name__} never equals a scalar)"
-    actual_num = _exact(actual)
-    if actual_num is _NONFINITE or expected_num is _NONFINITE:
-        return False, " (NaN and infinity never equal anything)"
-    if actual_num is None or expected_num is None:
-        return False, ""
-    return actual_num == expected_num, ""
-
-
 def _compile_equals(rule: Rule) -> _Check:
     key, field, expected = rule.key, rule.field or "", rule.value
     label = f"{key}.{field}"
@@ -633,58 +551,6 @@ def _not_a_number(label: str, value: Any, exact: int | Decimal | None) -> str:
 
 
 # --------------------------------------------------------------------------------------- timestamps
-
-_RFC3339: Final = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<offset>[Zz]|[+-]\d{2}:?\d{2})?"
-)
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_MILLIS_FROM: Final = 1e11
-# Far beyond datetime's range in either unit; refusing earlier keeps huge numbers cheap.
-_EPOCH_LIMIT: Final = 1e18
-_NOT_A_TIMESTAMP: Final = (
-    "is not a timestamp (RFC 3339 with an offset, or epoch seconds/milliseconds)"
-)
-
-
-def _from_epoch(number: int | Decimal | float) -> datetime:
-    """Epoch seconds, or milliseconds from 1e11 on, as an aware datetime (OverflowError if out of range)."""
-    if not -_EPOCH_LIMIT < number < _EPOCH_LIMIT:
-        raise OverflowError(number)
-    if isinstance(number, Decimal):
-        number = int(number) if number == number.to_integral_value() else float(number)
-    if abs(number) >= _MILLIS_FROM:
-        return _EPOCH + timedelta(milliseconds=number)
-    return _EPOCH + timedelta(seconds=number)
-
-
-def _timestamp(value: Any) -> datetime | str:
-    """The instant ``value`` denotes, or why it denotes none (text following ``<label> = <value> ``)."""
-    number: int | float | Decimal | None
-    if isinstance(value, str):
-        match = _RFC3339.fullmatch(value)
-        if match is not None:
-            if match.group("offset") is None:
-                return "has no time zone offset"
-            try:
-                # fromisoformat wants upper-case T and Z; RFC 3339 allows lower case.
-                return datetime.fromisoformat(value.upper())
-            except ValueError:
-                return "is not a valid timestamp"
-        number = _number_text(value)
-    elif _is_number(value):
-        number = value
-    else:
-        number = None
-    if number is None:
-        return _NOT_A_TIMESTAMP
-    if isinstance(number, Decimal) and not number.is_finite():  # also catches _NONFINITE
-        return "is not a finite number"
-    if isinstance(number, float) and not math.isfinite(number):
-        return "is not a finite number"
-    try:
-        return _from_epoch(number)
-    except OverflowError:
-        return "is out of the supported date range"
 
 
 def _precise(delta: timedelta) -> str:

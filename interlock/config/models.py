@@ -13,6 +13,14 @@ One file describes one pipeline::
 Every model is frozen and refuses unknown keys (the loader adds a "did you mean" hint). Defaults and bounds
 follow the original product; the checks it lacked (cron syntax, zones, deadlines, durations, rule value
 types) are added here so a bad file is refused when it is validated, not at 3 a.m.
+
+Where the parts live (every name stays importable from here):
+
+    models.py   the pipeline file: rules, schedule, SLA, post-run, PipelineConfig, Calendar
+    jobs.py     job: the nine typed job configs, the Job union and JOB_MODELS
+    values.py   ConfigModel (the shared base) and the URL/host checks
+    kinds.py    CheckName, JobType (plain enums: no pydantic)
+    types.py    annotated field types (durations, clock times, zones, crons); text.py their parsers
 """
 
 from __future__ import annotations
@@ -22,15 +30,32 @@ import re
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    WithJsonSchema,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
+from interlock.config.jobs import (
+    JOB_MODELS,
+    AirflowJob,
+    AirflowJobConfig,
+    CommandJob,
+    CommandJobConfig,
+    DatabricksJob,
+    DatabricksJobConfig,
+    EmrJob,
+    EmrJobConfig,
+    EmrServerlessJob,
+    EmrServerlessJobConfig,
+    GlueJob,
+    GlueJobConfig,
+    HttpAuth,
+    HttpJob,
+    HttpJobConfig,
+    Job,
+    JobConfig,
+    LambdaJob,
+    LambdaJobConfig,
+    StepFunctionJob,
+    StepFunctionJobConfig,
+)
 from interlock.config.kinds import AGE_CHECKS, NUMERIC_CHECKS, CheckName, JobType
 from interlock.config.types import (
     ClockTime,
@@ -38,53 +63,53 @@ from interlock.config.types import (
     Deadline,
     Duration,
     IsoDate,
-    TimeoutDuration,
     TimeZoneName,
     case_insensitive_enum,
 )
+from interlock.config.values import ConfigModel, url_host
 from interlock.durations import parse_duration
-from interlock.ssrf import host_refusal
 
 __all__ = [
+    "AGE_CHECKS",
+    "JOB_MODELS",
+    "NUMERIC_CHECKS",
+    "SLA",
+    "AirflowJob",
     "AirflowJobConfig",
     "Calendar",
     "CheckName",
+    "CommandJob",
     "CommandJobConfig",
+    "DatabricksJob",
     "DatabricksJobConfig",
+    "EmrJob",
     "EmrJobConfig",
+    "EmrServerlessJob",
     "EmrServerlessJobConfig",
     "EvaluationSettings",
     "Exclusion",
+    "GlueJob",
     "GlueJobConfig",
     "HttpAuth",
+    "HttpJob",
     "HttpJobConfig",
     "Inclusion",
     "Job",
     "JobConfig",
     "JobType",
+    "LambdaJob",
     "LambdaJobConfig",
     "PipelineConfig",
     "PipelineMeta",
     "PostRun",
     "Rule",
-    "SLA",
     "Schedule",
+    "StepFunctionJob",
     "StepFunctionJobConfig",
     "TriggerCondition",
     "Validation",
+    "url_host",
 ]
-
-
-class _Model(BaseModel):
-    # Field docstrings become JSON Schema descriptions, but pydantic's use_attribute_docstrings re-parses
-    # each class's source at import (~25 ms for these models, a third of their import): every process
-    # that reads a config paid it. interlock.config.schema attaches them when a schema is generated.
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        populate_by_name=True,
-        str_strip_whitespace=True,
-    )
 
 
 # ----------------------------------------------------------------------------------------- rules
@@ -105,7 +130,7 @@ def _is_number_text(value: str) -> bool:
         return False
 
 
-class Rule(_Model):
+class Rule(ConfigModel):
     """One readiness check against one sensor.
 
     ``exists`` passes when the sensor exists (and, if ``field`` is given, when that field is present).
@@ -169,7 +194,7 @@ class Rule(_Model):
         return parse_duration(self.value)
 
 
-class Validation(_Model):
+class Validation(ConfigModel):
     """Readiness rules and how they combine.
 
     With no rules, ``ALL`` is satisfied at once (the trigger alone decides) and ``ANY`` could never be;
@@ -207,7 +232,7 @@ class Validation(_Model):
 # -------------------------------------------------------------------------------------- schedule
 
 
-class TriggerCondition(_Model):
+class TriggerCondition(ConfigModel):
     """The sensor write that starts evaluation: a rule on a sensor whose key starts with ``key``."""
 
     key: str = Field(min_length=1)
@@ -249,7 +274,7 @@ class TriggerCondition(_Model):
         return Rule(key=self.key, check=self.check, field=self.field or None, value=self.value)
 
 
-class EvaluationSettings(_Model):
+class EvaluationSettings(ConfigModel):
     """How long and how often to evaluate the rules once a run starts."""
 
     window: Duration = timedelta(hours=1)
@@ -271,7 +296,7 @@ class EvaluationSettings(_Model):
         return self
 
 
-class Exclusion(_Model):
+class Exclusion(ConfigModel):
     """Days on which the pipeline does not run (in the schedule's time zone)."""
 
     weekends: bool = False
@@ -284,14 +309,14 @@ class Exclusion(_Model):
     """Accepted for compatibility with the original, which never used it; use ``calendar``."""
 
 
-class Inclusion(_Model):
+class Inclusion(ConfigModel):
     """An irregular schedule: the only dates the pipeline is expected to run."""
 
     dates: tuple[IsoDate, ...] = Field(min_length=1)
     """The expected run dates (YYYY-MM-DD); must not be empty."""
 
 
-class Schedule(_Model):
+class Schedule(ConfigModel):
     """When evaluation starts and on which days."""
 
     cron: CronExpr | None = None
@@ -338,7 +363,7 @@ class Schedule(_Model):
 # ------------------------------------------------------------------------------------------- sla
 
 
-class SLA(_Model):
+class SLA(ConfigModel):
     """When the run must be done.
 
     ``deadline`` is absolute: ``HH:MM`` each day or ``:MM`` each hour (the data for hour H is due at
@@ -382,403 +407,10 @@ class SLA(_Model):
         return self
 
 
-# ------------------------------------------------------------------------------------------- job
-
-
-HttpMethod = Annotated[
-    Literal["GET", "POST", "PUT", "PATCH", "DELETE"],
-    WithJsonSchema(case_insensitive_enum(["GET", "POST", "PUT", "PATCH", "DELETE"])),
-]
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-
-
-_URL_HOST = re.compile(r"^https?://(?:[^@/?#]*@)?(\[[^\]/?#]*\]|[^:/?#]*)", re.IGNORECASE)
-# Internal addresses refused even with --allow-private: never a job endpoint, often an attack target.
-_NEVER_A_JOB = ("link-local", "multicast", "unspecified", "reserved")
-
-
-def url_host(value: str) -> str | None:
-    """The host of an http(s) URL (an IPv6 address without brackets), or ``None``."""
-    match = _URL_HOST.match(value)
-    if match is None:
-        return None
-    return match.group(1).strip("[]") or None
-
-
-def _check_url(value: str, what: str) -> str:
-    if "${" in value:  # a Terraform/templatefile placeholder, filled at deploy time
-        return value
-    if not _URL.match(value):
-        raise ValueError(f"{what} {value!r} is not an http(s) URL")
-    host = url_host(value)
-    reason = host_refusal(host) if host else None
-    if reason is not None and reason.startswith(_NEVER_A_JOB):
-        raise ValueError(
-            f"{what} {value!r} points at a {reason} address: the SSRF guard refuses it (a trigger "
-            "must not reach the cloud metadata service or other internal addresses); use the "
-            "service's hostname"
-        )
-    return value
-
-
-def _check_pattern(value: str, pattern: re.Pattern[str], what: str, example: str) -> str:
-    if "${" in value or pattern.fullmatch(value):
-        return value
-    raise ValueError(f"{what} {value!r} is malformed: expected something like {example}")
-
-
-_STATE_MACHINE_ARN = re.compile(
-    r"arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_.-]{1,80}"
-)
-_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
-_LAMBDA_FUNCTION = re.compile(
-    r"(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?"
-    r"[A-Za-z0-9_-]{1,140}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?"
-)
-_EMR_CLUSTER = re.compile(r"j-[A-Z0-9]{1,255}")
-_DATABRICKS_JOB_ID = re.compile(r"\d{1,19}")
-
-
-class HttpAuth(_Model):
-    """How the ``databricks`` and ``airflow`` triggers authenticate; sent on the start **and** on
-    every status poll.
-
-    Exactly one of: ``bearer`` (a token, usually ``${INTERLOCK_...}``), ``username`` with
-    ``password`` (basic auth), or ``secret`` (an AWS Secrets Manager secret id or ARN whose value is a
-    token, or JSON with ``token``, or with ``username`` and ``password``).
-    """
-
-    bearer: str | None = Field(default=None, min_length=1)
-    """A bearer token (write ``${INTERLOCK_NAME}`` to read it from the environment)."""
-    username: str | None = Field(default=None, min_length=1)
-    """Basic auth user."""
-    password: str | None = None
-    """Basic auth password (write ``${INTERLOCK_NAME}``)."""
-    secret: str | None = Field(default=None, min_length=1)
-    """A Secrets Manager secret id or ARN holding the token or the user and password."""
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> HttpAuth:
-        kinds = [self.bearer is not None, self.username is not None, self.secret is not None]
-        if sum(kinds) != 1:
-            raise ValueError("auth needs exactly one of bearer, username (with password), secret")
-        if (self.username is None) != (self.password is None):
-            raise ValueError("auth: basic auth needs both username and password")
-        return self
-
-
-class CommandJobConfig(_Model):
-    """Run a local command (no shell)."""
-
-    command: str | tuple[str, ...]
-    """The program and its arguments: a list, or a string split on whitespace."""
-    env: dict[str, str] = {}
-    """Extra environment variables."""
-    cwd: str | None = None
-    """Working directory."""
-    timeout: TimeoutDuration | None = None
-    """Kill the command after this long."""
-
-    @field_validator("command")
-    @classmethod
-    def _non_empty(cls, v: str | tuple[str, ...]) -> str | tuple[str, ...]:
-        if (isinstance(v, str) and not v.strip()) or (isinstance(v, tuple) and not v):
-            raise ValueError("command must not be empty")
-        return v
-
-
-class HttpJobConfig(_Model):
-    """Call an HTTP endpoint."""
-
-    url: str
-    """The endpoint (http or https)."""
-    method: HttpMethod = "POST"
-    """HTTP method."""
-    headers: dict[str, str] = {}
-    """Request headers."""
-    body: str | dict[str, Any] | None = None
-    """Request body: a string, or a mapping sent as JSON."""
-    timeout: TimeoutDuration | None = None
-    """Request timeout (seconds or a duration)."""
-
-    @field_validator("method", mode="before")
-    @classmethod
-    def _upper(cls, v: Any) -> Any:
-        return v.strip().upper() if isinstance(v, str) else v
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        return _check_url(v, "url")
-
-
-class AirflowJobConfig(_Model):
-    """Start an Airflow DAG run through the stable REST API (Airflow 2: ``v1``, Airflow 3: ``v2``)."""
-
-    url: str
-    """Airflow base URL (the API is under ``<url>/api/v1`` or ``<url>/api/v2``)."""
-    dagId: str = Field(min_length=1)
-    """The DAG to run."""
-    apiVersion: Literal["v1", "v2"] = "v1"
-    """``v1`` for Airflow 2, ``v2`` for Airflow 3."""
-    auth: HttpAuth | None = None
-    """Authentication, sent on the start and on every status poll."""
-    headers: dict[str, str] = {}
-    """Request headers (e.g. Authorization); also sent when polling the run's status."""
-    body: dict[str, Any] | None = None
-    """The DAG run's ``conf``."""
-    timeout: TimeoutDuration | None = None
-    """Request timeout."""
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        return _check_url(v, "url")
-
-
-class GlueJobConfig(_Model):
-    """Start an AWS Glue job run."""
-
-    jobName: str = Field(min_length=1, max_length=255)
-    """The Glue job name."""
-    arguments: dict[str, str] = {}
-    """Job arguments (``--key: value``); ``--par_day``/``--par_hour`` are added per run."""
-
-
-class EmrJobConfig(_Model):
-    """Add a step to a running EMR cluster."""
-
-    clusterId: str = Field(min_length=1)
-    """The cluster (j-XXXXXXXX)."""
-    stepName: str = Field(min_length=1)
-    """Name of the step."""
-    command: str = Field(min_length=1)
-    """The step's jar (``...jar``) or a command run with command-runner.jar (``spark-submit ...``)."""
-    arguments: dict[str, str] = {}
-    """Step arguments: ``--key: value`` adds two words, ``key: value`` one ``key=value`` word."""
-
-    @field_validator("clusterId")
-    @classmethod
-    def _cluster(cls, v: str) -> str:
-        return _check_pattern(v, _EMR_CLUSTER, "clusterId", "j-2AXXXXXXGAPLF")
-
-
-class EmrServerlessJobConfig(_Model):
-    """Start an EMR Serverless job run."""
-
-    applicationId: str = Field(min_length=1)
-    """The EMR Serverless application."""
-    jobName: str = Field(min_length=1)
-    """Name of the job run."""
-    executionRoleArn: str
-    """IAM role the job runs as."""
-    jobDriver: dict[str, Any]
-    """The job driver (sparkSubmit or hive) as the AWS API takes it."""
-    configurationOverrides: dict[str, Any] | None = None
-    """Configuration overrides as the AWS API takes them."""
-
-    @field_validator("executionRoleArn")
-    @classmethod
-    def _role(cls, v: str) -> str:
-        return _check_pattern(
-            v, _ROLE_ARN, "executionRoleArn", "arn:aws:iam::123456789012:role/etl"
-        )
-
-
-class StepFunctionJobConfig(_Model):
-    """Start an AWS Step Functions execution."""
-
-    stateMachineArn: str = Field(min_length=1)
-    """The state machine to start."""
-    arguments: dict[str, Any] = {}
-    """The execution input."""
-
-    @field_validator("stateMachineArn")
-    @classmethod
-    def _arn(cls, v: str) -> str:
-        example = "arn:aws:states:eu-west-1:123456789012:stateMachine:load-orders"
-        return _check_pattern(v, _STATE_MACHINE_ARN, "stateMachineArn", example)
-
-
-class DatabricksJobConfig(_Model):
-    """Run a Databricks job now (Jobs API 2.1 ``run-now``)."""
-
-    workspaceUrl: str
-    """Workspace URL."""
-    jobId: str | int
-    """The job's numeric id."""
-    auth: HttpAuth | None = None
-    """Authentication, sent on the start and on every status poll."""
-    headers: dict[str, str] = {}
-    """Request headers (Authorization); also sent when polling."""
-    arguments: dict[str, str] = {}
-    """Notebook parameters."""
-    timeout: TimeoutDuration | None = None
-    """Request timeout."""
-
-    @field_validator("workspaceUrl")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        return _check_url(v, "workspaceUrl")
-
-    @field_validator("jobId")
-    @classmethod
-    def _job_id(cls, v: str | int) -> str | int:
-        if isinstance(v, int):
-            if v < 0:
-                raise ValueError(f"jobId {v} must be a job's numeric id")
-            return v
-        return _check_pattern(
-            v.strip(), _DATABRICKS_JOB_ID, "jobId", "123456789 (the job's numeric id)"
-        )
-
-
-class LambdaJobConfig(_Model):
-    """Invoke an AWS Lambda function (synchronously by default)."""
-
-    functionName: str = Field(min_length=1)
-    """Function name or ARN."""
-    payload: str | dict[str, Any] | None = None
-    """Invocation payload: a JSON string or a mapping."""
-    invocationType: Literal["RequestResponse", "Event"] = "RequestResponse"
-    """``RequestResponse`` waits for the function's result; ``Event`` queues it (async)."""
-
-    @field_validator("functionName")
-    @classmethod
-    def _function(cls, v: str) -> str:
-        example = "load-orders or arn:aws:lambda:eu-west-1:123456789012:function:load-orders"
-        return _check_pattern(v, _LAMBDA_FUNCTION, "functionName", example)
-
-
-class _JobBase(_Model):
-    maxRetries: int = Field(default=0, ge=0, le=10)
-    """Automatic retries after a job failure (0-10)."""
-    maxCodeRetries: int = Field(default=1, ge=0, le=3)
-    """Retries when the failure is permanent, e.g. a code error (0-3)."""
-    maxDriftReruns: int = Field(default=1, ge=0, le=5)
-    """Reruns for data drift and late data, shared (0-5)."""
-    maxManualReruns: int = Field(default=1, ge=0, le=5)
-    """Reruns for each other reason, e.g. manual (0-5)."""
-    jobPollWindowSeconds: int = 3600
-    """Stop polling the job after this many seconds (60-86400; 0 means the default, 3600)."""
-    pollInterval: Duration | None = None
-    """How long to wait between job status polls (default 60 s; the original accepted but ignored it)."""
-
-    @field_validator("jobPollWindowSeconds")
-    @classmethod
-    def _poll_window(cls, v: int) -> int:
-        if v == 0:
-            return 3600
-        if not 60 <= v <= 86400:
-            raise ValueError(f"jobPollWindowSeconds {v} is out of range 60-86400")
-        return v
-
-
-class CommandJob(_JobBase):
-    """A ``command`` job."""
-
-    type: Literal[JobType.COMMAND]
-    config: CommandJobConfig
-
-
-class HttpJob(_JobBase):
-    """An ``http`` job."""
-
-    type: Literal[JobType.HTTP]
-    config: HttpJobConfig
-
-
-class AirflowJob(_JobBase):
-    """An ``airflow`` job."""
-
-    type: Literal[JobType.AIRFLOW]
-    config: AirflowJobConfig
-
-
-class GlueJob(_JobBase):
-    """A ``glue`` job."""
-
-    type: Literal[JobType.GLUE]
-    config: GlueJobConfig
-
-
-class EmrJob(_JobBase):
-    """An ``emr`` job."""
-
-    type: Literal[JobType.EMR]
-    config: EmrJobConfig
-
-
-class EmrServerlessJob(_JobBase):
-    """An ``emr-serverless`` job."""
-
-    type: Literal[JobType.EMR_SERVERLESS]
-    config: EmrServerlessJobConfig
-
-
-class StepFunctionJob(_JobBase):
-    """A ``step-function`` job."""
-
-    type: Literal[JobType.STEP_FUNCTION]
-    config: StepFunctionJobConfig
-
-
-class DatabricksJob(_JobBase):
-    """A ``databricks`` job."""
-
-    type: Literal[JobType.DATABRICKS]
-    config: DatabricksJobConfig
-
-
-class LambdaJob(_JobBase):
-    """A ``lambda`` job."""
-
-    type: Literal[JobType.LAMBDA]
-    config: LambdaJobConfig
-
-
-Job = Annotated[
-    CommandJob
-    | HttpJob
-    | AirflowJob
-    | GlueJob
-    | EmrJob
-    | EmrServerlessJob
-    | StepFunctionJob
-    | DatabricksJob
-    | LambdaJob,
-    Field(discriminator="type"),
-]
-"""The job to trigger: ``type`` selects the shape of ``config``."""
-
-JobConfig = (
-    CommandJobConfig
-    | HttpJobConfig
-    | AirflowJobConfig
-    | GlueJobConfig
-    | EmrJobConfig
-    | EmrServerlessJobConfig
-    | StepFunctionJobConfig
-    | DatabricksJobConfig
-    | LambdaJobConfig
-)
-
-JOB_MODELS: dict[str, type[_JobBase]] = {
-    JobType.COMMAND.value: CommandJob,
-    JobType.HTTP.value: HttpJob,
-    JobType.AIRFLOW.value: AirflowJob,
-    JobType.GLUE.value: GlueJob,
-    JobType.EMR.value: EmrJob,
-    JobType.EMR_SERVERLESS.value: EmrServerlessJob,
-    JobType.STEP_FUNCTION.value: StepFunctionJob,
-    JobType.DATABRICKS.value: DatabricksJob,
-    JobType.LAMBDA.value: LambdaJob,
-}
-
 # -------------------------------------------------------------------------------------- post-run
 
 
-class PostRun(_Model):
+class PostRun(ConfigModel):
     """What to check after a successful run."""
 
     rules: tuple[Rule, ...] = ()
@@ -798,7 +430,7 @@ class PostRun(_Model):
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-class PipelineMeta(_Model):
+class PipelineMeta(ConfigModel):
     """The pipeline's identity."""
 
     id: str = Field(min_length=1, max_length=64)
@@ -819,7 +451,7 @@ class PipelineMeta(_Model):
         return v
 
 
-class PipelineConfig(_Model):
+class PipelineConfig(ConfigModel):
     """One pipeline: identity, schedule, SLA, readiness rules, job, post-run checks, dry-run."""
 
     pipeline: PipelineMeta
@@ -902,7 +534,7 @@ WEEKDAYS: tuple[Weekday, ...] = (
 )
 
 
-class Calendar(_Model):
+class Calendar(ConfigModel):
     """A named calendar of days off (``calendars/<name>.yaml``)."""
 
     name: str = Field(min_length=1)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic._internal._docs_extraction import extract_docstrings_from_cls
 
-from interlock.config import models
+from interlock.config import jobs, models, values
 from interlock.config.models import Calendar, PipelineConfig
 
 __all__ = ["SCHEMA_FILES", "calendar_schema", "pipeline_schema", "schema_text"]
@@ -39,20 +39,20 @@ def _document_fields() -> None:
     so they are attached here with pydantic's own extractor and the models rebuilt, bases first, so
     that nested models carry them into the schema too.
     """
+    homes = (values, jobs, models)  # dependency order: a model follows every model it refers to
+    names = {home.__name__ for home in homes}
     classes = [
         obj
-        for obj in vars(models).values()
-        if isinstance(obj, type)
-        and issubclass(obj, BaseModel)
-        and obj.__module__ == models.__name__
+        for home in homes
+        for obj in vars(home).values()
+        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.__module__ == home.__name__
     ]
     docs: dict[type, dict[str, str]] = {}
     for cls in classes:
         merged: dict[str, str] = {}
-        for base in reversed(
-            cls.__mro__
-        ):  # a field redeclared in a subclass keeps its own docstring
-            if base in docs or (isinstance(base, type) and base.__module__ == models.__name__):
+        # bases first, so that a field redeclared in a subclass keeps the subclass's docstring
+        for base in reversed(cls.__mro__):
+            if base in docs or base.__module__ in names:
                 merged.update(docs.get(base) or extract_docstrings_from_cls(base, use_inspect=True))
         docs[cls] = merged
         for name, field in cls.model_fields.items():

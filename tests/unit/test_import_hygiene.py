@@ -15,6 +15,7 @@ import interlock
 PURE = [
     "interlock.config",
     "interlock.rules",
+    "interlock.sensor_values",
     "interlock.schedule",
     "interlock.sla",
     "interlock.problems",
@@ -157,6 +158,7 @@ LIGHT = [
     "interlock.records",
     "interlock.rules",
     "interlock.schedule",
+    "interlock.sensor_values",
     "interlock.service.controller",
     "interlock.service.executor",
     "interlock.service.wiring",
