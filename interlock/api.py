@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from interlock.problems import PeriodSla
     from interlock.records import Ack, Override, RunRow, SensorRecord
     from interlock.schedule import Period
-    from interlock.service.operator import Operator, OperatorResult
+    from interlock.service.operator import Operator, OperatorResult, RerunOutlook
     from interlock.store.factory import Store
 
 __all__ = [
@@ -758,6 +758,17 @@ class Interlock:
             OperatorError: no such pipeline or a malformed period.
         """
         return self.operator().budget(pid, period)
+
+    def rerun_outlook(
+        self, pid: str, period: str | None = None, reason: str = "manual"
+    ) -> RerunOutlook:
+        """What a rerun request made now would meet (accepted, rejected and why, excluded, dry run),
+        decided as the controller would, without writing anything.
+
+        Raises:
+            OperatorError: no such pipeline, an empty reason or a malformed period.
+        """
+        return self.operator().rerun_outlook(pid, period, reason=reason, calendars=self.calendars)
 
     def rerun(self, pid: str, period: str | None = None, reason: str = "manual") -> OperatorResult:
         """Ask for a rerun of a period (default: the current one); audited as RERUN_REQUESTED.

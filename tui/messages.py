@@ -15,7 +15,7 @@ from textual.message import Message
 if TYPE_CHECKING:
     from interlock.api import Board, EventList, Explanation, PipelineStatus, RunList, SensorList
     from interlock.lifecycle.operator import RerunBudget
-    from interlock.service.operator import OperatorResult
+    from interlock.service.operator import OperatorResult, RerunOutlook
 
 
 @dataclass
@@ -46,10 +46,11 @@ class EventsArrived(Message):
 
 @dataclass
 class BudgetLoaded(Message):
-    """The rerun budget of a run, read before the rerun modal opens."""
+    """The rerun budget of a run and what a request would meet, read before the rerun modal opens."""
 
     status: PipelineStatus
     budget: RerunBudget
+    outlook: RerunOutlook | None = None
 
 
 @dataclass

@@ -130,11 +130,19 @@ def cmd_rerun(args: argparse.Namespace) -> int:
             f"{escape(args.pipeline)} · {schedule} · {period} · reason {escape(reason)}\n"
             f"rerun budget: {escape(str(budget))}"
         )
-        if left == 0:
+        outlook = operator.rerun_outlook(args.pipeline, period, reason=reason)
+        if outlook.verdict in ("rejected", "excluded"):
+            err().print(
+                f"[yellow]warning:[/] the controller will reject this request: "
+                f"{escape(outlook.message)}"
+            )
+        elif left == 0:
             err().print(
                 f"[yellow]warning:[/] the budget for {escape(reason)} reruns is spent: the controller "
                 "will reject this request (RERUN_REJECTED)"
             )
+        else:
+            out().print(f"outlook: {escape(outlook.message)}")
         if not args.yes:
             if not sys.stdin.isatty():
                 raise UsageError("no terminal to confirm on: pass --yes to request the rerun")

@@ -51,7 +51,7 @@ from interlock.lifecycle.watchdog import scan
 from interlock.names import safe_name
 from interlock.records import JobEvent, RerunReason, RunStatus, budget_bucket
 from interlock.schedule import cron_period, next_fire, period_from_sensor
-from interlock.service.reads import dry_run_now, gather, trigger_facts
+from interlock.service.reads import dry_run_now, gather, rerun_facts, trigger_facts
 from interlock.store import keys
 from interlock.store.control import InvalidConfigError
 
@@ -429,26 +429,14 @@ class Controller:
     def _rerun(self, config: PipelineConfig, req: RerunRequested, now: datetime) -> Handled:
         handled = Handled("rerun")
         pid, schedule, period = config.id, req.schedule, req.period
-        latest = self.store.joblog.latest(pid, schedule, period)
-        changed = False
-        if latest is not None:
-            changed = any(
-                record.updated_at is not None and record.updated_at > latest.at
-                for key, record in self.store.control.sensors(pid).items()
-                if keys.parse_bookkeeping_key(key) is None
-            )
         requested_at = None
         if req.requested_at is not None:
             try:
                 requested_at = keys.parse_time(req.requested_at)
             except ValueError:
                 requested_at = None
-        facts = reruns.RerunFacts(
-            run_row=self.store.control.get_run(pid, schedule, period),
-            used=self.store.reruns.count(pid, schedule, period, budget_bucket(req.reason)),
-            latest_job=latest,
-            sensors_changed=changed,
-            requested_at=requested_at,
+        facts = rerun_facts(
+            self.store, config, schedule, period, req.reason, requested_at=requested_at
         )
         if self.dry_run(config):
             decision = dryrun.decide_dry_run_rerun(

@@ -40,13 +40,13 @@ from interlock.lifecycle.operator import (
 )
 from interlock.records import RerunReason
 from interlock.service.executor import Executor, OutcomeStatus
-from interlock.service.reads import dry_run_now
+from interlock.service.reads import dry_run_now, rerun_facts
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
-    from interlock.config.models import PipelineConfig
+    from interlock.config.models import Calendar, PipelineConfig
     from interlock.events import EventType
     from interlock.lifecycle.actions import Decision
     from interlock.ports import Clock, EventBus
@@ -58,6 +58,7 @@ __all__ = [
     "OperatorError",
     "OperatorResult",
     "RerunBudget",
+    "RerunOutlook",
     "current_actor",
 ]
 
@@ -130,6 +131,32 @@ class OperatorResult:
         return f"<OperatorResult {self.action} {self.pipeline_id}{where} {done}{event}: {self.message}>"
 
 
+@dataclass(frozen=True, slots=True)
+class RerunOutlook:
+    """What a rerun request made now would meet (see :meth:`Operator.rerun_outlook`).
+
+    Attributes:
+        pipeline_id: the pipeline.
+        period: the period the request would name.
+        reason: the request's reason.
+        verdict: ``accepted``, ``rejected``, ``excluded`` (calendar) or ``dry-run`` (nothing starts).
+        message: the controller's words for it (e.g. "rerun rejected for p: … never ran …").
+        budget: the run's rerun budget, counted for ``reason``.
+    """
+
+    pipeline_id: str
+    period: str
+    reason: str
+    verdict: str
+    message: str
+    budget: RerunBudget
+
+    @property
+    def will_start(self) -> bool:
+        """Whether the controller would start a rerun."""
+        return self.verdict == "accepted"
+
+
 class Operator:
     """Operator actions on pipelines, audited as events (see the module docstring).
 
@@ -199,6 +226,53 @@ class Operator:
         """
         config = self.config(pipeline_id)
         return self._budget(config, self._period(config, period), check_rerun_reason(reason))
+
+    def rerun_outlook(
+        self,
+        pipeline_id: str,
+        period: str | None = None,
+        *,
+        reason: str = RerunReason.MANUAL,
+        calendars: Mapping[str, Calendar] | None = None,
+    ) -> RerunOutlook:
+        """What the controller would decide for a rerun request made now, without writing anything.
+
+        The same facts and the same pure decision the controller uses (:func:`rerun_facts`,
+        :func:`~interlock.lifecycle.reruns.decide_rerun`, or its dry-run twin), so a face can say
+        "this will be rejected: budget spent" before asking for confirmation.
+
+        Raises:
+            OperatorError: no such pipeline, an empty reason, or a malformed period.
+        """
+        from interlock.lifecycle import dryrun, reruns
+        from interlock.lifecycle.router import RerunRequested
+
+        config = self.config(pipeline_id)
+        period_id = self._period(config, period)
+        text = check_rerun_reason(reason)
+        schedule = config.schedule.schedule_id
+        request = RerunRequested(pipeline_id, schedule, period_id, text, sequence="outlook")
+        facts = rerun_facts(self.store, config, schedule, period_id, text)
+        now = self.clock.now()
+        if self._is_dry_run(config):
+            excluded = reruns.period_exclusion(config, period_id, calendars or {})
+            decision = dryrun.decide_dry_run_rerun(
+                config, request, facts, excluded=excluded, now=now
+            )
+            verdict = "dry-run"
+        else:
+            decision = reruns.decide_rerun(
+                config, request, facts, calendars=calendars or {}, now=now
+            )
+            verdict = decision.next or "rejected"
+        return RerunOutlook(
+            pipeline_id=pipeline_id,
+            period=period_id,
+            reason=text,
+            verdict=verdict,
+            message=decision.reason,
+            budget=self._budget(config, period_id, text),
+        )
 
     def is_dry_run(self, pipeline_id: str) -> bool:
         """Whether the pipeline is in dry run: the override if set, else its config (see

@@ -41,12 +41,13 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from interlock.config.models import PipelineConfig
+    from interlock.lifecycle.reruns import RerunFacts
     from interlock.lifecycle.router import SensorWrite
     from interlock.records import Override
     from interlock.store.control import ControlStore
     from interlock.store.factory import Store
 
-__all__ = ["dry_run_now", "dry_run_state", "gather", "trigger_facts"]
+__all__ = ["dry_run_now", "dry_run_state", "gather", "rerun_facts", "trigger_facts"]
 
 # Periods are local days; a day of margin covers every time zone's offset from the lookback's start.
 _MARGIN = timedelta(days=1)
@@ -193,4 +194,40 @@ def trigger_facts(
         latest_job=store.joblog.latest(config.id, schedule, period),
         baseline=None if baseline is None else baseline.fields,
         sensors=remap_for_period(sensors, period),
+    )
+
+
+def rerun_facts(
+    store: Store,
+    config: PipelineConfig,
+    schedule: str,
+    period: str,
+    reason: str,
+    *,
+    requested_at: datetime | None = None,
+) -> RerunFacts:
+    """What :func:`~interlock.lifecycle.reruns.decide_rerun` reads for one request (the controller
+    decides from it; :meth:`~interlock.service.operator.Operator.rerun_outlook` previews with it).
+
+    The run row, the rerun rows counted against ``reason``'s budget, the latest job-log row and, only
+    when there is one, whether a sensor was written after it (the circuit breaker).
+    """
+    from interlock.lifecycle.reruns import RerunFacts
+    from interlock.records import budget_bucket
+
+    pid = config.id
+    latest = store.joblog.latest(pid, schedule, period)
+    changed = False
+    if latest is not None:
+        changed = any(
+            record.updated_at is not None and record.updated_at > latest.at
+            for key, record in store.control.sensors(pid).items()
+            if keys.parse_bookkeeping_key(key) is None
+        )
+    return RerunFacts(
+        run_row=store.control.get_run(pid, schedule, period),
+        used=store.reruns.count(pid, schedule, period, budget_bucket(reason)),
+        latest_job=latest,
+        sensors_changed=changed,
+        requested_at=requested_at,
     )

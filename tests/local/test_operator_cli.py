@@ -109,7 +109,8 @@ def test_rerun_warns_when_the_budget_is_spent(url: str, capsys: pytest.CaptureFi
     assert main([*args, "--store", url]) == 0
     captured = capsys.readouterr()
     assert "drift 0/1 left" in captured.out
-    assert "budget for data-drift reruns is spent" in captured.err
+    assert "the controller will reject this request" in captured.err
+    assert "drift rerun limit exceeded (1/1)" in captured.err
     assert "RERUN_REJECTED" in captured.out
 
 

@@ -127,6 +127,23 @@ async def test_rerun_writes_the_request_and_an_audited_event(
     ]
 
 
+async def test_rerun_dialog_says_what_will_happen(app_factory: Callable[..., InterlockApp]) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "r")  # gold-revenue: its period never ran
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, ConfirmRerunModal)
+        warning = str(modal.query_one("#rerun-warning", Static).render())
+        assert "will be rejected" in warning and "never ran" in warning
+        await pilot.press("escape", "k", "r")  # bronze-cdr-hourly: failed, budget left
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, ConfirmRerunModal)
+        assert "will start" in str(modal.query_one("#rerun-warning", Static).render())
+
+
 async def test_cancelled_rerun_writes_nothing(
     app_factory: Callable[..., InterlockApp], api: Interlock
 ) -> None:

@@ -199,6 +199,23 @@ def test_ack_takes_the_cli_durations(il: Interlock) -> None:
         il.ack("bronze-cdr-hourly", "2026-03-02T07", reason="x", until="2026-03-02T12:00:00")
 
 
+def test_rerun_outlook_says_what_the_controller_will_decide(il: Interlock) -> None:
+    # gold-revenue's period never ran: certainly rejected, and why
+    never = il.rerun_outlook("gold-revenue")
+    assert (never.period, never.verdict) == ("2026-03-02", "rejected")
+    assert "never ran" in never.message and not never.will_start
+    # bronze's failed hour with budget left: accepted as the next attempt
+    failed = il.rerun_outlook("bronze-cdr-hourly", "2026-03-02T07")
+    assert failed.verdict == "accepted" and failed.will_start
+    assert failed.budget.remaining("manual") == 1
+    # a dry-run pipeline: nothing starts whatever the budget says
+    assert il.rerun_outlook("dryrun-weather").verdict == "dry-run"
+    # nothing was written by asking
+    assert (
+        il.store.control.get_rerun_request("bronze-cdr-hourly", "stream", "2026-03-02T07") is None
+    )
+
+
 def test_writes_go_through_the_operator_and_are_audited(il: Interlock) -> None:
     result = il.rerun("gold-revenue")
     assert result.applied

@@ -129,8 +129,8 @@ class PipelineActionsScreen(InterlockScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="read rerun budget")
     def _load_budget(self, status: PipelineStatus) -> None:
-        budget = self.api.budget(status.pipeline_id, status.period)
-        self.post_message(BudgetLoaded(status, budget))
+        outlook = self.api.rerun_outlook(status.pipeline_id, status.period)
+        self.post_message(BudgetLoaded(status, outlook.budget, outlook))
 
     @on(BudgetLoaded)
     def _ask_rerun(self, message: BudgetLoaded) -> None:
@@ -141,7 +141,9 @@ class PipelineActionsScreen(InterlockScreen):
             if reason:
                 self._rerun(status.pipeline_id, period, reason)
 
-        self.app.push_screen(ConfirmRerunModal(status.pipeline_id, period, message.budget), done)
+        self.app.push_screen(
+            ConfirmRerunModal(status.pipeline_id, period, message.budget, message.outlook), done
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rerun")
     def _rerun(self, pid: str, period: str, reason: str) -> None:
