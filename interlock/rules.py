@@ -388,9 +388,29 @@ def _compile(rule: Rule, skew: timedelta = DEFAULT_CLOCK_SKEW) -> _Check:
 _ABSENT: Final = object()
 
 
+# Results are frozen, so a result that depends only on the rule (a missing sensor, a present one) is built
+# once at compile time, and one that depends only on a str or int value is remembered per rule (_MEMO_SIZE
+# values, forgotten all at once when full): sensor values repeat between evaluations (status=ready, a count
+# that has not moved), and building a result and its reason is most of an evaluation's cost. Floats and
+# Decimals are not remembered (equal values can print differently: 1.0 and 1, -0.0 and 0.0), nor ages
+# (they depend on now).
+_MEMO_SIZE: Final = 64
+
+
+def _remembered(
+    memo: dict[str | int, RuleResult], value: str | int, result: RuleResult
+) -> RuleResult:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[value] = result
+    return result
+
+
 def _always_fail(rule: Rule, reason: str) -> _Check:
+    result = RuleResult(rule, False, None, reason)
+
     def run(sensors: _Sensors, now: datetime) -> RuleResult:
-        return RuleResult(rule, False, None, reason)
+        return result
 
     return run
 
@@ -410,14 +430,12 @@ def _field_problem(rule: Rule, label: str, data: Mapping[str, Any], value: Any) 
 
 def _compile_exists(rule: Rule) -> _Check:
     key, field = rule.key, rule.field
-    missing = f"sensor {key} missing"
+    missing = RuleResult(rule, False, None, f"sensor {key} missing")
     if not field:
-        present = f"sensor {key} exists"
+        exists = RuleResult(rule, True, None, f"sensor {key} exists")
 
         def run_sensor(sensors: _Sensors, now: datetime) -> RuleResult:
-            if sensors.get(key) is None:
-                return RuleResult(rule, False, None, missing)
-            return RuleResult(rule, True, None, present)
+            return missing if sensors.get(key) is None else exists
 
         return run_sensor
 
@@ -427,7 +445,7 @@ def _compile_exists(rule: Rule) -> _Check:
     def run_field(sensors: _Sensors, now: datetime) -> RuleResult:
         data = sensors.get(key)
         if data is None:
-            return RuleResult(rule, False, None, missing)
+            return missing
         value = data.get(field, _ABSENT)
         if value is _ABSENT or value is None:
             return _field_problem(rule, label, data, value)
@@ -439,21 +457,15 @@ def _compile_exists(rule: Rule) -> _Check:
 def _compile_equals(rule: Rule) -> _Check:
     key, field, expected = rule.key, rule.field or "", rule.value
     label = f"{key}.{field}"
-    missing = f"sensor {key} missing"
+    missing = RuleResult(rule, False, None, f"sensor {key} missing")
+    memo: dict[str | int, RuleResult] = {}
     expected_num = None if isinstance(expected, bool) else _exact(expected)
     # Fast paths for the common shapes: str vs str rule value, int vs integral rule value.
     expected_str = expected if isinstance(expected, str) else None
     expected_int = expected_num if type(expected_num) is int else None
     shown_expected = _show(expected)
 
-    def run(sensors: _Sensors, now: datetime) -> RuleResult:
-        data = sensors.get(key)
-        if data is None:
-            return RuleResult(rule, False, None, missing)
-        value = data.get(field, _ABSENT)
-        if value is _ABSENT or value is None:
-            return _field_problem(rule, label, data, value)
-        kind = type(value)
+    def judge(value: Any, kind: type) -> RuleResult:
         if kind is str and expected_str is not None:
             ok, note = value == expected_str, ""
         elif kind is int and expected_int is not None:
@@ -465,6 +477,18 @@ def _compile_equals(rule: Rule) -> _Check:
         return RuleResult(
             rule, False, value, f"{label} = {_show(value)}, expected {shown_expected}{note}"
         )
+
+    def run(sensors: _Sensors, now: datetime) -> RuleResult:
+        data = sensors.get(key)
+        if data is None:
+            return missing
+        value = data.get(field, _ABSENT)
+        if value is _ABSENT or value is None:
+            return _field_problem(rule, label, data, value)
+        kind = type(value)
+        if kind is str or kind is int:
+            return memo.get(value) or _remembered(memo, value, judge(value, kind))
+        return judge(value, kind)
 
     return run
 
@@ -502,7 +526,8 @@ def _float_twin(threshold: int | Decimal) -> float | int | None:
 def _compile_numeric(rule: Rule) -> _Check:
     key, field, check = rule.key, rule.field or "", rule.check
     label = f"{key}.{field}"
-    missing = f"sensor {key} missing"
+    missing = RuleResult(rule, False, None, f"sensor {key} missing")
+    memo: dict[str | int, RuleResult] = {}
     threshold = None if isinstance(rule.value, bool) else _exact(rule.value)
     if threshold is None or threshold is _NONFINITE:
         return _always_fail(rule, f"rule value {rule.value!r} is not a finite number")
@@ -511,14 +536,7 @@ def _compile_numeric(rule: Rule) -> _Check:
     shown = _plain(rule.value)
     float_threshold = _float_twin(threshold)
 
-    def run(sensors: _Sensors, now: datetime) -> RuleResult:
-        data = sensors.get(key)
-        if data is None:
-            return RuleResult(rule, False, None, missing)
-        value = data.get(field, _ABSENT)
-        if value is _ABSENT or value is None:
-            return _field_problem(rule, label, data, value)
-        kind = type(value)
+    def judge(value: Any, kind: type) -> RuleResult:
         if kind is int:
             number: Any = value
             ok = compare(value, threshold)
@@ -538,6 +556,18 @@ def _compile_numeric(rule: Rule) -> _Check:
         if relation != "=":
             head += f" {relation} {shown}"
         return RuleResult(rule, False, value, f"{head} (needs {symbol} {shown})")
+
+    def run(sensors: _Sensors, now: datetime) -> RuleResult:
+        data = sensors.get(key)
+        if data is None:
+            return missing
+        value = data.get(field, _ABSENT)
+        if value is _ABSENT or value is None:
+            return _field_problem(rule, label, data, value)
+        kind = type(value)
+        if kind is str or kind is int:
+            return memo.get(value) or _remembered(memo, value, judge(value, kind))
+        return judge(value, kind)
 
     return run
 
@@ -600,7 +630,7 @@ def _age_reason(
 def _compile_age(rule: Rule, skew: timedelta) -> _Check:
     key, field = rule.key, rule.field or ""
     label = f"{key}.{field}"
-    missing = f"sensor {key} missing"
+    missing = RuleResult(rule, False, None, f"sensor {key} missing")
     try:
         threshold = rule.threshold
     except (TypeError, ValueError) as exc:
@@ -611,7 +641,7 @@ def _compile_age(rule: Rule, skew: timedelta) -> _Check:
     def run(sensors: _Sensors, now: datetime) -> RuleResult:
         data = sensors.get(key)
         if data is None:
-            return RuleResult(rule, False, None, missing)
+            return missing
         value = data.get(field, _ABSENT)
         if value is _ABSENT or value is None:
             return _field_problem(rule, label, data, value)

@@ -38,7 +38,10 @@ CANNED = {
         "DynamoDB driver on moto (in-process):\n"
         "  put                                       272/s   (min 132, max 334)\n"
     ),
-    "rules": "  rule evaluations/s: median 250,000  (min 240,000, max 260,000)\n",
+    "rules": (
+        "  rule evaluations/s: median 250,000  (min 240,000, max 260,000)\n"
+        "  rule evaluations/s, counts and timestamps never repeating: median 180,000  (min 1, max 2)\n"
+    ),
     "startup": (
         "  python -c pass                  19 ms   (18-20)\n"
         "  interlock --help                68 ms   (66-74)\n"
@@ -90,6 +93,9 @@ def test_every_row_reads_its_bench_and_gives_a_verdict() -> None:
     }
     assert rows["SQLite sensor writes/s"][2] == "moto 272/s: 90x"
     assert rows["`interlock --help`"][2] == "python -c pass 19 ms"
+    assert rows["rule evaluations/s, one core"][1] == (
+        "250,000/s (min 240,000, max 260,000); values never repeating 180,000/s"
+    )
     assert rows["`interlock simulate`, one day"][1].startswith("0.10 s per hourly pipeline-day")
 
 

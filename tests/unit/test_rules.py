@@ -914,3 +914,39 @@ def test_evaluate_never_raises_and_combines_results(
         if not r.passed:
             assert r in result.failed
     assert repr(result) and result.__rich__() and result._repr_html_()
+
+
+MEMO_POOL = [
+    rule("equals", "ready"),
+    rule("equals", 1000),
+    rule("gte", 1000),
+    rule("lt", "1e3"),
+    rule("exists"),
+    rule("exists", field=None),
+]
+
+
+@settings(max_examples=60)
+@given(
+    index=st.integers(0, len(MEMO_POOL) - 1),
+    values=st.lists(
+        st.integers(-3, 1003) | st.sampled_from(["ready", "1000", "1e3", "x", "", "999.5"]),
+        min_size=1,
+        max_size=150,
+    ),
+)
+def test_a_remembered_result_equals_a_freshly_compiled_one(index: int, values: list[Any]) -> None:
+    """Per-rule memo of str/int results (bounded): every answer is what a new compilation gives."""
+    kept = MEMO_POOL[index]
+    for value in values + values:  # the second pass answers from the memo (or after it was cleared)
+        sensors = {"s": {"f": value}}
+        fresh = Rule(key=kept.key, check=kept.check, field=kept.field, value=kept.value)
+        assert evaluate_rule(kept, sensors, NOW) == evaluate_rule(fresh, sensors, NOW)
+
+
+def test_floats_and_decimals_are_shown_as_written_even_after_an_equal_int() -> None:
+    r = rule("equals", 1)
+    assert run(r, 1).reason == "s.f = 1"
+    assert run(r, 1.0).reason == "s.f = 1.0"
+    assert run(r, Decimal("1.00")).reason == "s.f = 1.00"
+    assert run(r, True).passed is False
