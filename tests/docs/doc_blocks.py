@@ -8,6 +8,10 @@ its fence (an HTML comment, invisible when the page is rendered):
   and the example pipelines' CONFIG rows (what ``terraform apply`` leaves you with);
 * ``<!-- no-run: <reason> -->``: not run, and the reason says why (interactive, needs AWS, …).
 
+Two more markers, on other blocks: ``<!-- output -->`` above a ``text`` block right after a ``run`` shell
+block says that block prints exactly this (stdout; the doc test compares), and
+``<!-- file: PATH -->`` above a block says it is the checked-in file PATH, verbatim (test_patterns.py).
+
 How a page is run: its ``run`` blocks in page order, in one scratch directory that sees the checkout's
 files (symlinks) but has its own ``.interlock/`` store, so the commands of a page form one session as a
 reader would type them. ``sh`` blocks run in bash, one command (a line, with ``\\`` continuations) at a
@@ -18,7 +22,7 @@ time; each must exit 0, or the code its trailing comment names (``interlock expl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,6 +34,8 @@ MARKED_LANGS = SHELL_LANGS | PYTHON_LANGS
 _FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<lang>[\w+-]*)")
 _MARKER = re.compile(r"^\s*<!--\s*(?P<kind>run|no-run)\s*(?::\s*(?P<arg>.*?))?\s*-->\s*$")
 _EXIT = re.compile(r"\(exit (\d+)\)")
+_OUTPUT = re.compile(r"^\s*<!--\s*output\s*-->\s*$")
+_FILE = re.compile(r"^\s*<!--\s*file:\s*(?P<path>\S+)\s*-->\s*$")
 
 HOW_TO_MARK = (
     "put '<!-- run -->' on the line above the fence (the doc tests run it: "
@@ -47,6 +53,14 @@ class Block:
     text: str
     marker: str | None  # "run", "no-run" or None
     marker_arg: str  # "aws" for run; the reason for no-run
+    above: str = ""  # the last non-blank line above the fence
+    output: str | None = None  # what a run shell block prints (the <!-- output --> block after it)
+
+    @property
+    def file(self) -> str | None:
+        """The checked-in file this block shows (``<!-- file: PATH -->``), if any."""
+        m = _FILE.match(self.above)
+        return m.group("path") if m else None
 
     @property
     def where(self) -> str:
@@ -88,9 +102,13 @@ def blocks(page: Path) -> list[Block]:
                 text="\n".join(body) + "\n",
                 marker=mk.group("kind") if mk else None,
                 marker_arg=(mk.group("arg") or "").strip() if mk else "",
+                above=above,
             )
         )
         i = j + 1
+    for k, b in enumerate(found[1:], start=1):
+        if _OUTPUT.match(b.above) and found[k - 1].lang in SHELL_LANGS:
+            found[k - 1] = replace(found[k - 1], output=b.text)
     return found
 
 

@@ -112,6 +112,11 @@ def _run_shell(block: Block, work: Path, env: dict[str, str]) -> None:
         f"{block.where}: a documented command failed\n{proc.stderr[-3000:]}\n--- stdout ---\n"
         f"{proc.stdout[-3000:]}"
     )
+    if block.output is not None:
+        assert proc.stdout == block.output, (
+            f"{block.where}: the page shows other output than the command prints today\n"
+            f"--- prints ---\n{proc.stdout}"
+        )
 
 
 def _run_python(block: Block) -> None:
