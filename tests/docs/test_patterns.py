@@ -18,7 +18,9 @@ def test_every_pattern_file_is_shown_verbatim() -> None:
     files = {f"examples/patterns/{p.name}" for p in PATTERNS.glob("*.yaml")}
     assert set(shown) == files
     for path, block in shown.items():
-        assert block.text == (REPO / path).read_text(encoding="utf-8"), f"{path} differs from the page"
+        assert block.text == (REPO / path).read_text(encoding="utf-8"), (
+            f"{path} differs from the page"
+        )
 
 
 def test_every_pattern_is_simulated_on_the_page_with_its_output() -> None:
