@@ -51,8 +51,8 @@ CANNED = {
         "  --help over python -c pass      49 ms   (targets: …)\n"
     ),
     "lambda_cold": (
-        "  stream_router              63 ms    136 ms   41.8 MB\n"
-        "  event_sink                 24 ms    100 ms   36.5 MB\n"
+        "  stream_router              63 ms    136 ms   41.8 MB     80 ms\n"
+        "  event_sink                 24 ms    100 ms   36.5 MB     70 ms\n"
     ),
     "tui": "Interlock.board() (1000 rows): 0.80s\nboard first paint (run_test, 1000 rows): 1.40s\n",
     "transitions": (
@@ -93,6 +93,10 @@ def test_every_row_reads_its_bench_and_gives_a_verdict() -> None:
     }
     assert rows["SQLite sensor writes/s"][2] == "moto 272/s: 90x"
     assert rows["`interlock --help`"][2] == "python -c pass 19 ms"
+    assert rows["Lambda handler import beyond boto3"][1] == (
+        "24-63 ms (slowest stream_router); peak RSS ≤ 42 MB; the first config/event read then adds"
+        " 70-80 ms"
+    )
     assert rows["rule evaluations/s, one core"][1] == (
         "250,000/s (min 240,000, max 260,000); values never repeating 180,000/s"
     )
