@@ -188,22 +188,23 @@ def _tui(out: str) -> Verdict | None:
 
 def _help(out: str) -> Verdict | None:
     over = _search(r"--help over python -c pass\s+(-?\d+) ms", out)
-    bare = _search(r"python -c pass\s+(\d+) ms", out)
-    full = _search(r"interlock --help\s+(\d+) ms\s+\((\d+)-(\d+)\)", out)
+    bare = _search(r"python -c pass\s+(\d+) ms[^\n]*?(?:cpu (\d+) ms)?$", out)
+    full = _search(r"interlock --help\s+(\d+) ms\s+\((\d+)-(\d+)\)(?:\s+cpu (\d+) ms)?", out)
     if over is None or full is None:
         return None
-    return Verdict(
-        f"{full.group(1)} ms = {over.group(1)} ms over the interpreter",
-        f"python -c pass {bare.group(1)} ms" if bare else "",
-        met=_num(over.group(1)) <= 150,
-    )
+    text = f"{full.group(1)} ms = {over.group(1)} ms over the interpreter"
+    anchor = f"python -c pass {bare.group(1)} ms" if bare else ""
+    if full.group(4) and bare and bare.group(2):
+        text += f" (CPU {full.group(4)} ms, {int(full.group(4)) - int(bare.group(2))} ms over)"
+    return Verdict(text, anchor, met=_num(over.group(1)) <= 150)
 
 
 def _explain(out: str) -> Verdict | None:
-    m = _search(r"interlock explain\s+(\d+) ms\s+\((\d+)-(\d+)\)", out)
+    m = _search(r"interlock explain\s+(\d+) ms\s+\((\d+)-(\d+)\)(?:\s+cpu (\d+) ms)?", out)
     if m is None:
         return None
-    return Verdict(f"{m.group(1)} ms ({m.group(2)}-{m.group(3)})", met=_num(m.group(1)) <= 400)
+    cpu = f", CPU {m.group(4)} ms" if m.group(4) else ""
+    return Verdict(f"{m.group(1)} ms ({m.group(2)}-{m.group(3)}{cpu})", met=_num(m.group(1)) <= 400)
 
 
 def _transitions(out: str) -> Verdict | None:

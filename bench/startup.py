@@ -5,7 +5,8 @@ nothing. Every figure is a fresh interpreter, timed from outside (fork + exec + 
 import, which the child times itself after ``import boto3`` (the Lambda runtime provides boto3). Each
 command runs once first so its bytecode is cached, and ``PYTHONDONTWRITEBYTECODE`` is dropped from the
 children's environment (the issue's figures are "bytecode cached"). The median of N runs is printed with
-the min and max; the anchor ``python -c pass`` is measured in the same run, interleaved, so a busy machine
+the min and max, and the child's median CPU time (user+system: a busy machine inflates wall time far more
+than CPU time, so the pair shows how noisy the run was); the anchor ``python -c pass`` is measured in the same run, interleaved, so a busy machine
 shifts both.
 
 Targets (issue 16): ``--help`` ≤ 150 ms over ``python -c pass``; ``explain`` ≤ 400 ms; the controller
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,11 +43,24 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _wall(argv: list[str], env: dict[str, str]) -> float:
-    """Milliseconds from spawning ``argv`` to its exit (its output discarded; any exit code)."""
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _wall(argv: list[str], env: dict[str, str], cpu: list[float] | None = None) -> float:
+    """Milliseconds from spawning ``argv`` to its exit (its output discarded; any exit code).
+
+    ``cpu`` receives the child's user+system CPU milliseconds: less sensitive to a busy machine than
+    wall time (waiting for a core is not counted), so the two together say how noisy a run was.
+    """
+    cpu_before = _cpu()
     began = time.perf_counter()
     subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return (time.perf_counter() - began) * 1000
+    wall = (time.perf_counter() - began) * 1000
+    if cpu is not None:
+        cpu.append((_cpu() - cpu_before) * 1000)
+    return wall
 
 
 def _seed(directory: Path, env: dict[str, str]) -> str:
@@ -97,11 +112,12 @@ def measure(runs: int) -> dict[str, dict[str, float]]:
             _wall(argv, env)
         subprocess.run([sys.executable, "-c", CONTROLLER], env=env, check=True, capture_output=True)
         samples: dict[str, list[float]] = {name: [] for name in commands}
+        cpu: dict[str, list[float]] = {name: [] for name in commands}
         controller: list[float] = []
         boto3: list[float] = []
         for _ in range(runs):  # interleaved, so load changes hit every figure alike
             for name, argv in commands.items():
-                samples[name].append(_wall(argv, env))
+                samples[name].append(_wall(argv, env, cpu[name]))
             out = subprocess.run(
                 [sys.executable, "-c", CONTROLLER],
                 env=env,
@@ -113,6 +129,8 @@ def measure(runs: int) -> dict[str, dict[str, float]]:
             controller.append(probe["controller_ms"])
             boto3.append(probe["boto3_ms"])
     result = {name: _summary(values) for name, values in samples.items()}
+    for name, values in cpu.items():
+        result[name]["cpu"] = statistics.median(values)
     result["controller beyond boto3"] = _summary(controller)
     result["boto3"] = _summary(boto3)
     anchor = result["python -c pass"]["median"]
@@ -140,7 +158,8 @@ def main() -> None:
     ):
         r = result[name]
         label = "import boto3" if name == "boto3" else name
-        print(f"  {label:<26} {r['median']:7.0f} ms   ({r['min']:.0f}-{r['max']:.0f})")
+        cpu_text = f"   cpu {r['cpu']:.0f} ms" if "cpu" in r else ""
+        print(f"  {label:<26} {r['median']:7.0f} ms   ({r['min']:.0f}-{r['max']:.0f}){cpu_text}")
     print(
         f"  --help over python -c pass {result['help over python']['median']:7.0f} ms"
         "   (targets: --help <= 150 ms over python; explain <= 400 ms; controller <= 150 ms)"

@@ -43,9 +43,9 @@ CANNED = {
         "  rule evaluations/s, counts and timestamps never repeating: median 180,000  (min 1, max 2)\n"
     ),
     "startup": (
-        "  python -c pass                  19 ms   (18-20)\n"
-        "  interlock --help                68 ms   (66-74)\n"
-        "  interlock explain              341 ms   (290-465)\n"
+        "  python -c pass                  19 ms   (18-20)   cpu 15 ms\n"
+        "  interlock --help                68 ms   (66-74)   cpu 60 ms\n"
+        "  interlock explain              341 ms   (290-465)   cpu 250 ms\n"
         "  import boto3                   113 ms   (95-233)\n"
         "  controller beyond boto3         50 ms   (40-78)\n"
         "  --help over python -c pass      49 ms   (targets: …)\n"
@@ -93,6 +93,10 @@ def test_every_row_reads_its_bench_and_gives_a_verdict() -> None:
     }
     assert rows["SQLite sensor writes/s"][2] == "moto 272/s: 90x"
     assert rows["`interlock --help`"][2] == "python -c pass 19 ms"
+    assert rows["`interlock --help`"][1] == (
+        "68 ms = 49 ms over the interpreter (CPU 60 ms, 45 ms over)"
+    )
+    assert rows["`interlock explain` on SQLite"][1] == "341 ms (290-465, CPU 250 ms)"
     assert rows["Lambda handler import beyond boto3"][1] == (
         "24-63 ms (slowest stream_router); peak RSS ≤ 42 MB; the first config/event read then adds"
         " 70-80 ms"
