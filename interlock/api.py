@@ -23,6 +23,7 @@ waiting. ``board()`` puts problem pipelines first (failed, stale, SLA breached o
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -49,10 +50,11 @@ from interlock.views import (
     _outcome,
     _starts,
     budget_text,
+    status_rank,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Iterable, Mapping
+    from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
     from pathlib import Path
 
     from interlock.config.models import Calendar, PipelineConfig
@@ -60,8 +62,10 @@ if TYPE_CHECKING:
     from interlock.ports import Clock, EventBus
     from interlock.problems import PeriodSla
     from interlock.records import Ack, Override, RunRow, SensorRecord
+    from interlock.rules import Evaluation
     from interlock.schedule import Period
     from interlock.service.operator import Operator, OperatorResult, RerunOutlook
+    from interlock.store.control import BoardReads
     from interlock.store.factory import Store
 
 __all__ = [
@@ -80,6 +84,7 @@ __all__ = [
     "SensorList",
     "SensorView",
     "SlaClock",
+    "LOOKBACK",
     "SystemClock",
     "budget_text",
 ]
@@ -88,6 +93,73 @@ _LAST_RUNS: Final = 30  # run history shown per pipeline: a month of dailies
 _DEFAULT_EVENTS_BACK: Final = timedelta(days=1)
 _TAIL_SKEW: Final = timedelta(minutes=5)
 _ONE_HOUR: Final = timedelta(hours=1)  # accept events stamped a little ahead of our clock
+_ONE_DAY: Final = timedelta(days=1)
+_ONE_SECOND: Final = timedelta(seconds=1)
+
+LOOKBACK: Final = timedelta(days=7)
+"""How far back the board looks for open periods: a failed, stale, breached or warning period of the
+last week stays on its pipeline's row until it is resolved (its run succeeds) or acknowledged."""
+
+_RUN_STATES: Final[dict[RunStatus, State]] = {
+    RunStatus.RUNNING: "running",
+    RunStatus.COMPLETED: "succeeded",
+    RunStatus.FAILED_FINAL: "failed",
+}
+
+
+@dataclass(slots=True)
+class _Judged:
+    """One candidate period of a pipeline, judged (:meth:`Interlock._view`)."""
+
+    rank: int
+    period: Period
+    state: State
+    note: str
+    sla: PeriodSla
+    run: RunRow | None
+    ack: Ack | None
+    stale: bool
+
+
+@dataclass(slots=True)
+class _View:
+    """A pipeline's board row before its last event and rerun budget are read (in bulk)."""
+
+    config: PipelineConfig
+    evaluation: Evaluation
+    current: Period | None
+    period: str | None = None
+    state: State = "waiting"
+    note: str = ""
+    sla: SlaClock = field(default_factory=lambda: SlaClock("none"))
+    run: RunRow | None = None
+    ack: Ack | None = None
+    stale: bool = False
+    dry: bool = False
+    open_periods: tuple[str, ...] = ()
+
+    def status(
+        self, now: datetime, *, last_event: Event | None, budget: RerunBudget
+    ) -> PipelineStatus:
+        return PipelineStatus(
+            pipeline_id=self.config.id,
+            period=self.period,
+            schedule=self.config.schedule_id,
+            state=self.state,
+            rules_passed=self.evaluation.passed_count,
+            rules_total=len(self.evaluation.results),
+            sla=self.sla,
+            last_event=last_event,
+            budget=budget,
+            ack=self.ack,
+            dry_run=self.dry,
+            run=self.run,
+            stale=self.stale,
+            at=now,
+            note=self.note,
+            owner=self.config.pipeline.owner,
+            open_periods=self.open_periods,
+        )
 
 
 class PipelineNotFoundError(InterlockError, LookupError):
@@ -270,27 +342,33 @@ class Interlock:
         )
 
     def status(self, pid: str) -> PipelineStatus:
-        """One pipeline's status now.
+        """One pipeline's status now (its worst open period, as on the board).
 
         Raises:
             PipelineNotFoundError: no config is stored for ``pid``.
         """
-        return self._status(
-            self._config(pid), self.now(), created=self.store.control.config_created(pid)
-        )
+        config = self._config(pid)
+        created = self.store.control.config_created(pid)
+        return self._statuses([(config, created)], self.now())[0]
 
     def board(self, *, pipelines: Collection[str] | None = None) -> Board:
         """Every pipeline's status (or those named), problem pipelines first, then by id.
 
-        Stored configs that cannot be used appear as ``invalid`` rows.
+        Each row shows the pipeline's worst open period of the last :data:`LOOKBACK` (a failed,
+        breached, stale or warning period nobody acknowledged), else its current period. Stored
+        configs that cannot be used appear as ``invalid`` rows. The reads are bulk reads: one index
+        query for the configs and a fixed handful of multi-partition reads, however many pipelines.
         """
         now = self.now()
         found = self.store.control.all_configs()
-        rows = [
-            self._status(config, now, created=found.created.get(pid))
-            for pid, config in found.configs.items()
-            if pipelines is None or pid in pipelines
-        ]
+        rows = self._statuses(
+            [
+                (config, found.created.get(pid))
+                for pid, config in found.configs.items()
+                if pipelines is None or pid in pipelines
+            ],
+            now,
+        )
         for pid, why in found.invalid.items():
             if pipelines is None or pid in pipelines:
                 rows.append(_invalid_status(pid, why, now))
@@ -428,70 +506,153 @@ class Interlock:
         override = overrides.get(DRY_RUN_OVERRIDE)
         return effective_dry_run(config, None if override is None else override.value)
 
-    def _budget(self, config: PipelineConfig, period: str | None) -> RerunBudget:
-        # The Operator's count (lifecycle.operator.rerun_budget), over one rerun-log read.
-        if period is None:
-            return rerun_budget(config, ())
-        entries = self.store.reruns.attempts(config.id, config.schedule_id, period)
-        return rerun_budget(config, (e.reason for e in entries))
+    def _statuses(
+        self, items: Sequence[tuple[PipelineConfig, datetime | None]], now: datetime
+    ) -> list[PipelineStatus]:
+        """The statuses of many pipelines (config, first stored) from bulk reads (see :meth:`board`)."""
+        if not items:
+            return []
+        schedules = {config.id: config.schedule_id for config, _ in items}
+        # a day's margin: period ids are local dates, and zones are up to a day apart
+        since = (now - LOOKBACK - _ONE_DAY).date().isoformat()
+        reads = self.store.control.board_reads(schedules, since_period=since, now=now)
+        latest = self.store.events.latest_of(schedules)
+        views = [self._view(config, created, now, reads) for config, created in items]
+        shown = {v.config.id: (v.config.schedule_id, v.period) for v in views if v.period}
+        attempts = self.store.reruns.attempts_of(shown) if shown else {}
+        return [
+            v.status(
+                now,
+                last_event=latest.get(v.config.id),
+                budget=rerun_budget(v.config, (e.reason for e in attempts.get(v.config.id, ()))),
+            )
+            for v in views
+        ]
 
-    def _status(
-        self, config: PipelineConfig, now: datetime, *, created: datetime | None = None
-    ) -> PipelineStatus:
+    def _view(
+        self,
+        config: PipelineConfig,
+        created: datetime | None,
+        now: datetime,
+        reads: BoardReads,
+    ) -> _View:
+        """Judge a pipeline's candidate periods (the current one, the previous cron period, and those
+        with a run row in :data:`LOOKBACK`) and pick the one its row shows."""
         from interlock.rules import evaluate
+        from interlock.schedule import Period
 
         pid = config.id
-        control = self.store.control
-        sensors = control.sensors(pid)
+        sensors = reads.sensors.get(pid, {})
         fields = {k: r.fields for k, r in sensors.items()}
         evaluation = evaluate(config.validation, fields, now)
-        period = self._period(config, sensors, now)
-        schedule = config.schedule_id
-        run = control.get_run(pid, schedule, period.id) if period is not None else None
-        ack = control.get_ack(pid, schedule, period.id, now=now) if period is not None else None
-        dry = self._is_dry_run(config, control.overrides(pid))
-        last = self.store.events.for_pipeline(pid, limit=1)
-        note = ""
-        state: State
-        if dry:
-            state = "dry-run"
-        elif run is not None:
-            state = {
-                RunStatus.RUNNING: "running",
-                RunStatus.COMPLETED: "succeeded",
-                RunStatus.FAILED_FINAL: "failed",
-            }[run.status]  # type: ignore[assignment]
-        else:
-            excluded = self._excluded(config, period, now)
-            if excluded:
-                state, note = "excluded", excluded
-            else:
-                state = "evaluating" if self._started(config, fields, now) else "waiting"
-        return PipelineStatus(
-            pipeline_id=pid,
-            period=period.id if period is not None else None,
-            schedule=schedule,
-            state=state,
-            rules_passed=evaluation.passed_count,
-            rules_total=len(evaluation.results),
-            sla=self._dry_clock(config, period)
-            if dry or period is None
-            else SlaClock.of(
-                self._judge(
-                    config, period, now, sensors=sensors, run=run, ack=ack, created=created
-                ),
-                now,
-            ),
-            last_event=last[0] if last else None,
-            budget=self._budget(config, period.id if period is not None else None),
-            ack=ack,
-            dry_run=dry,
-            run=run,
-            stale=run.is_stale(now) if run is not None else False,
-            at=now,
-            note=note,
-            owner=config.pipeline.owner,
-        )
+        current = self._period(config, sensors, now)
+        view = _View(config, evaluation, current)
+        if self._is_dry_run(config, reads.overrides.get(pid, {})):
+            view.dry, view.state = True, "dry-run"
+            view.sla = self._dry_clock(config, current)
+            view.period = current.id if current is not None else None
+            return view
+        runs = {r.period: r for r in reads.runs.get(pid, ())}
+        acks = reads.acks.get(pid, {})
+        oldest = (now - LOOKBACK).date()
+        candidates: list[Period] = [] if current is None else [current]
+        previous = self._previous_period(config, current, sensors, now)
+        if previous is not None:
+            candidates.append(previous)
+        for period_id in sorted(runs, reverse=True):
+            try:
+                period = Period.parse(period_id)
+            except InterlockError:
+                continue
+            if period.day >= oldest and period not in candidates:
+                candidates.append(period)
+        judged: list[_Judged] = []
+        for period in candidates:
+            run, ack = runs.get(period.id), acks.get(period.id)
+            is_current = period is current
+            if not is_current and run is None and self._excluded(config, period, now):
+                continue  # an excluded day's period is not expected
+            state, note = self._state(config, period, run, fields, now, current=is_current)
+            sla = self._judge(
+                config, period, now, sensors=sensors, run=run, ack=ack, created=created
+            )
+            stale = run.is_stale(now) if run is not None else False
+            rank = status_rank(state, stale, sla.state, acknowledged=ack is not None)
+            if not is_current and (ack is not None or sla.state == "missed"):
+                # resolved: acknowledged, or delivered late (the verdict was told): it stops showing
+                rank = max(rank, 2)
+            judged.append(_Judged(rank, period, state, note, sla, run, ack, stale))
+        open_ = [j for j in judged if j.rank <= 1]
+        view.open_periods = tuple(sorted((j.period.id for j in open_), reverse=True))
+        # the worst open period; among equals the newest (candidates run newest first after current)
+        pick = min(open_, key=lambda j: (j.rank, candidates.index(j.period)), default=None)
+        if pick is None:
+            pick = next((j for j in judged if j.period is current), None)
+        if pick is None:  # no period: nothing judged (e.g. an unusable trigger date)
+            view.state, view.note = self._state(config, None, None, fields, now)
+            return view
+        view.period, view.state, view.note = pick.period.id, pick.state, pick.note
+        view.run, view.ack, view.stale = pick.run, pick.ack, pick.stale
+        view.sla = SlaClock.of(pick.sla, now)
+        newest = next((j for j in judged if j.period is current), None)
+        if newest is not None and pick is not newest:
+            more = len(open_) - 1
+            view.note = "; ".join(
+                part
+                for part in (
+                    pick.note,
+                    f"newest period {newest.period.id}: {newest.state}",
+                    f"{more} more open" if more > 0 else "",
+                )
+                if part
+            )
+        return view
+
+    def _state(
+        self,
+        config: PipelineConfig,
+        period: Period | None,
+        run: RunRow | None,
+        fields: Mapping[str, Any],
+        now: datetime,
+        *,
+        current: bool = True,
+    ) -> tuple[State, str]:
+        """A period's board state, with a note. Without a run, the current period (or, with no period,
+        today) can be excluded, evaluating or waiting; an older period just had no run."""
+        if run is not None:
+            return _RUN_STATES[run.status], ""
+        if not current:
+            return "waiting", "no run for this period"
+        excluded = self._excluded(config, period, now)
+        if excluded:
+            return "excluded", excluded
+        if self._started(config, fields, now):
+            return "evaluating", ""
+        return "waiting", ""
+
+    def _previous_period(
+        self,
+        config: PipelineConfig,
+        current: Period | None,
+        sensors: Mapping[str, SensorRecord],
+        now: datetime,
+    ) -> Period | None:
+        """A cron pipeline's period before ``current`` (its deadline may have passed with no run)."""
+        from interlock.schedule import cron_period, previous_fire
+
+        s = config.schedule
+        if current is None or not s.cron:
+            return None
+        if s.trigger is not None and any(k.startswith(s.trigger.key) for k in sensors):
+            return None  # the trigger sensor names the periods
+        try:
+            fire = previous_fire(s.cron, s.timezone, now)
+            before = previous_fire(s.cron, s.timezone, fire - _ONE_SECOND)
+            period = cron_period(s.cron, s.timezone, before)
+        except InterlockError:
+            return None
+        return None if period == current else period
 
     def _excluded(self, config: PipelineConfig, period: Period | None, now: datetime) -> str:
         """Why the shown period's day (today's, without a period) is excluded, or ``""``."""

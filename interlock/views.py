@@ -48,6 +48,7 @@ __all__ = [
     "SlaClock",
     "State",
     "budget_text",
+    "status_rank",
 ]
 
 State = Literal[
@@ -272,8 +273,12 @@ class PipelineStatus:
         run: the current period's run row, if any.
         stale: a RUNNING row past its lock expiry (its execution is presumed lost).
         at: the instant this status describes.
-        note: why, when the state needs a word (an exclusion reason, an invalid config's problems).
+        note: why, when the state needs a word (an exclusion reason, an invalid config's problems,
+            the newest period's state when an older open period is shown).
         owner: the owning team.
+        open_periods: the periods of the last :data:`~interlock.api.LOOKBACK` that still need on-call
+            (failed, stale, breached or warning, not acknowledged), newest first; ``period`` is the
+            worst of them, or the current period when there is none.
     """
 
     pipeline_id: str
@@ -292,24 +297,14 @@ class PipelineStatus:
     at: datetime
     note: str = ""
     owner: str | None = None
+    open_periods: tuple[str, ...] = ()
 
     @property
     def rank(self) -> int:
         """Board order: 0 needs action now, 1 soon, then active, quiet, done, excluded."""
-        if self.state in ("failed", "invalid") or self.stale:
-            return 0
-        if self.sla.status in ("breached", "missed") and self.ack is None:
-            return 0
-        if self.sla.status == "warning" and self.ack is None:
-            return 1
-        return {
-            "evaluating": 2,
-            "running": 2,
-            "waiting": 3,
-            "dry-run": 4,
-            "succeeded": 5,
-            "excluded": 6,
-        }.get(self.state, 3)
+        return status_rank(
+            self.state, self.stale, self.sla.status, acknowledged=self.ack is not None
+        )
 
     @property
     def problem(self) -> bool:
@@ -581,6 +576,28 @@ class RunList(_ResultList[RunSummary]):
 
 
 # ------------------------------------------------------------------------------ facade helpers
+
+
+def status_rank(state: str, stale: bool, sla: str, *, acknowledged: bool) -> int:
+    """Board order of a period's status: 0 needs action now (failed, stale, invalid; SLA breached or
+    missed unacknowledged), 1 soon (SLA warning unacknowledged), then active, quiet, done, excluded."""
+    if state in ("failed", "invalid") or stale:
+        return 0
+    if sla in ("breached", "missed") and not acknowledged:
+        return 0
+    if sla == "warning" and not acknowledged:
+        return 1
+    return _STATE_RANKS.get(state, 3)
+
+
+_STATE_RANKS: Final[dict[str, int]] = {
+    "evaluating": 2,
+    "running": 2,
+    "waiting": 3,
+    "dry-run": 4,
+    "succeeded": 5,
+    "excluded": 6,
+}
 
 
 def _starts(config: PipelineConfig) -> str:

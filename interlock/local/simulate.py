@@ -292,6 +292,7 @@ def simulate(
     end: datetime,
     job: JobBehaviour | None = None,
     workdir: Path | None = None,
+    store_url: str | None = None,
 ) -> SimulationResult:
     """Replay ``entries`` against ``project`` on a virtual clock from ``start`` to ``end``.
 
@@ -302,6 +303,7 @@ def simulate(
         end: its last instant.
         job: the default job behaviour.
         workdir: where the temporary store goes (default: a new temporary directory).
+        store_url: simulate into this store instead, and keep it (to look at the board it leaves).
 
     Returns:
         The events published, in order.
@@ -335,7 +337,7 @@ def simulate(
     runner = SimulatedRunner(clock, job or JobBehaviour())
     result = SimulationResult()
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        url = f"sqlite:///{Path(tmp) / 'simulation.db'}"
+        url = store_url or f"sqlite:///{Path(tmp) / 'simulation.db'}"
         with open_store(url, now=lambda: clock.now().timestamp()) as store:
             for config in project.pipelines.values():
                 store.control.put_config(config, now=start)

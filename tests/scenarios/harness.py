@@ -18,6 +18,7 @@ from interlock.local.simulate import JobBehaviour, parse_timeline, simulate
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from interlock.api import PipelineStatus
     from interlock.events import Event
 
 DAY = datetime(2026, 3, 4, tzinfo=UTC)  # a Wednesday
@@ -78,8 +79,10 @@ def world(
     end: datetime | None = None,
     job: JobBehaviour | None = None,
     calendars: Iterable[Mapping[str, Any]] = (),
+    store_url: str | None = None,
 ) -> list[Event]:
-    """Run a scenario; every published event, in order."""
+    """Run a scenario; every published event, in order (``store_url``: simulate into that store and
+    keep it, to read the board the day leaves, see :func:`board_at`)."""
     project = Project()
     for raw in configs:
         config = PipelineConfig.model_validate(raw)
@@ -88,8 +91,24 @@ def world(
         cal = Calendar.model_validate(raw)
         project.calendars[cal.name] = cal
     entries = parse_timeline(json.dumps(e) for e in timeline)
-    result = simulate(project, entries, start=start, end=end or start + timedelta(days=1), job=job)
+    result = simulate(
+        project,
+        entries,
+        start=start,
+        end=end or start + timedelta(days=1),
+        job=job,
+        store_url=store_url,
+    )
     return result.events
+
+
+def board_at(store_url: str, when: datetime) -> dict[str, PipelineStatus]:
+    """The board of a kept scenario store at ``when``, by pipeline id."""
+    from interlock.api import Interlock
+    from interlock.ports import VirtualClock
+
+    with Interlock.local(store_url, clock=VirtualClock(when)) as il:
+        return {s.pipeline_id: s for s in il.board()}
 
 
 def types(events: Iterable[Event], pid: str | None = None) -> list[str]:

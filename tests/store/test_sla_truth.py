@@ -126,3 +126,39 @@ def test_a_failed_run_is_judged_on_the_data_and_an_ack_quietens_it(tmp_path: Pat
         clock.set(DAY.replace(hour=9, minute=5))
         assert il.period_sla("daily-report").state == "missed"
         assert il.period_sla("daily-report", "2026-03-01").state == "breached"
+
+
+def test_the_board_looks_back_a_week_for_open_periods(tmp_path: Path) -> None:
+    from interlock.api import LOOKBACK
+
+    # GIVEN failed runs 6 and 8 days ago, and yesterday's and today's runs succeeded in time
+    now = DAY.replace(hour=9)
+    clock = VirtualClock(now)
+    with Interlock.local(tmp_path / "w.db", clock=clock) as il:
+        control = il.store.control
+        control.put_config(CONFIG, now=DAY - timedelta(days=30))
+        for days, status in (
+            (8, RunStatus.FAILED_FINAL),
+            (6, RunStatus.FAILED_FINAL),
+            (1, RunStatus.COMPLETED),
+            (0, RunStatus.COMPLETED),
+        ):
+            period = (DAY - timedelta(days=days)).date().isoformat()
+            start = DAY - timedelta(days=days) + timedelta(hours=6)
+            clock.set(start)  # the store's TTLs follow the clock
+            control.acquire_run(
+                "daily-report", "cron", period, now=start, lock_ttl=timedelta(hours=2)
+            )
+            control.set_run_status(
+                "daily-report", "cron", period, status, now=start + timedelta(minutes=20)
+            )
+        # WHEN the board is read
+        clock.set(now)
+        row = il.status("daily-report")
+        # THEN the failure within the week shows (the older one only in the run history)
+        assert LOOKBACK == timedelta(days=7)
+        assert (row.period, row.state, row.sla.status) == ("2026-02-24", "failed", "breached")
+        assert row.open_periods == ("2026-02-24",)
+        assert row.note == "newest period 2026-03-02: succeeded"
+        assert [s.pipeline_id for s in il.board().problems] == ["daily-report"]
+        assert il.runs("daily-report")[-1].period == "2026-02-22"
