@@ -199,8 +199,10 @@ def decide_late_data(
         )
     note = "sensor updated after pipeline completed successfully"
     message = f"late data arrival for {pid}: {sensor_key} updated after job completion"
+    # The job-log row is the marker that this write was handled, so it goes last: a failure before it
+    # retries the record, and the request is keyed by the write's own instant, so writing it again is
+    # the same request (claimed once by the rerun decision), never a second rerun.
     actions: tuple[Action, ...] = (
-        AppendJobLog(pid, schedule_id, period, JobEvent.LATE_DATA_ARRIVAL, now, error=note),
         PublishEvent(
             EventType.LATE_DATA_ARRIVAL,
             pid,
@@ -210,7 +212,8 @@ def decide_late_data(
             now,
             {"sensorKey": sensor_key},
         ),
-        WriteRerunRequest(pid, schedule_id, period, RerunReason.LATE_DATA.value, now),
+        WriteRerunRequest(pid, schedule_id, period, RerunReason.LATE_DATA.value, written_at or now),
+        AppendJobLog(pid, schedule_id, period, JobEvent.LATE_DATA_ARRIVAL, now, error=note),
     )
     return Decision(actions, "late-data", {"pipelineId": pid}, message)
 

@@ -110,7 +110,29 @@ def start_attempt(
     return StartExecution(config.id, schedule_id, period, name, payload)
 
 
-def decide_resume(config: PipelineConfig, run_row: RunRow | None, *, now: datetime) -> Decision:
+@dataclass(frozen=True, slots=True)
+class Unannounced:
+    """A rerun whose RERUN_ACCEPTED may not have been published (its per-attempt claim is missing).
+
+    Attributes:
+        reason: the latest rerun-log row's reason (a ``job-fail-retry`` is never announced), or the
+            request's when its row is missing.
+        rerun_count: rerun-log rows in that reason's budget, the latest (or missing) one included.
+        unrecorded: the run was reset but its rerun-log and job-log rows were never written.
+    """
+
+    reason: str
+    rerun_count: int
+    unrecorded: bool = False
+
+
+def decide_resume(
+    config: PipelineConfig,
+    run_row: RunRow | None,
+    *,
+    now: datetime,
+    unannounced: Unannounced | None = None,
+) -> Decision:
     """Start the current attempt of a RUNNING run again, in case its start was lost.
 
     A record that would start a run (trigger sensor, cron fire, retry, rerun) is redelivered when the
@@ -120,14 +142,20 @@ def decide_resume(config: PipelineConfig, run_row: RunRow | None, *, now: dateti
     of the row's attempt: starts are idempotent by execution name (per attempt) and job starts by run
     id, so a running or finished execution is found, never started twice.
 
+    A redelivered rerun request also announces the attempt when ``unannounced`` says its
+    RERUN_ACCEPTED claim is missing (the first handling died, or the bus refused the event, after the
+    run was reset).
+
     Args:
         config: the pipeline.
         run_row: the run's row now.
         now: the instant of the decision.
+        unannounced: the rerun to announce, if its announcement is missing.
 
     Returns:
-        ``next="resume"`` with the StartExecution of the row's attempt; nothing for a run that is not
-        RUNNING, has no attempt (the original's rows) or is stale (the watchdog's).
+        ``next="resume"`` with the StartExecution of the row's attempt (then the announcement);
+        nothing for a run that is not RUNNING, has no attempt (the original's rows) or is stale (the
+        watchdog's).
     """
     if run_row is None or run_row.status is not RunStatus.RUNNING or run_row.attempt < 1:
         return _nothing("no RUNNING attempt to resume")
@@ -136,8 +164,34 @@ def decide_resume(config: PipelineConfig, run_row: RunRow | None, *, now: dateti
         return _nothing("the RUNNING attempt is stale: the watchdog reports it")
     attempt = run_row.attempt
     start = start_attempt(config, run_row.schedule, run_row.period, attempt)
+    announce: tuple[Action, ...] = ()
+    if (
+        unannounced is not None
+        and attempt > 1
+        and budget_bucket(unannounced.reason) != budget_bucket(RerunReason.JOB_FAIL_RETRY)
+    ):
+        pid, schedule, period, reason = (
+            config.id,
+            run_row.schedule,
+            run_row.period,
+            unannounced.reason,
+        )
+        if unannounced.unrecorded:
+            announce = (
+                RecordRerun(pid, schedule, period, reason, now),
+                AppendJobLog(pid, schedule, period, JobEvent.RERUN_ACCEPTED, now, error=reason),
+            )
+        announce += _announce_accepted(
+            config,
+            run_row.schedule,
+            run_row.period,
+            unannounced.reason,
+            attempt,
+            unannounced.rerun_count,
+            now,
+        )
     return Decision(
-        (start,),
+        (start, *announce),
         "resume",
         {"pipelineId": config.id, "attempt": attempt, "executionName": start.name},
         f"re-issue the start of attempt {attempt} (idempotent by name)",
@@ -357,12 +411,37 @@ def decide_rerun(
             config, req, now, "previous run succeeded and no sensor data has changed", claim
         )
     attempt = row.attempt + 1
-    message = f"rerun accepted for {pid} (reason: {req.reason}) as attempt {attempt}"
+    # The start goes before the announcement, and the announcement is claimed per attempt: a record
+    # redelivered after a crash or a refused publish finds its request claimed and the run RUNNING, and
+    # decide_resume starts the attempt and announces it if the claim is missing (nothing lost, nothing
+    # announced twice).
     actions = (
         *claim,
         ResetRun(pid, schedule, period, now, attempt=row.attempt),
         RecordRerun(pid, schedule, period, req.reason, now),
         AppendJobLog(pid, schedule, period, JobEvent.RERUN_ACCEPTED, now, error=req.reason),
+        start_attempt(config, schedule, period, attempt),
+        *_announce_accepted(config, schedule, period, req.reason, attempt, facts.used + 1, now),
+    )
+    message = f"rerun accepted for {pid} (reason: {req.reason}) as attempt {attempt}"
+    return Decision(actions, "accepted", {"pipelineId": pid, "attempt": attempt}, message)
+
+
+def _announce_accepted(
+    config: PipelineConfig,
+    schedule: str,
+    period: str,
+    reason: str,
+    attempt: int,
+    rerun_count: int,
+    now: datetime,
+) -> tuple[Action, ...]:
+    """RERUN_ACCEPTED of ``attempt``, once (its claim is released if the publish fails)."""
+    pid = config.id
+    budget, _ = budget_for(config, reason)
+    message = f"rerun accepted for {pid} (reason: {reason}) as attempt {attempt}"
+    return (
+        Claim(pid, once_per_attempt(EventType.RERUN_ACCEPTED, attempt), schedule, period, now),
         _event(
             pid,
             schedule,
@@ -370,11 +449,9 @@ def decide_rerun(
             EventType.RERUN_ACCEPTED,
             message,
             now,
-            reason=req.reason,
+            reason=reason,
             attempt=attempt,
-            rerunCount=facts.used + 1,
+            rerunCount=rerun_count,
             budget=budget,
         ),
-        start_attempt(config, schedule, period, attempt),
     )
-    return Decision(actions, "accepted", {"pipelineId": pid, "attempt": attempt}, message)

@@ -261,12 +261,46 @@ class Controller:
             ),
         )
 
-    def _resume(self, config: PipelineConfig, run: RunRef, now: datetime, handled: Handled) -> None:
-        """A start stopped by the run's row: re-issue the row's attempt (see ``decide_resume``)."""
-        row = self.store.control.get_run(run.pipeline_id, run.schedule_id, run.period)
-        decision = reruns.decide_resume(config, row, now=now)
+    def _resume(
+        self,
+        config: PipelineConfig,
+        run: RunRef,
+        now: datetime,
+        handled: Handled,
+        *,
+        announce: bool = False,
+    ) -> None:
+        """A start stopped by the run's row: re-issue the row's attempt (see ``decide_resume``);
+        with ``announce`` (a redelivered rerun request), also its RERUN_ACCEPTED if that is missing."""
+        pid, schedule, period = run.pipeline_id, run.schedule_id, run.period
+        row = self.store.control.get_run(pid, schedule, period)
+        unannounced = None
+        if announce and row is not None and row.status is RunStatus.RUNNING and row.attempt > 1:
+            unannounced = self._unannounced(pid, schedule, period, row.attempt)
+        decision = reruns.decide_resume(config, row, now=now, unannounced=unannounced)
         if decision.actions:
             self._apply(handled, decision)
+
+    def _unannounced(
+        self, pid: str, schedule: str, period: str, attempt: int
+    ) -> reruns.Unannounced | None:
+        """The accepted rerun of ``attempt`` whose bookkeeping or announcement is missing, if any."""
+        claim = once_per_attempt(EventType.RERUN_ACCEPTED, attempt)
+        if self.store.control.has_claim(pid, claim, schedule, period):
+            return None
+        entries = self.store.reruns.attempts(pid, schedule, period)
+        request = self.store.control.get_rerun_request(pid, schedule, period)
+        if len(entries) < attempt - 1:  # the reset happened, its rerun-log row did not
+            if request is None:
+                return None
+            bucket = budget_bucket(request.reason)
+            count = sum(1 for e in entries if e.reason in bucket) + 1
+            return reruns.Unannounced(request.reason, count, unrecorded=True)
+        if not entries:
+            return None
+        bucket = budget_bucket(entries[-1].reason)
+        count = sum(1 for e in entries if e.reason in bucket)
+        return reruns.Unannounced(entries[-1].reason, count)
 
     def _after_start(
         self, config: PipelineConfig, run: RunRef, now: datetime, handled: Handled
@@ -371,7 +405,9 @@ class Controller:
         result = self._apply(handled, decision)
         if decision.next == "completed" and config is not None and result.stopped is None:
             self._on_success(config, RunRef(pid, schedule, period), now, handled)
-        elif decision.next == "retry" and config is not None and result.stopped is not None:
+        elif failure and config is not None and (result.stopped or not decision.actions):
+            # a redelivered failure whose retry already reset the run (stale now) or lost its
+            # condition: the retry's attempt may never have been started
             self._resume(config, RunRef(pid, schedule, period), now, handled)
         return handled
 
@@ -451,7 +487,7 @@ class Controller:
         result = self._apply(handled, decision)
         if result.stopped is not None and not self.dry_run(config):
             # a redelivered request whose first handling may have died before its StartExecution
-            self._resume(config, RunRef(pid, schedule, period), now, handled)
+            self._resume(config, RunRef(pid, schedule, period), now, handled, announce=True)
         return handled
 
     # --------------------------------------------------------------------------------- timers

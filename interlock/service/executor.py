@@ -14,7 +14,11 @@ Actions are applied **in order**, each through one port::
                                                                         and the error re-raised, so the
                                                                         stream record is retried
     PublishEvent       bus.publish(Event stamped with clock.now())      — (the bus fans out to the events
-                                                                        table; the executor never writes it)
+                                                                        table; the executor never writes it);
+                                                                        (any action that raises right
+                                                                        after Claims, with only publishes
+                                                                        between, releases those Claims, so
+                                                                        the retried record does it)
     AppendJobLog       store.joblog.append                              —
     SetRunStatus       store.control.set_run_status(attempt=…)          CONFLICT recorded (a superseded
                                                                         attempt); later actions still apply
@@ -217,9 +221,20 @@ class Executor:
         """
         outcomes: list[ActionOutcome] = []
         acquired: set[_RunKey] = set()
+        # Claims applied since the last action that changed anything else: if the next action
+        # raises, they guarded something that did not happen, and are given back for the retry.
+        guards: list[Claim] = []
         actions = decision.actions
         for index, action in enumerate(actions):
-            outcome = self._apply_one(action, acquired)
+            try:
+                outcome = self._apply_one(action, acquired)
+            except BaseException:
+                self._release_guards(guards)
+                raise
+            if isinstance(action, Claim):
+                guards.append(action)
+            elif not isinstance(action, PublishEvent):
+                guards = []
             outcomes.append(outcome)
             if isinstance(action, _STOPPERS) and outcome.status is OutcomeStatus.CONFLICT:
                 stopped = outcome.reason
@@ -394,6 +409,21 @@ class Executor:
             log.exception("could not release run %s after execution %s failed", run, name)
         else:
             log.warning("execution %s did not start; released run %s", name, "/".join(run))
+
+    def _release_guards(self, guards: list[Claim]) -> None:
+        """An action failed right after claims (only publishes between): give them back, so the
+        retried record claims again and does it; otherwise a claim would say "done" (an event
+        published, a request taken) about something that never happened. A publish that went out
+        before the failure may then go out again: at least once, never lost."""
+        for claim in guards:
+            try:
+                self.store.control.release_claim(
+                    claim.pipeline_id, claim.name, claim.schedule_id, claim.period
+                )
+            except StoreError:
+                log.exception("could not release claim %s after a failed publish", claim.name)
+            else:
+                log.warning("released claim %s for the retry (a later action failed)", claim.name)
 
     def _publish(self, action: PublishEvent) -> None:
         # Imported on first publish: the event model needs pydantic, which a handler's import should

@@ -511,6 +511,17 @@ class ControlStore:
             return False
         return True
 
+    def release_claim(self, pid: str, name: str, schedule: str, period: str) -> bool:
+        """Give a claim back (what it guarded did not happen, so a retry may claim it again).
+
+        Returns:
+            Whether the claim existed.
+        """
+        return (
+            self.table.delete(keys.pipeline_pk(pid), keys.claim_sk(name, schedule, period))
+            is not None
+        )
+
     def has_claim(self, pid: str, name: str, schedule: str, period: str) -> bool:
         """Whether ``name`` was claimed for the period."""
         return (

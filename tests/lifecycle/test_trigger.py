@@ -129,3 +129,25 @@ def test_resume_leaves_finished_stale_and_attemptless_runs_alone() -> None:
     legacy = RunRow("orders", "stream", PERIOD, RunStatus.RUNNING, 0, DONE)
     for row in (None, completed(), stale, legacy):
         assert decide_resume(config(), row, now=NOW).actions == ()
+
+
+def test_resume_announces_a_rerun_whose_announcement_is_missing() -> None:
+    from interlock.lifecycle.actions import AppendJobLog, Claim, RecordRerun
+    from interlock.lifecycle.reruns import Unannounced, decide_resume
+
+    row = RunRow("orders", "stream", PERIOD, RunStatus.RUNNING, 2, DONE, DONE, None, NOW)
+    announced = decide_resume(config(), row, now=DONE, unannounced=Unannounced("manual", 1))
+    start, claim, event = announced.actions
+    assert isinstance(start, StartExecution) and start.name.endswith("-a2")
+    assert isinstance(claim, Claim) and claim.name == "RERUN_ACCEPTED-a2"
+    assert isinstance(event, PublishEvent) and event.type is EventType.RERUN_ACCEPTED
+    assert event.detail["rerunCount"] == 1 and event.detail["attempt"] == 2
+    # a reset whose rerun-log row was lost gets its bookkeeping written first
+    unrecorded = Unannounced("manual", 1, unrecorded=True)
+    kinds = [
+        type(a) for a in decide_resume(config(), row, now=DONE, unannounced=unrecorded).actions
+    ]
+    assert kinds == [StartExecution, RecordRerun, AppendJobLog, Claim, PublishEvent]
+    # a retry is never announced
+    retry = Unannounced("job-fail-retry", 1)
+    assert len(decide_resume(config(), row, now=DONE, unannounced=retry).actions) == 1
