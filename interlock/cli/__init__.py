@@ -17,8 +17,6 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
-
 from interlock import __version__
 from interlock.cli._common import (
     EXIT_BAD_INPUT,
@@ -28,6 +26,7 @@ from interlock.cli._common import (
     UsageError,
     add_store_option,
     err,
+    escape,
 )
 from interlock.cli.config_cmds import cmd_config_push, cmd_schema, cmd_validate
 from interlock.cli.demo_cmd import cmd_demo

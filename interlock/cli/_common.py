@@ -8,12 +8,11 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-
 from interlock.clock import wall_clock
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from interlock.exceptions import Problem
     from interlock.store.factory import Store
 
@@ -32,13 +31,28 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n(try '{self.prog} --help')\n")
 
 
+# rich is imported where output is printed, not at import: it costs ~25 ms, which `interlock --help`
+# (argparse prints it) and every command's start would otherwise pay.
+
+
+def escape(text: str) -> str:
+    """``rich.markup.escape``: ``text`` with its rich markup made literal."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
 def out() -> Console:
     """Console for results (stdout)."""
+    from rich.console import Console
+
     return Console(file=sys.stdout, highlight=False, soft_wrap=True)
 
 
 def err() -> Console:
     """Console for diagnostics (stderr)."""
+    from rich.console import Console
+
     return Console(file=sys.stderr, highlight=False, soft_wrap=True)
 
 

@@ -7,13 +7,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
-
 from interlock.cli._common import (
     EXIT_BAD_INPUT,
     EXIT_OK,
     EXIT_OPERATIONAL,
     err,
+    escape,
     open_store_for,
     out,
     print_problem,

@@ -8,14 +8,11 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-
 from interlock.cli._common import (
     EXIT_OK,
     UsageError,
     err,
+    escape,
     jsonable,
     open_store_for,
     out,
@@ -26,6 +23,8 @@ from interlock.clock import wall_clock
 if TYPE_CHECKING:
     import argparse
     from datetime import datetime
+
+    from rich.console import Console
 
     from interlock.events import Event
     from interlock.store.factory import Store
@@ -58,6 +57,9 @@ def cmd_events_catalogue(args: argparse.Namespace) -> int:
         ]
         print(json.dumps(rows, indent=2))
         return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("TYPE", "SEVERITY", "ALERTS", "WHEN", box=None, pad_edge=False)
     for t, spec in CATALOGUE.items():
         sev = spec.severity.value

@@ -11,14 +11,13 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape
-
 from interlock.cli._common import (
     EXIT_BAD_INPUT,
     EXIT_NOT_READY,
     EXIT_OK,
     UsageError,
     err,
+    escape,
     jsonable,
     open_store_for,
     out,

@@ -17,14 +17,13 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
-
 from interlock.cli._common import (
     EXIT_NOT_READY,
     EXIT_OK,
     UsageError,
     add_store_option,
     err,
+    escape,
     open_store_for,
     out,
 )

@@ -7,13 +7,11 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape
-from rich.table import Table
-
 from interlock.cli._common import (
     EXIT_OK,
     UsageError,
     err,
+    escape,
     jsonable,
     open_store_for,
     out,
@@ -152,6 +150,8 @@ def cmd_sensor_ls(args: argparse.Namespace) -> int:
     if not sensors:
         out().print(f"no sensors for pipeline {escape(args.pipeline)!r}")
         return EXIT_OK
+    from rich.table import Table
+
     table = Table("SENSOR", "FIELDS", "AGE", box=None, pad_edge=False)
     for key, rec in sorted(sensors.items()):
         age = format_duration(now - rec.updated_at) if rec.updated_at else ""
