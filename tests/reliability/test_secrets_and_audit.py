@@ -267,3 +267,78 @@ def test_the_os_user_is_the_actor_when_sts_cannot_tell(
     assert "@" in actor and not actor.startswith("arn:")
     with open_store(f"sqlite:///{tmp_path}/s.db") as store:
         assert current_actor(store) == actor
+
+
+# ------------------------------------------------------------------ a whole run, grepped for it
+
+
+def test_a_failed_run_leaves_the_token_nowhere(
+    echo: Echo, tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN an http job carrying the planted token in its header and query string, an endpoint that
+    # refuses it and echoes it back, the embedded runtime with Slack (a local fake) and every log
+    import logging
+    from datetime import UTC, datetime, timedelta
+
+    from slack_sdk import WebClient
+
+    from interlock.alerts.fake_slack import FakeSlack
+    from interlock.alerts.slack import SlackNotifier
+    from interlock.config.loader import validate_config_data
+    from interlock.local.runtime import EmbeddedRuntime
+    from interlock.ports import VirtualClock
+    from interlock.store import open_store
+
+    caplog.set_level(logging.DEBUG)
+    start = datetime(2026, 3, 6, 8, 0, tzinfo=UTC)
+    clock = VirtualClock(start)
+    path = tmp_path / "run.db"
+    config = validate_config_data(
+        {
+            "pipeline": {"id": "leaky"},
+            "schedule": {"trigger": {"key": "ready", "check": "exists"}},
+            "job": {
+                "type": "http",
+                "maxRetries": 1,
+                "config": {
+                    "url": f"http://127.0.0.1:{echo.port}/hook?token=${{INTERLOCK_TOKEN}}",
+                    "headers": {"Authorization": "Bearer ${INTERLOCK_TOKEN}"},
+                    "body": {"apiKey": "${INTERLOCK_TOKEN}", "day": "${DATE}"},
+                },
+            },
+        }
+    )
+    runner = HttpRunner(allow_private=True, env=ENV)
+    with (
+        FakeSlack() as slack,
+        open_store(f"sqlite:///{path}", now=lambda: clock.now().timestamp()) as store,
+    ):
+        notifier = SlackNotifier(
+            WebClient(token="xoxb-test", base_url=slack.url), "#alerts", store.events, clock
+        )
+        store.control.put_config(config, now=clock.now())
+        runtime = EmbeddedRuntime.build(
+            store, clock=clock, triggers=lambda _t: runner, notifier=notifier.notify,
+            watchdog_interval=None,
+        )  # fmt: skip
+        store.control.put_sensor("leaky", "ready", {"date": "2026-03-06"}, now=clock.now())
+        # WHEN it runs: the start is refused (401, permanent), the failure is alerted
+        runtime.run_until(start + timedelta(hours=1))
+        failed = [
+            e
+            for e in store.events.for_pipeline("leaky")
+            if e.type in ("JOB_FAILED", "RETRY_EXHAUSTED")
+        ]
+        slack_text = json.dumps([c.args for c in slack.calls])
+    # THEN the run really failed with the echo's answer in view …
+    assert failed, "the job did not fail"
+    assert "returned status 401" in json.dumps([e.to_detail() for e in failed])
+    assert "Authorization" in json.dumps([e.to_detail() for e in failed])  # the echo, masked
+    assert "RETRY_EXHAUSTED" in slack_text or "JOB_FAILED" in slack_text
+    # … and the token is in no event, job-log row or table (the whole SQLite file), no Slack call,
+    # no log line
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("run.db"))
+    assert TOKEN.encode() not in raw
+    assert_clean(slack_text)
+    assert_clean("\n".join(r.getMessage() for r in caplog.records))
+    assert_clean(caplog.text)
