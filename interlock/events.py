@@ -255,46 +255,52 @@ class OnCall:
 
     Attributes:
         meaning: what happened, in the words of the person who gets the alert.
-        action: what to do (``-`` when nothing is needed); ``PIPELINE`` and ``PERIOD`` stand for the
-            event's pipeline and period, as the Slack alert fills them in.
+        action: what to do; ``PIPELINE`` and ``PERIOD`` stand for the event's pipeline and period.
+        hint: the one line a Slack alert of this type ends with (``{p}``: pipeline, ``{d}``: period),
+            unless the event carries its own ``actionHint``; ``None``: no hint.
     """
 
     meaning: str
     action: str
+    hint: str | None = None
 
 
+# The short hints Slack replies carry (alerts.format.action_hint) when the event has no actionHint of its
+# own; {p} and {d} are the event's pipeline and period.
+_ACK_HINT = "ack with `interlock ack {p} --period {d} --reason …`"
+_RERUN_HINT = "rerun with `interlock rerun {p} --period {d} --reason …`"
 _NOTHING = "Nothing: it is recorded for the run's history."
 _DRY = "Nothing is started in dry run. Compare with what you expected; switch it live with `interlock dry-run off PIPELINE --reason …` when the projections look right."
 _RERUN = "`interlock rerun PIPELINE --period PERIOD --reason …` (or `r` in the console)"
 _ACK = "`interlock ack PIPELINE --period PERIOD --reason … --until 2h` (or `a` in the console)"
 _EXPLAIN = "`interlock explain PIPELINE` (or the pipeline's Rules tab in the console)"
 
-# Every type, in the catalogue's order; the Slack alert's hint (alerts/format.py) says the same in short.
+# Every type, in the catalogue's order; alerts/format.py ends Slack replies with the hint.
 _ON_CALL: dict[EventType, OnCall] = {
-    _T.CONFIG_INVALID: OnCall("A pipeline's YAML (or its CONFIG row) does not validate, so that pipeline is not watched at all until it is fixed; the others carry on.", "Read the `problems` in the alert (file:line and what to write instead), fix the file, check it with `interlock validate`, and deploy it again."),
+    _T.CONFIG_INVALID: OnCall("A pipeline's YAML (or its CONFIG row) does not validate, so that pipeline is not watched at all until it is fixed; the others carry on.", "Read the `problems` in the alert (file:line and what to write instead), fix the file, check it with `interlock validate`, and deploy it again.", "fix the file and check it with `interlock validate`"),
     _T.VALIDATION_PASSED: OnCall("The rules passed; the job is being triggered.", _NOTHING),
-    _T.VALIDATION_EXHAUSTED: OnCall("The evaluation window closed before the rules passed: the job did **not** run for this period, and will not on its own.", f"See which rule failed and why with {_EXPLAIN}; fix the upstream (a missing or stale sensor is the usual cause), then {_RERUN}."),
+    _T.VALIDATION_EXHAUSTED: OnCall("The evaluation window closed before the rules passed: the job did **not** run for this period, and will not on its own.", f"See which rule failed and why with {_EXPLAIN}; fix the upstream (a missing or stale sensor is the usual cause), then {_RERUN}.", "see why with `interlock explain {p}`, then " + _RERUN_HINT),
     _T.PIPELINE_EXCLUDED: OnCall("The period's day is excluded by the pipeline's calendar (weekend, a listed date, a named calendar), so a trigger, retry or rerun was suppressed.", "Usually nothing. If the day should run, change `schedule.exclude` or the calendar and deploy; a rerun of an excluded day is refused too."),
-    _T.SENSOR_DEADLINE_EXPIRED: OnCall("The trigger deadline passed without the trigger sensor: this period will not start on its own.", f"Ask the producer why the sensor is missing (`interlock sensor ls PIPELINE` shows what arrived); once the data is there, {_RERUN}."),
+    _T.SENSOR_DEADLINE_EXPIRED: OnCall("The trigger deadline passed without the trigger sensor: this period will not start on its own.", f"Ask the producer why the sensor is missing (`interlock sensor ls PIPELINE` shows what arrived); once the data is there, {_RERUN}.", "check the producer, then " + _RERUN_HINT),
     _T.TRIGGER_RECOVERED: OnCall("The watchdog found a trigger sensor whose stream record was missed and started the run itself.", "Nothing for the run. If it repeats, check the stream-router's errors and the stream's iterator age alarm."),
     _T.SENSOR_INVALID: OnCall("A producer wrote a trigger sensor Interlock cannot use (an impossible `date` or `hour`, an unreadable item); no run started from it.", "Tell the producer: the alert names the sensor, the field, the value and why ([producers guide](producers.md#periods-date-hour-and-per-period-keys)). A corrected write starts the run."),
     _T.JOB_TRIGGERED: OnCall("The job was started (once per run; reruns and recoveries included).", _NOTHING),
-    _T.RETRY_EXHAUSTED: OnCall("The job failed and its automatic retries (`job.maxRetries`, or `maxCodeRetries` for permanent failures) are used up, or the trigger itself kept failing. The period has no good output.", f"Find the cause in the job's own logs (the run's events carry the error and its category); fix it, then {_RERUN}."),
+    _T.RETRY_EXHAUSTED: OnCall("The job failed and its automatic retries (`job.maxRetries`, or `maxCodeRetries` for permanent failures) are used up, or the trigger itself kept failing. The period has no good output.", f"Find the cause in the job's own logs (the run's events carry the error and its category); fix it, then {_RERUN}.", _RERUN_HINT),
     _T.JOB_COMPLETED: OnCall("The job succeeded.", _NOTHING),
-    _T.JOB_FAILED: OnCall("The job failed. With a retry budget left, a retry follows by itself (watch for RETRY_EXHAUSTED); with none, this is the only alert.", f"Look at the job's logs. If it will not be retried, fix the cause and {_RERUN}."),
-    _T.JOB_POLL_EXHAUSTED: OnCall("The job did not finish within `jobPollWindowSeconds`; Interlock stopped waiting for it.", f"Check the job itself (still running? hung?). Stop it if it is stuck, then {_RERUN}; raise `jobPollWindowSeconds` if it is simply slow."),
+    _T.JOB_FAILED: OnCall("The job failed. With a retry budget left, a retry follows by itself (watch for RETRY_EXHAUSTED); with none, this is the only alert.", f"Look at the job's logs. If it will not be retried, fix the cause and {_RERUN}.", _RERUN_HINT),
+    _T.JOB_POLL_EXHAUSTED: OnCall("The job did not finish within `jobPollWindowSeconds`; Interlock stopped waiting for it.", f"Check the job itself (still running? hung?). Stop it if it is stuck, then {_RERUN}; raise `jobPollWindowSeconds` if it is simply slow.", "check the job, then " + _RERUN_HINT),
     _T.JOB_OUTCOME_UNKNOWN: OnCall("The job is not running and left no exit status (it was killed together with Interlock): whether it succeeded cannot be known, so the run is held — neither failed nor retried.", f"Check the job's output yourself. If it is incomplete, {_RERUN}; if it is good, nothing (the run ends with JOB_POLL_EXHAUSTED)."),
-    _T.INFRA_FAILURE: OnCall("A rerun could not start because the run's lock could not be reset (a store error).", f"Check the store (DynamoDB errors, throttling alarms), then {_RERUN} again."),
-    _T.SLA_WARNING: OnCall("The SLA warning time passed (deadline − `expectedDuration`) and the run has not finished: the deadline is at risk.", f"Find out why with {_EXPLAIN} (waiting for data? a slow job?). If it is known and handled, {_ACK}: later SLA alerts of the run are recorded but not sent again."),
-    _T.SLA_BREACH: OnCall("The deadline passed and the run has not finished (or it finished late).", f"Tell the data's consumers; find the cause with {_EXPLAIN} and the run's events; {_ACK} once it is handled."),
+    _T.INFRA_FAILURE: OnCall("A rerun could not start because the run's lock could not be reset (a store error).", f"Check the store (DynamoDB errors, throttling alarms), then {_RERUN} again.", "check the store, then " + _RERUN_HINT),
+    _T.SLA_WARNING: OnCall("The SLA warning time passed (deadline − `expectedDuration`) and the run has not finished: the deadline is at risk.", f"Find out why with {_EXPLAIN} (waiting for data? a slow job?). If it is known and handled, {_ACK}: later SLA alerts of the run are recorded but not sent again.", _ACK_HINT),
+    _T.SLA_BREACH: OnCall("The deadline passed and the run has not finished (or it finished late).", f"Tell the data's consumers; find the cause with {_EXPLAIN} and the run's events; {_ACK} once it is handled.", _ACK_HINT),
     _T.SLA_MET: OnCall("The run finished before its deadline.", _NOTHING),
-    _T.RELATIVE_SLA_WARNING: OnCall("A relative SLA (first trigger sensor + `maxDuration`) is close to breaching and the run has not finished.", f"As for SLA_WARNING: {_EXPLAIN}, then {_ACK} if handled."),
-    _T.RELATIVE_SLA_BREACH: OnCall("More than `maxDuration` passed since the first trigger sensor arrived and the run has not finished.", f"As for SLA_BREACH: find the cause, tell the consumers, {_ACK}."),
+    _T.RELATIVE_SLA_WARNING: OnCall("A relative SLA (first trigger sensor + `maxDuration`) is close to breaching and the run has not finished.", f"As for SLA_WARNING: {_EXPLAIN}, then {_ACK} if handled.", _ACK_HINT),
+    _T.RELATIVE_SLA_BREACH: OnCall("More than `maxDuration` passed since the first trigger sensor arrived and the run has not finished.", f"As for SLA_BREACH: find the cause, tell the consumers, {_ACK}.", _ACK_HINT),
     _T.SLA_ACKNOWLEDGED: OnCall("Someone acknowledged the run's SLA alerts (who, why and until when are in the event and the Slack thread).", "Nothing, unless you disagree with the reason: talk to the person who acknowledged."),
     _T.POST_RUN_BASELINE_CAPTURED: OnCall("The sensors the post-run rules read were stored as the run's baseline.", _NOTHING),
     _T.BASELINE_CAPTURE_FAILED: OnCall("The post-run baseline could not be stored after a successful run: drift will not be detected for this run.", "Check the store's errors; the next successful run captures a baseline again."),
     _T.POST_RUN_PASSED: OnCall("A post-run sensor arrived after the run, without drift, and every post-run rule passed.", _NOTHING),
-    _T.POST_RUN_FAILED: OnCall("A post-run sensor arrived after the run and a post-run rule failed: the output may be wrong although the job succeeded.", f"See which rule with {_EXPLAIN}; check the output; {_RERUN} if it needs redoing."),
+    _T.POST_RUN_FAILED: OnCall("A post-run sensor arrived after the run and a post-run rule failed: the output may be wrong although the job succeeded.", f"See which rule with {_EXPLAIN}; check the output; {_RERUN} if it needs redoing.", "see which rule with `interlock explain {p}`"),
     _T.POST_RUN_DRIFT: OnCall("A post-run sensor (e.g. a row count) moved beyond `driftThreshold` after the run: the input changed under a finished run. A drift rerun is requested automatically (within `maxDriftReruns`).", "Watch for RERUN_ACCEPTED (the rerun runs by itself) or RERUN_REJECTED (budget spent: decide whether to rerun by hand). Ask the producer why the data moved."),
     _T.POST_RUN_DRIFT_INFLIGHT: OnCall("The data drifted while the run was still going; no rerun is requested for it.", "Check the run's output when it finishes; rerun by hand if the drift matters."),
     _T.POST_RUN_SENSOR_MISSING: OnCall("No post-run sensor arrived within `sensorTimeout` of a successful run, so the output was never checked.", "Ask the producer of the post-run sensors (named in the alert) why they did not write."),
@@ -302,9 +308,9 @@ _ON_CALL: dict[EventType, OnCall] = {
     _T.RERUN_REQUESTED: OnCall("Someone asked for a rerun (the actor and reason are in the event).", "Nothing: RERUN_ACCEPTED or RERUN_REJECTED follows."),
     _T.RERUN_ACCEPTED: OnCall("A rerun passed the calendar, budget and circuit-breaker checks; the next attempt is starting.", "Nothing: the run's thread carries on."),
     _T.RERUN_REJECTED: OnCall("A rerun was refused: its budget (`maxDriftReruns` for drift and late data, `maxManualReruns` for the rest) is spent, or no sensor changed since the last success (the circuit breaker: a rerun would read the same data).", "If the data really is new, write the sensor again (that opens the circuit breaker); if the budget is spent and a rerun is still needed, raise the budget in the YAML or run the job by hand."),
-    _T.SCHEDULE_MISSED: OnCall("A cron pipeline's fire time passed and no run exists for the period.", f"Check the runtime (is the sla-monitor firing? the scheduler group? the watchdog's own alarm?); then {_RERUN}."),
+    _T.SCHEDULE_MISSED: OnCall("A cron pipeline's fire time passed and no run exists for the period.", f"Check the runtime (is the sla-monitor firing? the scheduler group? the watchdog's own alarm?); then {_RERUN}.", "see why with `interlock explain {p}`, then " + _RERUN_HINT),
     _T.IRREGULAR_SCHEDULE_MISSED: OnCall("A date listed in `schedule.include.dates` passed without a run.", f"Check why the trigger did not arrive (`interlock sensor ls PIPELINE`); then {_RERUN}."),
-    _T.SFN_TIMEOUT: OnCall("A run stayed RUNNING past its lock (`sfn_timeout_seconds` + 30 min): its execution is presumed lost, it was stopped and the run failed.", f"Look at the Step Functions execution history (or the embedded runtime's log); then {_RERUN}."),
+    _T.SFN_TIMEOUT: OnCall("A run stayed RUNNING past its lock (`sfn_timeout_seconds` + 30 min): its execution is presumed lost, it was stopped and the run failed.", f"Look at the Step Functions execution history (or the embedded runtime's log); then {_RERUN}.", "check the job, then " + _RERUN_HINT),
     _T.WATCHDOG_DEGRADED: OnCall("One or more watchdog checks failed: missed schedules and stale runs may go unreported until it recovers.", "Check the watchdog Lambda's logs and errors alarm (the store or the scheduler is the usual cause). Until it is fixed, watch the board yourself."),
     _T.INFRA_ALARM: OnCall("A CloudWatch alarm on Interlock's own infrastructure changed state (Lambda errors, DLQ depth, stream iterator age, state-machine failures …).", "Open the alarm in CloudWatch; its name says which function or queue. A message in a DLQ is a record Interlock could not process: inspect it, fix the cause, redrive it."),
     _T.DRY_RUN_SWITCHED: OnCall("Someone switched a pipeline into or out of dry run (the actor and reason are in the event). In dry run nothing is ever started.", "Check that it was intended: a pipeline left in dry run by mistake silently stops running its job."),
@@ -445,6 +451,9 @@ def oncall_markdown(captures: Mapping[str, str] | None = None) -> str:
             f"**What to do.** {guide.action}",
             "",
         ]
+        if guide.hint is not None:
+            slack = guide.hint.format(p="PIPELINE", d="PERIOD")
+            lines += [f"The Slack alert says: {slack}.", ""]
     lines += [
         "## Recorded, never sent to Slack",
         "",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
-from interlock.events import EventType, Severity
+from interlock.events import ON_CALL, EventType, Severity
 from interlock.store import keys
 
 if TYPE_CHECKING:
@@ -115,25 +115,6 @@ SLA_STATES: Final[Mapping[EventType, tuple[str, Tone]]] = {
     _T.RELATIVE_SLA_BREACH: ("breached (relative SLA)", Tone.BAD),
     _T.SLA_MET: ("met", Tone.OK),
     _T.SLA_ACKNOWLEDGED: ("acknowledged", Tone.WARN),
-}
-
-_ACK_HINT: Final = "ack with `interlock ack {p} --period {d} --reason …`"
-_RERUN_HINT: Final = "rerun with `interlock rerun {p} --period {d} --reason …`"
-_HINTS: Final[Mapping[EventType, str]] = {
-    _T.SLA_WARNING: _ACK_HINT,
-    _T.SLA_BREACH: _ACK_HINT,
-    _T.RELATIVE_SLA_WARNING: _ACK_HINT,
-    _T.RELATIVE_SLA_BREACH: _ACK_HINT,
-    _T.JOB_FAILED: _RERUN_HINT,
-    _T.RETRY_EXHAUSTED: _RERUN_HINT,
-    _T.JOB_POLL_EXHAUSTED: "check the job, then " + _RERUN_HINT,
-    _T.SFN_TIMEOUT: "check the job, then " + _RERUN_HINT,
-    _T.INFRA_FAILURE: "check the store, then " + _RERUN_HINT,
-    _T.VALIDATION_EXHAUSTED: "see why with `interlock explain {p}`, then " + _RERUN_HINT,
-    _T.SCHEDULE_MISSED: "see why with `interlock explain {p}`, then " + _RERUN_HINT,
-    _T.SENSOR_DEADLINE_EXPIRED: "check the producer, then " + _RERUN_HINT,
-    _T.POST_RUN_FAILED: "see which rule with `interlock explain {p}`",
-    _T.CONFIG_INVALID: "fix the file and check it with `interlock validate`",
 }
 
 
@@ -326,7 +307,7 @@ def action_hint(event: Event) -> str | None:
             f"the rerun budget is spent{spent} or no sensor changed since the last success; "
             f"see `interlock explain {p}`"
         )
-    template = _HINTS.get(event.type)
+    template = ON_CALL[event.type].hint
     return template.format(p=p, d=d) if template is not None else None
 
 

@@ -386,3 +386,15 @@ def test_oncall_markdown_shows_what_to_do_for_each_alert_and_the_captures() -> N
     assert "```text\nBOARD\n\nFOOTER\n```" in text  # a screen's empty rows collapse to one
     assert "\n### JOB_TRIGGERED\n" not in text  # not an alert: in the table of quiet events
     assert "| `JOB_TRIGGERED` |" in text
+
+
+def test_slack_hints_live_in_the_on_call_guide() -> None:
+    from interlock.alerts.format import action_hint
+    from interlock.events import ON_CALL, Event
+
+    now = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    for event_type, guide in ON_CALL.items():
+        if guide.hint is None or event_type is EventType.RERUN_REJECTED:
+            continue
+        event = Event.create(event_type, "p", schedule_id="cron", date="2026-03-02", now=now)
+        assert action_hint(event) == guide.hint.format(p="p", d="2026-03-02")
