@@ -148,12 +148,13 @@ def _latency(out: str) -> Verdict | None:
 
 
 def _controller(out: str) -> Verdict | None:
-    m = _search(r"controller beyond boto3\s+(\d+) ms\s+\((\d+)-(\d+)\)", out)
+    m = _search(r"controller beyond boto3\s+(\d+) ms\s+\((\d+)-(\d+)\)(?:\s+cpu (\d+) ms)?", out)
     b = _search(r"import boto3\s+(\d+) ms", out)
     if m is None:
         return None
+    cpu = f", CPU {m.group(4)} ms" if m.group(4) else ""
     return Verdict(
-        f"{m.group(1)} ms ({m.group(2)}-{m.group(3)})",
+        f"{m.group(1)} ms ({m.group(2)}-{m.group(3)}{cpu})",
         f"import boto3 {b.group(1)} ms" if b else "",
         met=_num(m.group(1)) <= 150,
     )

@@ -31,8 +31,9 @@ CLI = "import sys; from interlock.cli import main; sys.exit(main())"
 CONTROLLER = """
 import json, time
 t = time.perf_counter(); import boto3; b = time.perf_counter() - t
-t = time.perf_counter(); import interlock.service.controller; c = time.perf_counter() - t
-print(json.dumps({"boto3_ms": b * 1000, "controller_ms": c * 1000}))
+t = time.perf_counter(); p = time.process_time(); import interlock.service.controller
+c = time.perf_counter() - t; cpu = time.process_time() - p
+print(json.dumps({"boto3_ms": b * 1000, "controller_ms": c * 1000, "controller_cpu_ms": cpu * 1000}))
 """
 
 
@@ -114,6 +115,7 @@ def measure(runs: int) -> dict[str, dict[str, float]]:
         samples: dict[str, list[float]] = {name: [] for name in commands}
         cpu: dict[str, list[float]] = {name: [] for name in commands}
         controller: list[float] = []
+        controller_cpu: list[float] = []
         boto3: list[float] = []
         for _ in range(runs):  # interleaved, so load changes hit every figure alike
             for name, argv in commands.items():
@@ -127,11 +129,13 @@ def measure(runs: int) -> dict[str, dict[str, float]]:
             ).stdout
             probe = json.loads(out.splitlines()[-1])
             controller.append(probe["controller_ms"])
+            controller_cpu.append(probe["controller_cpu_ms"])
             boto3.append(probe["boto3_ms"])
     result = {name: _summary(values) for name, values in samples.items()}
     for name, values in cpu.items():
         result[name]["cpu"] = statistics.median(values)
     result["controller beyond boto3"] = _summary(controller)
+    result["controller beyond boto3"]["cpu"] = statistics.median(controller_cpu)
     result["boto3"] = _summary(boto3)
     anchor = result["python -c pass"]["median"]
     result["help over python"] = {

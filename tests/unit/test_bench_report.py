@@ -47,7 +47,7 @@ CANNED = {
         "  interlock --help                68 ms   (66-74)   cpu 60 ms\n"
         "  interlock explain              341 ms   (290-465)   cpu 250 ms\n"
         "  import boto3                   113 ms   (95-233)\n"
-        "  controller beyond boto3         50 ms   (40-78)\n"
+        "  controller beyond boto3         50 ms   (40-78)   cpu 45 ms\n"
         "  --help over python -c pass      49 ms   (targets: …)\n"
     ),
     "lambda_cold": (
@@ -97,6 +97,9 @@ def test_every_row_reads_its_bench_and_gives_a_verdict() -> None:
         "68 ms = 49 ms over the interpreter (CPU 60 ms, 45 ms over)"
     )
     assert rows["`interlock explain` on SQLite"][1] == "341 ms (290-465, CPU 250 ms)"
+    assert (
+        rows["`import interlock.service.controller` beyond boto3"][1] == "50 ms (40-78, CPU 45 ms)"
+    )
     assert rows["Lambda handler import beyond boto3"][1] == (
         "24-63 ms (slowest stream_router); peak RSS ≤ 42 MB; the first config/event read then adds"
         " 70-80 ms"
