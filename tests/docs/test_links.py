@@ -4,7 +4,8 @@
   ``#fragment`` into a Markdown page names one of its headings (GitHub's anchor rules);
 * every ``make TARGET`` the pages mention is a target of the Makefile;
 * every ``interlock COMMAND [SUBCOMMAND] --option`` they mention exists in the CLI's parser, and every
-  ``interlock-tui --option`` in the console's.
+  ``interlock-tui --option`` in the console's;
+* every path of the checkout named in a code span (`bench/rules.py`, `deploy/terraform/`) exists.
 """
 
 from __future__ import annotations
@@ -161,3 +162,39 @@ def test_the_cli_check_sees_unknown_commands_and_options() -> None:
     assert _cli_problems("interlock sensor put p k a=1 --date 2026-03-02", parsers) == []
     assert _cli_problems("interlock events tial", parsers)
     assert _cli_problems("interlock explain p --bogus", parsers)
+
+
+# Paths the pages name that a command creates (make lambdas, make bench), so they may be absent.
+_BUILT = {"deploy/dist", "deploy/dist/", "docs/performance.md"}
+
+
+def _path_problems(page: Path) -> list[str]:
+    top = {p.name for p in REPO.iterdir() if not p.name.startswith(".")}
+    text = _FENCED.sub("", page.read_text(encoding="utf-8"))
+    problems = []
+    for span in _CODE_SPAN.findall(text):
+        for token in span.strip("`").split():
+            token = token.strip("(),;:'\"")
+            if "/" not in token or "://" in token or any(c in token for c in "*<>{}…$?="):
+                continue  # not a path of the checkout: a URL, a glob, a placeholder, an option
+            if token.split("/")[0] not in top or token in _BUILT:
+                continue
+            if not (REPO / token.split("::")[0]).exists():
+                problems.append(f"`{token}` does not exist")
+    return problems
+
+
+@pytest.mark.parametrize("page", pages(), ids=IDS)
+def test_paths_named_in_code_spans_exist(page: Path) -> None:
+    problems = _path_problems(page)
+    assert not problems, f"{page.relative_to(REPO)}:\n" + "\n".join(problems)
+
+
+def test_the_path_check_sees_a_missing_file(tmp_path: Path) -> None:
+    page = tmp_path / "p.md"
+    page.write_text(
+        "see `bench/nope.py`, `deploy/terraform/` and `tests/docs/test_links.py::x`, "
+        "`pipelines/x.yaml`, `examples/*.yaml`\n",
+        encoding="utf-8",
+    )
+    assert _path_problems(page) == ["`bench/nope.py` does not exist"]
