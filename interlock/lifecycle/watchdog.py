@@ -15,6 +15,8 @@ already sent for that period) stops the rest of *its* decision only, never the o
     4  missed-inclusions   schedule.include.dates, runs          Claim(IRREGULAR_SCHEDULE_MISSED) + event
     5  trigger-deadlines   schedule.trigger.deadline, runs       AcquireRun + SetRunStatus(FAILED_FINAL) +
                                                                  Claim(SENSOR_DEADLINE_EXPIRED) + event
+    5b expected-sla        sensor-started pipelines' absolute    Claim(SLA_TIMERS) + the SLA timers of the
+                           SLA, runs                             period expected now (once, before any run)
     6  relative-sla        first-sensor-arrival#<period> rows,   Claim(RELATIVE_SLA_BREACH) + event
                            runs, acks                            (acknowledged: stored, not re-notified)
     7  post-run-sensors    COMPLETED runs, post-run sensors      Claim(POST_RUN_SENSOR_MISSING) + event
@@ -89,7 +91,7 @@ from interlock.schedule import (
     is_run_day,
     local_date,
 )
-from interlock.sla import absolute_window, relative_window
+from interlock.sla import absolute_window, relative_window, sla_window
 from interlock.store import keys
 
 if TYPE_CHECKING:
@@ -525,6 +527,51 @@ def _trigger_deadlines(ctx: _Ctx) -> list[Decision]:
     return out
 
 
+# --------------------------------------------------------------------------- 5b expected-period SLA
+
+SLA_TIMERS_CLAIM: Final = "SLA_TIMERS"
+"""The claim that arms an expected period's SLA timers once (:func:`_expected_sla`)."""
+
+
+def _expected_sla(ctx: _Ctx) -> list[Decision]:
+    """Arm the SLA timers of a sensor-started pipeline's expected period before its run starts.
+
+    A cron pipeline's timers are set ahead of each fire by the controller; a sensor-started pipeline's
+    only at its run's start, so a period whose trigger sensor never comes would warn and breach nothing.
+    The period expected now is today's local date (a daily ``HH:MM`` deadline; its breach is the next
+    day's, T+1): its timers are armed once (the Claim), unless it already has a run (whose start armed
+    them; an hourly run of the day counts, and the controller stays silent for a daily period whose
+    hours ran) or is not a run day, and only when its breach falls after Interlock started watching. The
+    run's start replaces them (same names); a completion before the alert time silences them. Hourly
+    ``:MM`` pipelines are not armed ahead (yet): only their runs' starts arm their timers.
+    """
+    config = ctx.config
+    schedule, sla = config.schedule, config.sla
+    if sla is None or sla.deadline is None or schedule.cron or schedule.trigger is None:
+        return []
+    if sla.deadline.startswith(":"):
+        return []  # hourly periods: not armed ahead yet (every hour without data would alert)
+    period = Period(local_date(ctx.now, schedule.timezone))
+    if _has_run(ctx.p.runs, period) or not is_run_day(schedule, period.day, ctx.calendars):
+        return []
+    window = sla_window(config, period)
+    if window is None or window.breach_at < ctx.expected_since:
+        return []
+    run = RunRef(config.id, config.schedule_id, period.id)
+    timers = plan_sla_timers(config, run, now=ctx.now, arrived_at=None)
+    if not timers:
+        return []
+    claim = Claim(config.id, SLA_TIMERS_CLAIM, config.schedule_id, period.id, ctx.now)
+    return [
+        Decision(
+            actions=(claim, *timers),
+            next="sla-timers",
+            output={"pipelineId": config.id, "scheduleId": config.schedule_id, "period": period.id},
+            reason=f"SLA timers of {config.id} {period.id}, armed whether or not its run starts",
+        )
+    ]
+
+
 # ---------------------------------------------------------------------------------- 6 relative SLA
 
 
@@ -639,6 +686,7 @@ _CHECKS: Final[tuple[tuple[str, Callable[[_Ctx], list[Decision]]], ...]] = (
     ("missed-schedules", _missed_schedules),
     ("missed-inclusions", _missed_inclusions),
     ("trigger-deadlines", _trigger_deadlines),
+    ("expected-sla", _expected_sla),
     ("relative-sla", _relative_sla),
     ("post-run-sensors", _post_run_sensors),
 )

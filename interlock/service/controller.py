@@ -575,6 +575,17 @@ class Controller:
             return handled
         try:
             row = self.store.control.get_run(pid, schedule, period)
+            if (
+                row is None
+                and "T" not in period
+                and self.store.control.has_run(pid, schedule, period)
+            ):
+                # a daily period armed ahead (watchdog expected-sla) whose data came as hourly runs:
+                # those runs' own timers judge them
+                handled.reason = (
+                    f"{pid} {period} ran as hourly periods: their own SLA timers judge them"
+                )
+                return handled
             decision = sla_monitor.decide_sla_alert(
                 config,
                 payload,

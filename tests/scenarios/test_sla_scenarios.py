@@ -523,3 +523,52 @@ def test_a_run_still_evaluating_at_its_deadline_has_not_started_its_job() -> Non
         assert "still running" not in e.message
         assert e.detail["actionHint"].startswith("job not started yet")
     assert "JOB_TRIGGERED" not in types(events)
+
+
+# ------------------------------------------------------------------- expected periods, never started
+
+
+def test_a_sensor_daily_period_whose_trigger_never_comes_still_warns_and_breaches() -> None:
+    # a sensor-started daily pipeline (due T+1 08:00): no trigger sensor for the 4th ever arrives; the
+    # watchdog arms the 4th's SLA timers ahead, so the data's lateness is alerted as "not started"
+    cfg = pipeline(sla={"deadline": "08:00", "expectedDuration": "30m"})
+    events = world(
+        [cfg], [sensor(at(9), "orders-count", count=12)], end=DAY + timedelta(days=1, hours=9)
+    )
+    assert _sla_times(events) == [
+        ("SLA_WARNING", "2026-03-04", _utc(2026, 3, 5, 7, 30)),
+        ("SLA_BREACH", "2026-03-04", _utc(2026, 3, 5, 8)),
+    ]
+    assert [e.detail["status"] for e in events] == ["not started", "not started"]
+    assert all("has not started" in e.message for e in events)
+
+
+def test_an_expected_period_that_runs_in_time_is_met_once() -> None:
+    # the same pipeline whose data for the 4th lands on the 5th at 06:00: its run's timers replace the
+    # ones armed ahead, and the completion before the warning silences them: one SLA_MET, no alert
+    cfg = pipeline(sla={"deadline": "08:00", "expectedDuration": "30m"})
+    landed = _utc(2026, 3, 5, 6)
+    events = world(
+        [cfg],
+        [
+            sensor(at(9), "orders-count", count=12),
+            sensor(landed, "orders-landed", **READY, date="2026-03-04"),
+        ],
+        end=DAY + timedelta(days=1, hours=9),
+    )
+    assert _sla_times(events) == [("SLA_MET", "2026-03-04", landed + timedelta(minutes=10))]
+
+
+def test_a_daily_period_armed_ahead_stays_silent_when_its_hours_ran() -> None:
+    # hourly sensors (date + hour) with a daily deadline: the day's data came as hourly runs, judged by
+    # their own timers; the daily period armed ahead must not report the day "not started"
+    cfg = pipeline(sla={"deadline": "23:30", "expectedDuration": "30m"})
+    events = world(
+        [cfg],
+        [
+            sensor(at(9), "orders-count", count=12),
+            sensor(at(10, 5), "orders-landed", **READY, date="2026-03-04", hour="10"),
+        ],
+        end=DAY + timedelta(days=2),
+    )
+    assert [(t, p) for t, p, _ in _sla_times(events)] == [("SLA_MET", "2026-03-04T10")]

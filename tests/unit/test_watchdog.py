@@ -972,3 +972,42 @@ def test_deadlines_and_inclusions_before_the_config_was_pushed_are_not_reported(
         calendars=NO_CALENDARS,
     )
     assert ds == []
+
+
+# ------------------------------------------------------------------------------- expected-period SLA
+
+
+def test_a_sensor_daily_pipeline_gets_its_expected_periods_sla_timers_armed_once() -> None:
+    from interlock.lifecycle.actions import ScheduleTimer
+    from interlock.lifecycle.watchdog import SLA_TIMERS_CLAIM
+
+    cfg = pipeline(trigger={"key": "orders"}, sla={"deadline": "08:00", "expectedDuration": "30m"})
+    now = utc(2026, 3, 4, 10)
+    ds = scan(inputs(cfg), now=now, calendars=NO_CALENDARS)
+    assert len(ds) == 1 and types(ds) == []
+    claim, *timers = ds[0].actions
+    assert claim == Claim("orders", SLA_TIMERS_CLAIM, "stream", "2026-03-04", now)
+    assert [(t.at, t.payload["alert"]) for t in timers if isinstance(t, ScheduleTimer)] == [
+        (utc(2026, 3, 5, 7, 30), "warning"),
+        (utc(2026, 3, 5, 8), "breach"),
+    ]
+    # not when the period has a run (its start armed them), an hourly deadline, a cron pipeline, or a
+    # breach that fell before Interlock watched the pipeline
+    assert (
+        scan(
+            inputs(cfg, runs=[run("2026-03-04T09", schedule="stream")]),
+            now=now,
+            calendars=NO_CALENDARS,
+        )
+        == []
+    )
+    hourly = pipeline(trigger={"key": "orders"}, sla={"deadline": ":30"})
+    assert scan(inputs(hourly), now=now, calendars=NO_CALENDARS) == []
+    cron = pipeline(cron="0 6 * * *", sla={"deadline": "08:00"})
+    assert not any(
+        SLA_TIMERS_CLAIM in str(d.actions)
+        for d in scan(inputs(cron, runs=[run("2026-03-04")]), now=now, calendars=NO_CALENDARS)
+    )
+    late = inputs(cfg, updated_at=utc(2026, 3, 5, 9))
+    armed = scan(late, now=utc(2026, 3, 5, 9, 30), calendars=NO_CALENDARS)[0].actions[0]
+    assert isinstance(armed, Claim) and armed.period == "2026-03-05"
