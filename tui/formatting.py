@@ -92,14 +92,11 @@ def budget_long(budget: RerunBudget) -> str:
     )
 
 
-def last_event_text(event: Event | None, width: int = 10) -> str:
-    """``JOB_FAILE… 08:12``: a type cut to ``width`` and the time."""
+def last_event_text(event: Event | None) -> str:
+    """``08:12 JOB_FAILED``: the time first, so a narrow column cuts the type, never the time."""
     if event is None:
         return "—"
-    name = event.type.value
-    if len(name) > width:
-        name = name[: width - 1] + "…"
-    return f"{name} {hhmm(event.timestamp)}"
+    return f"{hhmm(event.timestamp)} {event.type.value}"
 
 
 def event_json(event: Event) -> str:

@@ -1,4 +1,4 @@
-"""Snapshots of every screen and modal at 80×24 and 120×40 (seeded store, frozen clock, no blink).
+"""Snapshots of every screen and modal at 80×24, 120×40 and 200×50 (seeded store, frozen clock, no blink).
 
 Update after an intended change with ``pytest tests/tui --snapshot-update`` and review the SVGs.
 """
@@ -21,7 +21,11 @@ if TYPE_CHECKING:
     from interlock.ports import VirtualClock
     from tui.app import InterlockApp
 
-SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+SIZES = [
+    pytest.param((80, 24), id="80x24"),
+    pytest.param((120, 40), id="120x40"),
+    pytest.param((200, 50), id="200x50"),
+]
 
 
 def _stable(app: InterlockApp) -> InterlockApp:

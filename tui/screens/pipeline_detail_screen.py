@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from rich.text import Text
 from textual import on, work
@@ -25,7 +25,7 @@ from tui.formatting import (
 from tui.messages import DetailLoaded
 from tui.screens.interlock_screen import PipelineActionsScreen
 from tui.screens.text_modal import TextModal
-from tui.widgets.vim_table import VimTable
+from tui.widgets.vim_table import Cell, Column, Row, VimTable
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -33,6 +33,34 @@ if TYPE_CHECKING:
     from interlock.api import Interlock, PipelineStatus
 
 _TABS = ("rules", "runs", "events", "sensors")
+_COLUMNS: Final = {
+    "rules": (
+        Column("", "mark", min=1, shrink=9),
+        Column("RULE", "rule", min=20, max=40, shrink=3),
+        Column("VALUE", "value", min=8, max=20, shrink=1),  # the full value is in v and explain
+        Column("AGE", "age", min=5, shrink=9),
+        Column("RESULT", "result", min=16, shrink=2),
+    ),
+    "runs": (
+        Column("PERIOD", "period", min=10, shrink=5),
+        Column("STATUS", "status", min=9, shrink=4),
+        Column("STARTED", "started", min=11, shrink=6),
+        Column("TOOK", "took", min=4, shrink=9),
+        Column("OUTCOME", "outcome", min=10, max=40, shrink=2),
+        Column("RERUNS", "reruns", min=6, shrink=1),
+    ),
+    "events": (
+        Column("TIME", "time", min=11, shrink=9),
+        Column("TYPE", "type", min=12, max=26, shrink=2),
+        Column("ACTOR", "actor", min=5, max=20, shrink=3),
+        Column("MESSAGE", "message", min=10, shrink=1),
+    ),
+    "sensors": (
+        Column("KEY", "key", min=10, max=32, shrink=2),
+        Column("AGE", "age", min=5, shrink=9),
+        Column("FIELDS", "fields", min=10, shrink=1),
+    ),
+}
 
 
 class PipelineDetailScreen(PipelineActionsScreen):
@@ -78,14 +106,8 @@ class PipelineDetailScreen(PipelineActionsScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        columns = {
-            "rules-table": ("", "RULE", "VALUE", "AGE", "RESULT"),
-            "runs-table": ("PERIOD", "STATUS", "STARTED", "TOOK", "OUTCOME", "RERUNS"),
-            "events-table": ("TIME", "TYPE", "ACTOR", "MESSAGE"),
-            "sensors-table": ("KEY", "AGE", "FIELDS"),
-        }
-        for table_id, labels in columns.items():
-            self.query_one(f"#{table_id}", VimTable).add_columns(*labels)
+        for name, columns in _COLUMNS.items():
+            self.query_one(f"#{name}-table", VimTable).fill(columns, [])
         self.query_one("#rules-table", VimTable).focus()
         self.query_one("#read-error").display = False
         self.reload()
@@ -219,52 +241,60 @@ class PipelineDetailScreen(PipelineActionsScreen):
         getattr(self, f"_fill_{name}")(message)
 
     def _fill_rules(self, message: DetailLoaded) -> None:
-        rules = self.query_one("#rules-table", VimTable)
-        rules.clear()
+        rows: list[Row] = []
         for r in message.explanation.rules:
             mark = Text("✓", style="green") if r.passed else Text("✗", style="bold red")
-            value = "—" if r.value is None else show_value(r.value)
+            value = "—" if r.value is None else show_value(r.value, width=200)
             why = short_reason(r.rule, r.sensor, r.reason)
             reason = Text(why, style="dim" if r.passed else "red")
-            rules.add_row(mark, r.rule, value, ago(r.age), reason)
+            rows.append((None, [mark, r.rule, value, ago(r.age), reason]))
         if not message.explanation.rules:
-            rules.add_row("", "no readiness rules: the trigger alone decides", "", "", "")
+            rows.append((None, ["", "no readiness rules: the trigger alone decides", "", "", ""]))
+        self.query_one("#rules-table", VimTable).fill(_COLUMNS["rules"], rows)
 
     def _fill_runs(self, message: DetailLoaded) -> None:
-        runs = self.query_one("#runs-table", VimTable)
-        runs.clear()
+        rows: list[Row] = []
         for run in message.runs:
             style = {"COMPLETED": "green", "FAILED_FINAL": "red"}.get(run.status, "cyan")
             reruns = ", ".join(f"#{r.attempt} {r.reason}" for r in run.reruns)
             started = run.started_at.strftime("%m-%d %H:%M") if run.started_at else "—"
-            runs.add_row(
+            cells: list[Cell] = [
                 run.period,
                 Text(run.status, style=style),
                 started,
                 ago(run.duration),
                 run.outcome,
                 reruns,
-            )
+            ]
+            rows.append((None, cells))
+        self.query_one("#runs-table", VimTable).fill(_COLUMNS["runs"], rows)
 
     def _fill_events(self, message: DetailLoaded) -> None:
-        events = self.query_one("#events-table", VimTable)
-        events.clear()
+        rows: list[Row] = []
         for e in message.events:
             style = SEVERITY_STYLES.get(e.severity.value, "")
-            events.add_row(
+            cells: list[Cell] = [
                 e.timestamp.strftime("%m-%d %H:%M"),
                 Text(e.type.value, style=style),
                 e.actor or "",
-                e.message,
-            )
+                e.message.replace("\n", " "),
+            ]
+            rows.append((None, cells))
+        self.query_one("#events-table", VimTable).fill(_COLUMNS["events"], rows)
 
     def _fill_sensors(self, message: DetailLoaded) -> None:
-        sensors = self.query_one("#sensors-table", VimTable)
-        sensors.clear()
-        for sensor in message.sensors:
-            sensors.add_row(
-                sensor.key, ago(sensor.age), json.dumps(sensor.fields, sort_keys=True, default=str)
+        rows: list[Row] = [
+            (
+                None,
+                [
+                    sensor.key,
+                    ago(sensor.age),
+                    json.dumps(sensor.fields, sort_keys=True, default=str),
+                ],
             )
+            for sensor in message.sensors
+        ]
+        self.query_one("#sensors-table", VimTable).fill(_COLUMNS["sensors"], rows)
 
 
 def _news_mark(api: Interlock, pid: str) -> tuple[object, ...]:
@@ -282,8 +312,8 @@ def _mark_of(message: DetailLoaded) -> tuple[object, ...]:
 
 
 def _plain_rows(table: VimTable) -> list[list[str]]:
-    """The table's cells as plain text, row by row (what ``v`` shows in full)."""
+    """The table's cells as plain text before fitting cut them, row by row (what ``v`` shows)."""
     return [
-        [c.plain if isinstance(c, Text) else str(c) for c in table.get_row_at(i)]
-        for i in range(table.row_count)
+        [c.plain if isinstance(c, Text) else str(c) for c in cells]
+        for _, cells in table.fitted_rows
     ]

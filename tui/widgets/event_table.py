@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 
 from tui.formatting import SEVERITY_STYLES, hhmmss, short_period
-from tui.widgets.vim_table import VimTable
+from tui.widgets.vim_table import Column, VimTable, fit_widths
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -17,6 +17,13 @@ if TYPE_CHECKING:
     from interlock.events import Event
 
 MAX_ROWS: Final = 5000  # beyond this the oldest rows go: a tail is about now
+_COLUMNS: Final = (
+    Column("TIME", "time", min=8, shrink=9),
+    Column("TYPE", "type", min=14, max=26, shrink=2),
+    Column("PIPELINE", "pipeline", min=12, max=24, shrink=3),
+    Column("PERIOD", "period", min=8, shrink=4),
+    Column("MESSAGE", "message", min=24, shrink=1),  # the whole event is in the box below
+)
 _PREFIXES: Final = {
     "type": "type",
     "t": "type",
@@ -82,11 +89,7 @@ class EventTable(VimTable):
         self.highlight = EventQuery()
 
     def on_mount(self) -> None:
-        self.add_column("TIME", key="time")
-        self.add_column("TYPE", key="type")
-        self.add_column("PIPELINE", key="pipeline")
-        self.add_column("PERIOD", key="period")
-        self.add_column("MESSAGE", key="message")
+        self.fill(_COLUMNS, [])
 
     @property
     def following(self) -> bool:
@@ -97,7 +100,7 @@ class EventTable(VimTable):
         style = SEVERITY_STYLES.get(event.severity.value, "")
         if self.highlight and self.highlight.matches(event):
             style = f"{style} reverse".strip()
-        message = event.message if len(event.message) <= 120 else event.message[:119] + "…"
+        message = event.message.replace("\n", " ")
         return [
             Text(hhmmss(event.timestamp), style=style),
             Text(event.type.value, style=style),
@@ -109,29 +112,35 @@ class EventTable(VimTable):
     def add_events(self, events: Iterable[Event]) -> int:
         """Append events (oldest first); returns how many are shown (the filter may hide some)."""
         follow = self.following
-        added = 0
+        added: list[Event] = []
         for event in events:
             self.events.append(event)
             if self.filter and not self.filter.matches(event):
                 continue
-            self.shown.append(event)
-            self.add_row(*self._row(event))
-            added += 1
+            added.append(event)
         if len(self.events) > MAX_ROWS:
             self.events = self.events[-MAX_ROWS:]
             self.rebuild()
-        elif follow and self.row_count:
+            return len(added)
+        rows = [(None, self._row(e)) for e in added]
+        self.shown.extend(added)
+        self.fitted_rows.extend(rows)
+        widths = fit_widths(self.fitted, [cells for _, cells in self.fitted_rows], self.room())
+        if widths != self.widths:
+            self.refit()  # a longer cell: lay every row out again
+        else:
+            for _, cells in rows:
+                self.add_row(*self.cut_row(cells, widths))
+        if follow and self.row_count:
             self.move_cursor(row=self.row_count - 1, animate=False)
-        return added
+        return len(added)
 
     def rebuild(self) -> None:
         """Redraw every row (after a filter or highlight change), keeping the cursor's event if shown."""
         current = self.selected
         follow = self.following
-        self.clear()
         self.shown = [e for e in self.events if not self.filter or self.filter.matches(e)]
-        for event in self.shown:
-            self.add_row(*self._row(event))
+        self.fill(_COLUMNS, [(None, self._row(e)) for e in self.shown])
         if not self.row_count:
             return
         if follow or current is None or current not in self.shown:

@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets.data_table import CellDoesNotExist
 
 from tui.formatting import budget_short, last_event_text, short_period, sla_text, state_text
-from tui.widgets.vim_table import VimTable
+from tui.widgets.vim_table import Column, VimTable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -17,13 +17,15 @@ if TYPE_CHECKING:
     from interlock.api import PipelineStatus
 
 _COLUMNS: Final = (
-    ("PIPELINE", "pipeline"),
-    ("PERIOD", "period"),
-    ("STATE", "state"),
-    ("RULES", "rules"),
-    ("SLA", "sla"),
-    ("LAST EVENT", "last"),
-    ("RERUNS", "budget"),
+    Column("PIPELINE", "pipeline", min=14, max=28, shrink=2),
+    Column("PERIOD", "period", min=8, shrink=5),
+    Column("STATE", "state", min=10, shrink=4),
+    Column("RULES", "rules", min=5, shrink=6),
+    Column("SLA", "sla", min=16, max=24, shrink=3),  # the verdict is never cut at 80 columns
+    Column(
+        "LAST", "last", min=5, max=30, shrink=1, words=True
+    ),  # "08:12 JOB_FAILED": the type goes first
+    Column("RERUNS", "budget", min=6, shrink=6),
 )
 SORTS: Final[dict[str, Callable[[PipelineStatus], tuple[object, ...]]]] = {
     "problems": lambda s: (s.rank, s.pipeline_id),
@@ -32,7 +34,6 @@ SORTS: Final[dict[str, Callable[[PipelineStatus], tuple[object, ...]]]] = {
     "sla": lambda s: (s.sla.breach_at is None, s.sla.breach_at or s.at, s.pipeline_id),
 }
 """Board orders, cycled with ``s``: problems first (default), by name, by state, by SLA breach time."""
-_NAME_WIDTH: Final = 18
 
 
 def matches(status: PipelineStatus, text: str) -> bool:
@@ -59,33 +60,15 @@ class PipelineTable(VimTable):
     ]
 
     def on_mount(self) -> None:
-        for label, key in _COLUMNS:
-            self.add_column(label, key=key)
+        self.fill(_COLUMNS, [])
 
     def show(self, rows: Sequence[PipelineStatus]) -> None:
         """Replace the rows, keeping the cursor on the same pipeline when it is still shown."""
         current = self.selected_id
         with self.app.batch_update():  # one repaint for the whole refill
-            self._fill(rows)
+            self.fill(_COLUMNS, [(s.pipeline_id, _cells(s)) for s in rows])
         if current is not None and current in self.rows:
             self.move_cursor(row=self.get_row_index(current))
-
-    def _fill(self, rows: Sequence[PipelineStatus]) -> None:
-        self.clear()
-        for s in rows:
-            name = s.pipeline_id
-            if len(name) > _NAME_WIDTH:
-                name = name[: _NAME_WIDTH - 1] + "…"
-            self.add_row(
-                Text(name, style="bold" if s.problem else ""),
-                short_period(s.period),
-                state_text(s),
-                s.rules_text,
-                sla_text(s.sla, acked=s.ack is not None),
-                last_event_text(s.last_event),
-                budget_short(s.budget),
-                key=s.pipeline_id,
-            )
 
     @property
     def selected_id(self) -> str | None:
@@ -97,3 +80,15 @@ class PipelineTable(VimTable):
         except CellDoesNotExist:  # the table is being refilled
             return None
         return key.value
+
+
+def _cells(s: PipelineStatus) -> list[str | Text]:
+    return [
+        Text(s.pipeline_id, style="bold" if s.problem else ""),
+        short_period(s.period),
+        state_text(s),
+        s.rules_text,
+        sla_text(s.sla, acked=s.ack is not None),
+        last_event_text(s.last_event),
+        budget_short(s.budget),
+    ]
