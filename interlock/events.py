@@ -431,8 +431,8 @@ def oncall_markdown(captures: Mapping[str, str] | None = None) -> str:
         "",
         "## Alerts: what each means and what to do",
         "",
-        "In the order a run meets them. `PIPELINE` and `PERIOD` are the alert's; the Slack reply",
-        "carries the same hint with them filled in.",
+        "In the order a run meets them. `PIPELINE` and `PERIOD` stand for the alert's own; in Slack",
+        "they are filled in.",
         "",
     ]
     quiet: list[EventType] = []
@@ -453,7 +453,9 @@ def oncall_markdown(captures: Mapping[str, str] | None = None) -> str:
         ]
         if guide.hint is not None:
             slack = guide.hint.format(p="PIPELINE", d="PERIOD")
-            lines += [f"The Slack alert says: {slack}.", ""]
+            own = "actionHint" in spec.detail_fields
+            lead = "Its Slack reply ends with the event's `actionHint`, or else: " if own else ""
+            lines += [f"{lead or 'Its Slack reply ends with: '}{slack}.", ""]
     lines += [
         "## Recorded, never sent to Slack",
         "",
