@@ -10,13 +10,14 @@ PYTEST_ARGS ?=
 TOUR_STORE := sqlite:///.interlock/tour.db
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo tour test lint format typecheck imports unit bench schema docs clean lambdas alert-types tools
+.PHONY: help install demo tour test lint format typecheck imports unit bench soak schema docs clean lambdas alert-types tools
 
 help:
 	@echo "make demo    set up .venv and run the embedded demo"
 	@echo "make tour    a guided tour of the CLI (validate, explain, the store)"
 	@echo "make test    set up .venv and run every check (format, lint, types, imports, tests)"
 	@echo "make bench   run the benchmarks in bench/ and print one table against the targets"
+	@echo "make soak    1,000 pipelines, 500 sensor writes/s for 60 s: latency, RSS, nothing lost (opt-in)"
 	@echo "             (writes docs/performance.md; BENCH_QUICK=1 for a quick smoke run)"
 	@echo "make schema  regenerate schema/*.json from the config models"
 	@echo "make docs    regenerate the generated docs: events.md, oncall.md (+ console captures)"
@@ -133,6 +134,12 @@ unit: install
 # docs/performance.md (between its bench markers). BENCH_QUICK=1: tiny sizes, a smoke test, nothing written.
 bench: install
 	$(BIN)/python bench/report.py $(if $(filter-out 0,$(BENCH_QUICK)),,--write docs/performance.md)
+
+# Opt-in, not in `make test`: the embedded runtime with 1,000 pipelines under 500 sensor writes/s for 60 s
+# while a TUI-style tail reads (loopback only, bounded); prints latency, RSS and what was lost (exit 1 if
+# anything). SOAK_ARGS="--pipelines 100 --rate 100 --seconds 10" for a shorter run.
+soak: install
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 schema: install
 	$(BIN)/interlock schema --write schema/
