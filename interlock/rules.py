@@ -395,6 +395,9 @@ _ABSENT: Final = object()
 # Decimals are not remembered (equal values can print differently: 1.0 and 1, -0.0 and 0.0), nor ages
 # (they depend on now).
 _MEMO_SIZE: Final = 64
+# Longer strings are not remembered: 64 results holding a megabyte-long sensor value each, per rule of
+# every cached validation, would be memory a controller should not hold for a speed-up.
+_MEMO_MAX_TEXT: Final = 256
 
 
 def _remembered(
@@ -486,7 +489,7 @@ def _compile_equals(rule: Rule) -> _Check:
         if value is _ABSENT or value is None:
             return _field_problem(rule, label, data, value)
         kind = type(value)
-        if kind is str or kind is int:
+        if kind is int or (kind is str and len(value) <= _MEMO_MAX_TEXT):
             return memo.get(value) or _remembered(memo, value, judge(value, kind))
         return judge(value, kind)
 
@@ -565,7 +568,7 @@ def _compile_numeric(rule: Rule) -> _Check:
         if value is _ABSENT or value is None:
             return _field_problem(rule, label, data, value)
         kind = type(value)
-        if kind is str or kind is int:
+        if kind is int or (kind is str and len(value) <= _MEMO_MAX_TEXT):
             return memo.get(value) or _remembered(memo, value, judge(value, kind))
         return judge(value, kind)
 

@@ -950,3 +950,12 @@ def test_floats_and_decimals_are_shown_as_written_even_after_an_equal_int() -> N
     assert run(r, 1.0).reason == "s.f = 1.0"
     assert run(r, Decimal("1.00")).reason == "s.f = 1.00"
     assert run(r, True).passed is False
+
+
+def test_long_text_values_are_judged_every_time_not_remembered() -> None:
+    r = rule("equals", "ready")
+    long = "x" * 10_000
+    first, second = run(r, long), run(r, long)
+    assert first == second and not first.passed
+    assert first is not second  # not kept: a long value is never held by the memo
+    assert run(r, "ready") is run(r, "ready")  # a short one is
