@@ -10,8 +10,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar, Final
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
@@ -25,7 +27,12 @@ from tui.screens.help_screen import HelpScreen
 from tui.screens.pipeline_detail_screen import PipelineDetailScreen
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from textual.timer import Timer
+
     from interlock.api import Interlock
+    from interlock.events import Event
     from interlock.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -34,6 +41,7 @@ THEMES: Final = {"dark": "textual-dark", "light": "textual-light"}
 """Short names for the two themes the TUI is designed for (any Textual theme name works too)."""
 DEFAULT_REFRESH: Final = 10.0
 DEFAULT_TAIL: Final = 1.0
+_VERDICT_PATIENCE: Final = timedelta(minutes=10)  # a runtime that is down gives no verdict
 
 
 class InterlockApp(App[None]):
@@ -82,6 +90,9 @@ class InterlockApp(App[None]):
         self.ever_read = False
         """Whether any screen read the store once (``interlock-tui`` exits 3 when it never could)."""
         self.last_read_error: BaseException | None = None
+        self.awaited: dict[tuple[str, str], datetime] = {}
+        """Rerun requests whose verdict the operator has not been shown yet, with when they were made."""
+        self._verdict_timer: Timer | None = None
         if theme is not None:
             name = THEMES.get(theme, theme)
             if name not in self.available_themes:
@@ -91,6 +102,55 @@ class InterlockApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(BoardScreen())
+
+    # ------------------------------------------------------------------------ rerun verdicts
+
+    def watch_rerun(self, pipeline_id: str, period: str, since: datetime) -> None:
+        """Tell the operator, wherever they are, what the controller decided about a rerun request.
+
+        The request is only a row; the controller accepts or rejects it moments later (on the
+        runtime's clock). Until its verdict event appears (or ``_VERDICT_PATIENCE`` passes) the app
+        looks for it every tail interval and shows it in full: a rejection as an error.
+        """
+        self.awaited[(pipeline_id, period)] = since
+        if self._verdict_timer is None and self.tail_seconds:
+            self._verdict_timer = self.set_interval(self.tail_seconds, self.look_for_verdicts)
+
+    def look_for_verdicts(self) -> None:
+        """Look once for the verdicts of the awaited rerun requests (tests call it directly)."""
+        if self.awaited:
+            self._look_for_verdicts(dict(self.awaited))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="read rerun verdicts")
+    def _look_for_verdicts(self, awaited: dict[tuple[str, str], datetime]) -> None:
+        from interlock.events import EventType
+
+        types = [
+            EventType.RERUN_ACCEPTED,
+            EventType.RERUN_REJECTED,
+            EventType.PIPELINE_EXCLUDED,
+            EventType.DRY_RUN_WOULD_RERUN,
+            EventType.DRY_RUN_RERUN_REJECTED,
+        ]
+        now = self.clock.now()
+        for (pid, period), since in awaited.items():
+            found = [e for e in self.api.events(pid, since=since, types=types) if e.date == period]
+            if found:
+                self.call_from_thread(self._verdict, pid, period, found[-1])
+            elif now - since > _VERDICT_PATIENCE:
+                self.call_from_thread(self.awaited.pop, (pid, period), None)
+
+    def _verdict(self, pid: str, period: str, event: Event) -> None:
+        if self.awaited.pop((pid, period), None) is None:
+            return
+        bad = event.type.value.endswith("REJECTED") or event.type.value == "PIPELINE_EXCLUDED"
+        self.notify(
+            event.message,
+            title=f"{event.type.value} · {pid} {period}",
+            severity="error" if bad else "information",
+            timeout=30 if bad else 8,
+            markup=False,
+        )
 
     # ------------------------------------------------------------------------------- navigation
 

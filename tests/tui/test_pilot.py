@@ -127,6 +127,37 @@ async def test_rerun_writes_the_request_and_an_audited_event(
     ]
 
 
+async def test_the_controllers_rejection_is_shown_in_full(
+    app_factory: Callable[..., InterlockApp], api: Interlock
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "r")
+        await settle(pilot)
+        await pilot.press("enter")  # gold-revenue 2026-03-02: requested
+        await settle(pilot)
+        assert ("gold-revenue", "2026-03-02") in app.awaited
+        # GIVEN the controller (another process) rejects it
+        why = "rerun rejected for gold-revenue: 2026-03-02 never ran, so there is nothing to rerun"
+        api.store.events.append(
+            Event.create(
+                EventType.RERUN_REJECTED,
+                "gold-revenue",
+                now=NOW,
+                schedule_id="cron",
+                date="2026-03-02",
+                message=why,
+            )
+        )
+        # WHEN the app looks (its timer; called here), THEN the whole reason, as an error, once
+        app.look_for_verdicts()
+        await settle(pilot)
+        shown = [n for n in app._notifications if n.title.startswith("RERUN_REJECTED")]
+        assert [(n.message, n.severity) for n in shown] == [(why, "error")]
+        assert app.awaited == {}
+
+
 async def test_rerun_dialog_says_what_will_happen(app_factory: Callable[..., InterlockApp]) -> None:
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:

@@ -147,7 +147,11 @@ class PipelineActionsScreen(InterlockScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rerun")
     def _rerun(self, pid: str, period: str, reason: str) -> None:
-        self.post_message(ActionDone(self.api.rerun(pid, period, reason)))
+        since = self.api.now()
+        result = self.api.rerun(pid, period, reason)
+        if result.applied and result.period is not None:
+            self.app.call_from_thread(self.iapp.watch_rerun, pid, result.period, since)
+        self.post_message(ActionDone(result))
 
     # ack
     def action_ack(self) -> None:
