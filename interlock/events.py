@@ -415,6 +415,22 @@ def oncall_markdown(captures: Mapping[str, str] | None = None) -> str:
             # the screen's empty rows are left out: the page shows what is on it
             shown = re.sub(r"\n(\s*\n)+", "\n\n", captures[name].rstrip("\n"))
             lines += ["```text", shown, "```", ""]
+    if "slack-thread" in captures:
+        lines += [
+            "### Following in Slack",
+            "",
+            "Each run has one thread. Its root message says where the run is (running, failed and",
+            "retrying, succeeded, …) and its SLA, and is edited in place as the run moves; every alert",
+            "is a reply that ends with what to do; an acknowledgement shows who acknowledged, why and",
+            "until when, and later SLA alerts of that run are recorded without being sent again.",
+            "Alerts not tied to a run (CONFIG_INVALID, INFRA_ALARM, WATCHDOG_DEGRADED) are messages",
+            "of their own. `gold-revenue` on the demo day — its job failed once and was retried:",
+            "",
+            "```text",
+            captures["slack-thread"].rstrip("\n"),
+            "```",
+            "",
+        ]
     lines += [
         "### Acting",
         "",

@@ -125,7 +125,7 @@ async def _capture_all(make: Callable[[], Any]) -> dict[str, str]:
 
 
 def captures() -> dict[str, str]:
-    """Every capture: file stem → text."""
+    """Every capture: file stem → text (the console's screens, and one run's Slack thread)."""
     from interlock.api import Interlock
     from interlock.clock import VirtualClock
     from interlock.demo import EXAMPLE_DAY
@@ -140,13 +140,35 @@ def captures() -> dict[str, str]:
         url = f"sqlite:///{Path(tmp) / 'interlock.db'}"
         with open_store(url, now=lambda: clock.now().timestamp()) as store:
             _play_demo_day(store, clock, at)
+            thread = slack_thread(store, THREAD_PIPELINE, day.isoformat())
         store = open_store(url, now=lambda: clock.now().timestamp())
         with Interlock(store, clock=clock, actor="oncall") as api:
-            return asyncio.run(
+            screens = asyncio.run(
                 _capture_all(
                     lambda: make_app(api, clock=clock, refresh_seconds=None, tail_seconds=None)
                 )
             )
+    return {**screens, "slack-thread": thread}
+
+
+THREAD_PIPELINE = "gold-revenue"
+
+
+def slack_thread(store: Store, pipeline: str, period: str) -> str:
+    """The Slack thread of one run as text: the root message as it stands, then one reply per alert.
+
+    Rendered by the alert dispatcher's own formatter (:mod:`interlock.alerts.format`) from the run's
+    events in the store, so it is what Slack shows (emoji and Slack's *bold* markup included).
+    """
+    from interlock.alerts.format import RunView, reply_message, root_message
+
+    events = [e for e in reversed(store.events.for_pipeline(pipeline)) if e.date == period]
+    lines = [root_message(RunView.of(events)).text, ""]
+    for event in events:
+        if event.alerts:
+            reply = reply_message(event).text.splitlines()
+            lines += ["  ↳ " + reply[0], *("    " + line for line in reply[1:]), ""]
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -379,7 +379,8 @@ def test_every_event_type_has_an_on_call_entry() -> None:
 def test_oncall_markdown_shows_what_to_do_for_each_alert_and_the_captures() -> None:
     from interlock.events import oncall_markdown
 
-    text = oncall_markdown({"board": "BOARD\n\n\n\nFOOTER\n"})
+    text = oncall_markdown({"board": "BOARD\n\n\n\nFOOTER\n", "slack-thread": "ROOT\n  ↳ REPLY\n"})
+    assert "### Following in Slack" in text and "```text\nROOT\n  ↳ REPLY\n```" in text
     section = text.split("\n### SLA_BREACH\n", 1)[1].split("\n### ", 1)[0]
     assert "*critical* · from the sla-monitor" in section
     assert "**What to do.**" in section and "interlock ack PIPELINE" in section
