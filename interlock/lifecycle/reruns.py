@@ -354,6 +354,11 @@ def _reject(
     return Decision(actions, "rejected", {"pipelineId": pid, "why": why}, message)
 
 
+def request_claim(requested_at: datetime) -> str:
+    """The claim name of a rerun request: its ``requestedAt`` is its identity (handled once)."""
+    return f"rerun-{keys.epoch_ms(requested_at)}"
+
+
 def decide_rerun(
     config: PipelineConfig,
     req: RerunRequested,
@@ -377,7 +382,7 @@ def decide_rerun(
     pid, schedule, period = config.id, req.schedule, req.period
     claim: tuple[Action, ...] = ()
     if facts.requested_at is not None:
-        claim = (Claim(pid, f"rerun-{keys.epoch_ms(facts.requested_at)}", schedule, period, now),)
+        claim = (Claim(pid, request_claim(facts.requested_at), schedule, period, now),)
     excluded = period_exclusion(config, period, calendars)
     if excluded is not None:
         message = f"rerun blocked for {pid}: {excluded}"

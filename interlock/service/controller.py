@@ -462,7 +462,9 @@ class Controller:
             pid, schedule, period, budget_bucket(RerunReason.JOB_FAIL_RETRY)
         )
 
-    def _rerun(self, config: PipelineConfig, req: RerunRequested, now: datetime) -> Handled:
+    def _rerun(
+        self, config: PipelineConfig, req: RerunRequested, now: datetime, *, again: bool = False
+    ) -> Handled:
         handled = Handled("rerun")
         pid, schedule, period = config.id, req.schedule, req.period
         requested_at = None
@@ -486,9 +488,39 @@ class Controller:
             decision = reruns.decide_rerun(config, req, facts, calendars=self.calendars, now=now)
         result = self._apply(handled, decision)
         if result.stopped is not None and not self.dry_run(config):
+            if not again and self._abandoned(pid, schedule, period, requested_at):
+                # the first handling died right after claiming the request: nothing of it happened
+                name = reruns.request_claim(requested_at) if requested_at else ""
+                self.store.control.release_claim(pid, name, schedule, period)
+                log.warning(
+                    "rerun request of %s %s was claimed, never acted on: again", pid, period
+                )
+                return self._rerun(config, req, now, again=True)
             # a redelivered request whose first handling may have died before its StartExecution
             self._resume(config, RunRef(pid, schedule, period), now, handled, announce=True)
         return handled
+
+    def _abandoned(
+        self, pid: str, schedule: str, period: str, requested_at: datetime | None
+    ) -> bool:
+        """Whether a request's claim was taken by a handling that then did nothing (killed between
+        the claim and the reset): no run reset at the claim's instant, no accepted/rejected row."""
+        if requested_at is None:
+            return False
+        at = self.store.control.claimed_at(
+            pid, reruns.request_claim(requested_at), schedule, period
+        )
+        if at is None:
+            return False
+        near = timedelta(seconds=1)
+        row = self.store.control.get_run(pid, schedule, period)
+        if row is not None and row.started_at is not None and abs(row.started_at - at) < near:
+            return False  # this request reset the run; decide_resume completes the rest
+        answered = (JobEvent.RERUN_ACCEPTED, JobEvent.RERUN_REJECTED)
+        return not any(
+            entry.event in answered and abs(entry.at - at) < near
+            for entry in self.store.joblog.history(pid, schedule, period)
+        )
 
     # --------------------------------------------------------------------------------- timers
 

@@ -522,6 +522,15 @@ class ControlStore:
             is not None
         )
 
+    def claimed_at(self, pid: str, name: str, schedule: str, period: str) -> datetime | None:
+        """When ``name`` was claimed for the period (``None``: not claimed, or no readable time)."""
+        item = self.table.get(keys.pipeline_pk(pid), keys.claim_sk(name, schedule, period))
+        value = None if item is None else item.get("at")
+        try:
+            return keys.parse_time(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+
     def has_claim(self, pid: str, name: str, schedule: str, period: str) -> bool:
         """Whether ``name`` was claimed for the period."""
         return (

@@ -252,6 +252,15 @@ class Interleavings(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------------------- the end
 
+    def _every_request_answered(self) -> None:
+        """Each distinct rerun request (operator or late data) was accepted or rejected, once."""
+        answered = (JobEvent.RERUN_ACCEPTED, JobEvent.RERUN_REJECTED)
+        for (pid, period), requests in _requests(self.pool).items():
+            rows = [
+                r for r in self.store.joblog.history(pid, "stream", period) if r.event in answered
+            ]
+            assert len(rows) == len(requests), (pid, period, sorted(requests), rows)
+
     def check_nothing_stuck(self) -> None:
         """Deliver every record again, in order, without crashes, until quiet; then check liveness."""
         for _ in range(5):
@@ -260,12 +269,26 @@ class Interleavings(RuleBasedStateMachine):
                 self._deliver(record)
             if len(self.pool) == before:
                 break
+        self._every_request_answered()
         for pid, period in self.triggered:
             row = self.store.control.get_run(pid, "stream", period)
             assert row is not None, f"{pid} {period}: trigger written, no run"
             if row.status is RunStatus.RUNNING:
                 name = f"{pid}-stream-{period}-a{row.attempt}"
                 assert name in self.executions.created, f"{name} is RUNNING but never started"
+
+
+def _requests(pool: list[Mapping[str, Any]]) -> dict[tuple[str, str], set[str]]:
+    """Distinct rerun requests (their ``requestedAt``) per (pipeline, period), from the feed."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for record in pool:
+        image = record.get("dynamodb", {}).get("NewImage") or {}
+        sk = image.get("SK", {}).get("S", "")
+        if sk.startswith("RERUN_REQUEST#"):
+            pid = image["PK"]["S"].removeprefix("PIPELINE#")
+            period = sk.rsplit("#", 1)[1]
+            out.setdefault((pid, period), set()).add(image["requestedAt"]["S"])
+    return out
 
 
 def _run(open_store_: Callable[[Callable[[], float]], Store], examples: int) -> None:
