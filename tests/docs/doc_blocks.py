@@ -124,6 +124,11 @@ def marker_problems(page: Path) -> list[str]:
             problems.append(f"{b.where}: 'no-run' needs a reason: <!-- no-run: <reason> -->")
         elif b.marker == "run" and b.marker_arg not in ("", "aws"):
             problems.append(f"{b.where}: unknown run option {b.marker_arg!r} (only 'aws')")
+        elif b.marker == "run" and b.lang in ("console", "pycon"):
+            problems.append(
+                f"{b.where}: a {b.lang} block mixes commands and their output, so it cannot run: "
+                "write the commands in a sh/python block and the output in a <!-- output --> text block"
+            )
         elif b.marker == "run" and b.marker_arg == "aws" and b.lang not in PYTHON_LANGS:
             problems.append(f"{b.where}: 'run: aws' is for python blocks (moto runs in-process)")
     return problems

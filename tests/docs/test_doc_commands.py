@@ -53,13 +53,15 @@ def test_the_marker_rule_sees_unmarked_and_unreasoned_blocks(tmp_path: Path) -> 
     page = tmp_path / "probe.md"
     page.write_text(
         "```sh\nls\n```\n\n<!-- no-run: -->\n```python\npass\n```\n\n"
-        "<!-- no-run: interactive -->\n```sh\ntop\n```\n\n```yaml\na: 1\n```\n",
+        "<!-- no-run: interactive -->\n```sh\ntop\n```\n\n```yaml\na: 1\n```\n"
+        "<!-- run -->\n```console\n$ ls\nREADME.md\n```\n",
         encoding="utf-8",
     )
     problems = marker_problems(page)
-    assert len(problems) == 2
+    assert len(problems) == 3
     assert "probe.md:1: a sh block without a marker" in problems[0]
     assert "'no-run' needs a reason" in problems[1]
+    assert "a console block mixes commands and their output" in problems[2]
 
 
 def test_shell_commands_take_their_expected_exit_from_the_comment() -> None:
