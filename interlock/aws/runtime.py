@@ -53,7 +53,7 @@ from interlock.store import codec, keys
 from interlock.store.factory import Store
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from interlock.alerts.slack import SlackNotifier
     from interlock.config.models import Calendar
@@ -489,19 +489,37 @@ class AwsRuntime:
                     self.executions.stop(
                         self.executions.execution_arn(name), cause="run lock expired (watchdog)"
                     )
-        self.ensure_cron_timers(now)
+        # only the pipelines the pass read (each cron pipeline is due once per fire, every one on a
+        # sweep): a lost timer is set again within a fire, without a Scheduler call per pipeline
+        self.ensure_cron_timers(now, only=handled.watched)
         return handled
 
-    def ensure_cron_timers(self, now: datetime) -> list[str]:
+    def ensure_cron_timers(self, now: datetime, *, only: Iterable[str] | None = None) -> list[str]:
         """Set the cron timer of every cron pipeline whose timer is not set (lost, or never set).
+
+        Args:
+            now: the instant.
+            only: these pipelines only (``None``: every stored config).
 
         Returns:
             The pipelines whose timer was set.
         """
         from interlock.service.controller import cron_timer_name
+        from interlock.store.control import InvalidConfigError
 
+        if only is None:
+            configs = self.store.control.all_configs().configs
+        else:
+            configs = {}
+            for pid in only:
+                try:
+                    config = self.controller.config(pid)
+                except InvalidConfigError:
+                    continue
+                if config is not None:
+                    configs[pid] = config
         set_now: list[str] = []
-        for pid, config in self.store.control.all_configs().configs.items():
+        for pid, config in configs.items():
             if config.schedule.cron is None or self.timers.is_set(cron_timer_name(pid)):
                 continue
             self.controller.ensure_cron_timer(config, now)

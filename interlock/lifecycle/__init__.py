@@ -30,6 +30,7 @@ from interlock.lifecycle.actions import (
     SetOverride,
     SetRunStatus,
     StartExecution,
+    Watch,
     WriteAck,
     WriteRerunRequest,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "SetOverride",
     "SetRunStatus",
     "StartExecution",
+    "Watch",
     "WriteAck",
     "WriteRerunRequest",
     "check_job_step",

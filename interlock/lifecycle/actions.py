@@ -391,6 +391,19 @@ class SetOverride:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """Mark a pipeline due in the watchdog's index: its next pass reads the pipeline.
+
+    Attributes:
+        pipeline_id: the pipeline.
+        at: when it is due (the decision's ``now``: "read it on the next pass").
+    """
+
+    pipeline_id: str
+    at: datetime
+
+
 Action = (
     AcquireRun
     | StartExecution
@@ -407,6 +420,7 @@ Action = (
     | CancelTimer
     | WriteAck
     | SetOverride
+    | Watch
 )
 """Every action a decision may return."""
 

@@ -35,7 +35,14 @@ from typing import TYPE_CHECKING, Any, Final
 from interlock.events import EventType
 from interlock.exceptions import InterlockError, ScheduleError, SLAError
 from interlock.lifecycle import dryrun, postrun, reruns, sla_monitor
-from interlock.lifecycle.actions import Claim, Decision, PublishEvent, RunRef, ScheduleTimer
+from interlock.lifecycle.actions import (
+    Claim,
+    Decision,
+    PublishEvent,
+    RunRef,
+    ScheduleTimer,
+    Watch,
+)
 from interlock.lifecycle.router import (
     ConfigChanged,
     JobLogWrite,
@@ -47,13 +54,14 @@ from interlock.lifecycle.router import (
 )
 from interlock.lifecycle.run import once_per_attempt, remap_for_period
 from interlock.lifecycle.trigger import decide_trigger_write
-from interlock.lifecycle.watchdog import scan
+from interlock.lifecycle.watchdog import next_due, scan
 from interlock.names import safe_name
 from interlock.records import JobEvent, RerunReason, RunStatus, budget_bucket
 from interlock.schedule import cron_period, next_fire, period_from_sensor
-from interlock.service.reads import dry_run_now, gather, rerun_facts, trigger_facts
+from interlock.service.reads import dry_run_now, gather_watch, rerun_facts, trigger_facts
 from interlock.store import keys
 from interlock.store.control import InvalidConfigError
+from interlock.store.table import StoreError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -62,10 +70,12 @@ if TYPE_CHECKING:
     from interlock.lifecycle.actions import Action
     from interlock.records import RunRow
     from interlock.service.executor import ApplyResult, Executor
+    from interlock.service.reads import WatchPass
     from interlock.store.factory import Store
 
 __all__ = [
     "CRON_TIMER_PREFIX",
+    "WATCH_SWEEP",
     "Controller",
     "Handled",
     "cron_timer_name",
@@ -73,6 +83,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+WATCH_SWEEP: Final = timedelta(hours=6)
+"""How often a watchdog pass reads every pipeline, not only those due in its index (the backstop
+for a change nothing marked: a stream record lost before the router saw it)."""
 CRON_TIMER_PREFIX: Final = "cron-"
 _MAX_TIMER_NAME: Final = 64
 
@@ -95,11 +108,13 @@ class Handled:
             ``malformed``, ``timer``).
         decisions: each decision applied, with the executor's result.
         reason: why nothing happened, when nothing did.
+        watched: for a watchdog pass, the pipelines it read (those due, or every one on a sweep).
     """
 
     kind: str
     decisions: list[tuple[Decision, ApplyResult]] = field(default_factory=list)
     reason: str = ""
+    watched: tuple[str, ...] = ()
 
     @property
     def execution_ids(self) -> tuple[str, ...]:
@@ -114,13 +129,22 @@ class Controller:
         store: the store.
         executor: applies every decision (its ``timers`` receive SLA and cron timers).
         calendars: named calendars.
+        watch_sweep: how often a watchdog pass reads every pipeline (see :data:`WATCH_SWEEP`).
     """
 
     def __init__(
-        self, store: Store, executor: Executor, *, calendars: Mapping[str, Calendar] | None = None
+        self,
+        store: Store,
+        executor: Executor,
+        *,
+        calendars: Mapping[str, Calendar] | None = None,
+        watch_sweep: timedelta = WATCH_SWEEP,
     ) -> None:
+        if watch_sweep <= timedelta(0):
+            raise ValueError(f"watch_sweep must be positive, got {watch_sweep}")
         self.store = store
         self.executor = executor
+        self.watch_sweep = watch_sweep
         self.calendars: Mapping[str, Calendar] = dict(calendars or {})
         self._configs: dict[str, PipelineConfig | None] = {}
 
@@ -168,15 +192,22 @@ class Controller:
             Exception: what a port raised while applying; the caller retries the record.
         """
         routed = route(record)
-        if isinstance(routed, SensorWrite):
-            return self._guard("sensor", routed.pipeline_id, lambda c: self._sensor(c, routed, now))
-        if isinstance(routed, JobLogWrite):
-            return self._job_log(routed, now)
-        if isinstance(routed, RerunRequested):
-            return self._guard("rerun", routed.pipeline_id, lambda c: self._rerun(c, routed, now))
+        if isinstance(routed, SensorWrite | JobLogWrite | RerunRequested):
+            try:
+                return self._pipeline_record(routed, now)
+            except BaseException:
+                # Cleanup, not handling: the error propagates and the record is retried; should
+                # the retries run out, the watchdog reads the pipeline on its next pass (trigger
+                # recovery) instead of at its next sweep.
+                self._mark_after_failure(routed.pipeline_id, now)
+                raise
         if isinstance(routed, ConfigChanged):
             self.forget(routed.pipeline_id)
             handled = Handled("config")
+            # a config written behind put_config's back: the watchdog reads it on its next pass
+            self._apply(
+                handled, Decision((Watch(routed.pipeline_id, now),), reason="config changed")
+            )
             try:
                 config = self.config(routed.pipeline_id)
             except InvalidConfigError as exc:
@@ -188,6 +219,21 @@ class Controller:
         if isinstance(routed, Malformed):
             return Handled("malformed", reason=routed.reason)
         return Handled("ignored", reason=routed.reason)
+
+    def _pipeline_record(
+        self, routed: SensorWrite | JobLogWrite | RerunRequested, now: datetime
+    ) -> Handled:
+        if isinstance(routed, SensorWrite):
+            return self._guard("sensor", routed.pipeline_id, lambda c: self._sensor(c, routed, now))
+        if isinstance(routed, JobLogWrite):
+            return self._job_log(routed, now)
+        return self._guard("rerun", routed.pipeline_id, lambda c: self._rerun(c, routed, now))
+
+    def _mark_after_failure(self, pid: str, now: datetime) -> None:
+        try:
+            self.executor.apply(Decision((Watch(pid, now),), reason="record failed"))
+        except Exception:  # noqa: BLE001 - never mask the record's own error
+            log.exception("could not mark %s for the watchdog after a failed record", pid)
 
     def _guard(self, kind: str, pid: str, body: Any) -> Handled:
         try:
@@ -643,12 +689,42 @@ class Controller:
         return self.store.control.has_claim(row.pipeline_id, claim, row.schedule, row.period)
 
     def watchdog(self, now: datetime) -> Handled:
-        """One watchdog pass: each alert is its own decision, so a lost claim skips only itself."""
+        """One watchdog pass over the pipelines due in the watch index (every one on a sweep).
+
+        Read (:func:`~interlock.service.reads.gather_watch`), scan, apply each decision on its own
+        (a lost claim skips only itself), then move every watch row read to the pipeline's next due
+        time (:func:`~interlock.lifecycle.watchdog.next_due`). The rows move *after* the decisions
+        are applied: a pass that dies half-way leaves them due, and the next pass reads those
+        pipelines again (the claims keep alerts single). A sweep's own row moves last.
+        """
         handled = Handled("timer")
-        inputs = gather(self.store, now=now)
-        for decision in scan(inputs, now=now, calendars=self.calendars):
+        plan = gather_watch(self.store, now=now, sweep_every=self.watch_sweep)
+        for decision in scan(plan.inputs, now=now, calendars=self.calendars):
             self._apply(handled, decision)  # a recovery's decision carries its own SLA timers
+        handled.watched = tuple(sorted(plan.seen))
+        self._advance_watches(plan, now)
+        if plan.sweep:
+            self.store.control.set_sweep_due(now + self.watch_sweep)
         return handled
+
+    def _advance_watches(self, plan: WatchPass, now: datetime) -> None:
+        control = self.store.control
+        retry = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        moves: dict[str, datetime | None] = dict.fromkeys(plan.gone)
+        moves.update(dict.fromkeys(plan.unusable, retry))  # reported again, once an hour
+        for pipeline in plan.inputs.pipelines:
+            try:
+                moves[pipeline.config.id] = next_due(pipeline, now=now)
+            except (InterlockError, ValueError):  # the scan reported it: look again in an hour
+                moves[pipeline.config.id] = retry
+        for pid, due in moves.items():
+            seen = plan.seen.get(pid)
+            if due is not None and seen is not None and keys.watch_time(due) == seen:
+                continue  # already there (a sweep over idle pipelines writes nothing)
+            try:
+                control.advance_watch(pid, due, seen=seen)
+            except StoreError as exc:  # left due: the next pass reads the pipeline again
+                log.warning("watch row of %s not moved: %s", pid, exc)
 
     def _cron(self, payload: Mapping[str, Any], now: datetime) -> Handled:
         handled = Handled("timer")

@@ -32,6 +32,12 @@ Actions are applied **in order**, each through one port::
     CancelTimer        timers.cancel                                    —
     WriteAck           store.control.ack_sla                            —
     SetOverride        store.control.set_override / clear_override      —
+    Watch              store.control.watch (the watchdog's due index)  —
+
+The watchdog reads only pipelines due in its index (:mod:`interlock.store.control`, watch rows). A
+write that gives a check something new to wait for marks its pipeline due first (write-ahead: a crash
+between the two costs a wasted read, never a missed check): a COMPLETED run (post-run sensor timeout),
+a first sensor arrival (relative SLA), an override (dry run switched off).
 
 Store rows carry the instant the decision planned (``action.at``); the published event carries the
 executor clock's ``now()``. Errors other than the two conflicts above propagate unchanged: in a safety
@@ -60,9 +66,11 @@ from interlock.lifecycle.actions import (
     SetOverride,
     SetRunStatus,
     StartExecution,
+    Watch,
     WriteAck,
     WriteRerunRequest,
 )
+from interlock.records import RunStatus
 from interlock.service.crashpoint import crash_point
 from interlock.store import keys
 from interlock.store.table import ConflictError, StoreError, absent
@@ -325,7 +333,10 @@ class Executor:
                 until=action.until,
                 now=action.at,
             )
+        elif isinstance(action, Watch):
+            control.watch(action.pipeline_id, action.at)
         elif isinstance(action, SetOverride):
+            control.watch(action.pipeline_id, action.at)
             if action.value is None:
                 control.clear_override(action.pipeline_id, action.name)
             else:
@@ -365,6 +376,8 @@ class Executor:
         # partition would otherwise grow by a row or two every period, forever)
         ttl = action.at + BOOKKEEPING_TTL
         fields = dict(action.fields)
+        if action.name == keys.FIRST_SENSOR_ARRIVAL:
+            self.store.control.watch(action.pipeline_id, action.at)  # its relative SLA falls due
         if not action.once:
             self.store.control.put_sensor(action.pipeline_id, key, fields, now=action.at, ttl=ttl)
             return ActionOutcome(action, OutcomeStatus.APPLIED)
@@ -443,6 +456,8 @@ class Executor:
         self.bus.publish(event)
 
     def _set_status(self, action: SetRunStatus) -> ActionOutcome:
+        if RunStatus(action.status) is RunStatus.COMPLETED:
+            self.store.control.watch(action.pipeline_id, action.at)  # its post-run checks fall due
         try:
             self.store.control.set_run_status(
                 action.pipeline_id,

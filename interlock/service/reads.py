@@ -16,6 +16,10 @@ The read half of the watchdog (the pure half is :mod:`interlock.lifecycle.watchd
     per live pipeline: sensors + bookkeeping     sensors(pid)                      PK, SK begins_with SENSOR#
     per first-arrival period: the SLA ack        get_ack(pid, schedule, period)    GetItem
 
+:func:`gather` reads every pipeline; a watchdog pass calls :func:`gather_watch`, which reads only the
+pipelines due in the watch index (:mod:`interlock.store.control`, watch rows) and, every
+``sweep_every``, sweeps them all through :func:`gather`.
+
 Dry-run pipelines (``dryRun``, or the operator's override, which wins) are listed with ``dry_run=True``
 and nothing else is read for them (the scan skips them). A failed read
 (:class:`~interlock.store.table.StoreError`) is recorded in ``errors`` and the other pipelines are still
@@ -24,6 +28,7 @@ read: the scan turns ``errors`` into one WATCHDOG_DEGRADED, so a broken read is 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -35,6 +40,7 @@ from interlock.lifecycle.watchdog import DEFAULT_LOOKBACK, PipelineInputs, Watch
 from interlock.records import DRY_RUN_OVERRIDE
 from interlock.schedule import Period, period_from_sensor
 from interlock.store import keys
+from interlock.store.control import InvalidConfigError
 from interlock.store.table import StoreError
 
 if TYPE_CHECKING:
@@ -47,7 +53,15 @@ if TYPE_CHECKING:
     from interlock.store.control import ControlStore
     from interlock.store.factory import Store
 
-__all__ = ["dry_run_now", "dry_run_state", "gather", "rerun_facts", "trigger_facts"]
+__all__ = [
+    "WatchPass",
+    "dry_run_now",
+    "dry_run_state",
+    "gather",
+    "gather_watch",
+    "rerun_facts",
+    "trigger_facts",
+]
 
 # Periods are local days; a day of margin covers every time zone's offset from the lookback's start.
 _MARGIN = timedelta(days=1)
@@ -121,14 +135,23 @@ def gather(
     Returns:
         The inputs for :func:`interlock.lifecycle.watchdog.scan`.
     """
+    return _gather_all(store, now=now, lookback=lookback)[0]
+
+
+def _gather_all(
+    store: Store, *, now: datetime, lookback: timedelta
+) -> tuple[WatchdogInputs, set[str]]:
+    """:func:`gather`, and the pipelines that could not be used (invalid config, failed read)."""
     control = store.control
     errors: list[str] = []
+    unusable: set[str] = set()
     oldest = Period((now - lookback - _MARGIN).date()).id
     try:
         config_set = control.all_configs()
         configs = config_set.configs
         created = config_set.created
         errors += [f"config {pid}: {why}" for pid, why in sorted(config_set.invalid.items())]
+        unusable.update(config_set.invalid)
     except StoreError as exc:
         errors.append(f"configs: {exc}")
         configs, created = {}, {}
@@ -140,27 +163,130 @@ def gather(
     pipelines: list[PipelineInputs] = []
     for pid, config in sorted(configs.items()):
         try:
-            dry_run, override = dry_run_state(control, config)
-            if dry_run:
-                pipelines.append(PipelineInputs(config=config, dry_run=True))
-                continue
-            # switched out of dry run by an operator: what was written before was observed in
-            # dry run, not missed (trigger recovery must not start it; see PipelineInputs.live_since)
-            live_since = override.at if override is not None else None
             pipelines.append(
-                _pipeline(
-                    control,
-                    config,
-                    now=now,
-                    oldest=oldest,
-                    created=created.get(pid),
-                    live_since=live_since,
-                )
+                _read(control, config, now=now, oldest=oldest, created=created.get(pid))
             )
         except (StoreError, ValueError) as exc:  # ValueError: an unreadable row
             errors.append(f"read {pid}: {exc}")
-    return WatchdogInputs(
+            unusable.add(pid)
+    inputs = WatchdogInputs(
         pipelines=tuple(pipelines), running=running, errors=tuple(errors), lookback=lookback
+    )
+    return inputs, unusable
+
+
+def _read(
+    control: ControlStore,
+    config: PipelineConfig,
+    *,
+    now: datetime,
+    oldest: str,
+    created: datetime | None,
+) -> PipelineInputs:
+    dry_run, override = dry_run_state(control, config)
+    if dry_run:
+        return PipelineInputs(config=config, dry_run=True)
+    # switched out of dry run by an operator: what was written before was observed in
+    # dry run, not missed (trigger recovery must not start it; see PipelineInputs.live_since)
+    live_since = override.at if override is not None else None
+    return _pipeline(
+        control, config, now=now, oldest=oldest, created=created, live_since=live_since
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WatchPass:
+    """What one watchdog pass read: the scan's inputs and the watch rows to move afterwards.
+
+    Attributes:
+        inputs: for :func:`interlock.lifecycle.watchdog.scan` (only the pipelines due, unless a sweep).
+        seen: every pipeline read, with the ``dueAt`` its watch row had (``None``: no row); the pass
+            moves each row on from this value (:meth:`ControlStore.advance_watch`).
+        unusable: pipelines read whose config is invalid, or whose row could not be read: due again
+            at the next hour (their error is in ``inputs.errors``).
+        gone: pipelines with a watch row and no config: their row is dropped.
+        sweep: whether this pass read every pipeline (the sweep row was due).
+    """
+
+    inputs: WatchdogInputs
+    seen: dict[str, str | None] = field(default_factory=dict)
+    unusable: frozenset[str] = frozenset()
+    gone: frozenset[str] = frozenset()
+    sweep: bool = False
+
+
+def gather_watch(
+    store: Store,
+    *,
+    now: datetime,
+    sweep_every: timedelta,
+    lookback: timedelta = DEFAULT_LOOKBACK,
+) -> WatchPass:
+    """Read what one watchdog pass needs: only the pipelines due in the watch index.
+
+    Every pass: the sweep row (GetItem), the due pipelines (one range Query on GSI1 ``WATCH``), the
+    RUNNING rows (GSI1 ``RUNNING``); then, per due pipeline, what :func:`gather` reads for it. An idle
+    pipeline costs nothing. When the sweep row is due (absent on a new store; then every
+    ``sweep_every``), the pass is a sweep: every config is read as :func:`gather` does, so a
+    pipeline whose change nothing marked (a stream record lost before the router saw it, a config
+    row written behind the router's back) is seen within ``sweep_every``.
+
+    Raises:
+        StoreError: the sweep row or the index could not be read (nothing else was read).
+    """
+    control = store.control
+    sweep_at = control.sweep_due()
+    if sweep_at is None or sweep_at <= now:
+        return _sweep(store, now=now, lookback=lookback)
+    due = control.due_watches(now)
+    errors: list[str] = []
+    try:
+        running = tuple(control.running_runs())
+    except StoreError as exc:
+        errors.append(f"running runs: {exc}")
+        running = ()
+    oldest = Period((now - lookback - _MARGIN).date()).id
+    pipelines: list[PipelineInputs] = []
+    unusable: set[str] = set()
+    gone: set[str] = set()
+    for pid in sorted(due):
+        try:
+            config, created = control.get_config_created(pid)
+            if config is None:
+                gone.add(pid)
+                continue
+            pipelines.append(_read(control, config, now=now, oldest=oldest, created=created))
+        except InvalidConfigError as exc:
+            errors.append(f"config {pid}: {exc.reason}")
+            unusable.add(pid)
+        except (StoreError, ValueError) as exc:  # ValueError: an unreadable row
+            errors.append(f"read {pid}: {exc}")
+            unusable.add(pid)
+    inputs = WatchdogInputs(
+        pipelines=tuple(pipelines), running=running, errors=tuple(errors), lookback=lookback
+    )
+    return WatchPass(
+        inputs, seen=dict(due), unusable=frozenset(unusable), gone=frozenset(gone), sweep=False
+    )
+
+
+def _sweep(store: Store, *, now: datetime, lookback: timedelta) -> WatchPass:
+    control = store.control
+    inputs, unusable = _gather_all(store, now=now, lookback=lookback)
+    if any(e.startswith("configs: ") for e in inputs.errors):
+        return WatchPass(inputs, sweep=True)  # without the configs, no row can be judged
+    try:
+        rows = control.all_watches()
+    except StoreError as exc:
+        return WatchPass(replace(inputs, errors=(*inputs.errors, f"watch rows: {exc}")), sweep=True)
+    read = {p.config.id for p in inputs.pipelines} | unusable
+    gone = frozenset(pid for pid in rows if pid not in read)
+    return WatchPass(
+        inputs,
+        seen={pid: rows.get(pid) for pid in read},
+        unusable=frozenset(unusable),
+        gone=gone,
+        sweep=True,
     )
 
 

@@ -29,6 +29,22 @@ status from an execution that a rerun has already superseded. ``running_runs`` r
 
 Configs are indexed the same way (GSI1 ``CONFIGS`` / ``<pid>``), and one undecodable or invalid CONFIG
 row is reported in :attr:`ConfigSet.invalid` while the others load (the original failed them all).
+
+The watch row (``WATCH``)
+-------------------------
+The watchdog's due index: one row per pipeline, in GSI1 partition ``WATCH`` sorted by ``<dueAt>#<pid>``,
+so a pass reads the pipelines due by ``now`` with one range Query (:meth:`due_watches`) and an idle
+pipeline costs nothing. Two kinds of writer, one rule (a mark is never lost)::
+
+    mark: watch(pid, at)              unconditional put, dueAt = at (≤ now): "read me next pass".
+                                      put_config and the executor (a run completed, a first sensor
+                                      arrived, an override changed) mark *before* they write the row
+                                      that moved the due time, so a crash in between costs a wasted
+                                      read, never a missed check.
+    pass: advance_watch(pid, due, seen)
+                                      dueAt = the next due the pass computed, only if dueAt is still
+                                      the ``seen`` value it read; a mark written meanwhile wins and
+                                      the pipeline is read again on the next pass.
 """
 
 from __future__ import annotations
@@ -64,6 +80,7 @@ from interlock.store.table import (
     equals,
     exists,
     query_all,
+    sk_lt,
 )
 
 if TYPE_CHECKING:
@@ -162,6 +179,7 @@ class ControlStore:
         if existing is not None and existing.get("config") == text:
             return
         created = existing.get("createdAt") if existing is not None else None
+        self.watch(pid, now)  # a new or changed config: the watchdog reads it on its next pass
         self.table.put(
             {
                 "PK": keys.pipeline_pk(pid),
@@ -203,6 +221,17 @@ class ControlStore:
                 out.created[pid] = created
         return out
 
+    def get_config_created(self, pid: str) -> tuple[PipelineConfig | None, datetime | None]:
+        """:meth:`get_config` and :meth:`config_created` from one read.
+
+        Raises:
+            InvalidConfigError: the stored row is not JSON, fails validation, or names another pipeline.
+        """
+        item = self.table.get(keys.pipeline_pk(pid), keys.CONFIG_SK)
+        if item is None:
+            return None, None
+        return _decode_config(pid, item), time_attr(item, "createdAt")
+
     def config_created(self, pid: str) -> datetime | None:
         """When the pipeline's config was first stored (``None``: no config, or a row without it)."""
         item = self.table.get(keys.pipeline_pk(pid), keys.CONFIG_SK)
@@ -211,6 +240,100 @@ class ControlStore:
     def delete_config(self, pid: str) -> bool:
         """Remove a pipeline's config; returns whether there was one."""
         return self.table.delete(keys.pipeline_pk(pid), keys.CONFIG_SK) is not None
+
+    # -------------------------------------------------------------------------------- watch rows
+
+    def watch(self, pid: str, due: datetime) -> str:
+        """Mark the pipeline due at ``due`` in the watchdog's index (replacing its due time).
+
+        Returns:
+            The stored ``dueAt``.
+        """
+        text = keys.watch_time(due)
+        self.table.put(
+            {
+                "PK": keys.pipeline_pk(pid),
+                "SK": keys.WATCH_SK,
+                "dueAt": text,
+                _GSI1PK: keys.WATCH_INDEX_PK,
+                _GSI1SK: keys.watch_index_sk(text, pid),
+            }
+        )
+        return text
+
+    def advance_watch(self, pid: str, due: datetime | None, *, seen: str | None) -> bool:
+        """Move the pipeline's due time to ``due`` (``None``: drop the row) iff it is still ``seen``.
+
+        Args:
+            pid: the pipeline.
+            due: the next due time, or ``None`` when nothing can fall due until a row changes.
+            seen: the ``dueAt`` the caller read (``None``: there was no row, and there must still be
+                none).
+
+        Returns:
+            ``False`` when the row changed meanwhile (a mark won; it is kept).
+        """
+        condition: Condition = absent() if seen is None else equals("dueAt", seen)
+        try:
+            if due is None:
+                if seen is not None:
+                    self.table.delete(keys.pipeline_pk(pid), keys.WATCH_SK, condition=condition)
+                return True
+            text = keys.watch_time(due)
+            self.table.put(
+                {
+                    "PK": keys.pipeline_pk(pid),
+                    "SK": keys.WATCH_SK,
+                    "dueAt": text,
+                    _GSI1PK: keys.WATCH_INDEX_PK,
+                    _GSI1SK: keys.watch_index_sk(text, pid),
+                },
+                condition=condition,
+            )
+        except ConflictError:
+            return False
+        return True
+
+    def sweep_due(self) -> datetime | None:
+        """When the watchdog's next sweep (a pass over every pipeline) is due (``None``: never swept)."""
+        item = self.table.get(keys.pipeline_pk(keys.SWEEP_PIPELINE), keys.WATCH_SK)
+        return None if item is None else time_attr(item, "dueAt")
+
+    def set_sweep_due(self, due: datetime) -> None:
+        """Record when the next sweep is due (a row outside the index: passes read it by key)."""
+        self.table.put(
+            {
+                "PK": keys.pipeline_pk(keys.SWEEP_PIPELINE),
+                "SK": keys.WATCH_SK,
+                "dueAt": keys.watch_time(due),
+            }
+        )
+
+    def get_watch(self, pid: str) -> str | None:
+        """The pipeline's ``dueAt`` (``None``: no row)."""
+        item = self.table.get(keys.pipeline_pk(pid), keys.WATCH_SK)
+        due = None if item is None else item.get("dueAt")
+        return due if isinstance(due, str) else None
+
+    def due_watches(self, now: datetime) -> dict[str, str]:
+        """The pipelines due at ``now`` (``dueAt`` ≤ ``now``) with their ``dueAt``: one index Query."""
+        # "$" sorts right after "#": every "<now>#<pid>" is below the bound, every later due above it
+        bound = keys.watch_time(now) + "$"
+        out: dict[str, str] = {}
+        for item in query_all(self.table, keys.WATCH_INDEX_PK, sk_lt(bound), index=keys.INDEX):
+            pk, due = item.get("PK"), item.get("dueAt")
+            if isinstance(pk, str) and pk.startswith(keys.PIPELINE_PREFIX) and isinstance(due, str):
+                out[pk[len(keys.PIPELINE_PREFIX) :]] = due
+        return out
+
+    def all_watches(self) -> dict[str, str]:
+        """Every pipeline's ``dueAt`` (the watchdog's sweep compares them with every config)."""
+        out: dict[str, str] = {}
+        for item in query_all(self.table, keys.WATCH_INDEX_PK, index=keys.INDEX):
+            pk, due = item.get("PK"), item.get("dueAt")
+            if isinstance(pk, str) and pk.startswith(keys.PIPELINE_PREFIX) and isinstance(due, str):
+                out[pk[len(keys.PIPELINE_PREFIX) :]] = due
+        return out
 
     # ------------------------------------------------------------------------------------ sensors
 

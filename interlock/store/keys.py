@@ -14,6 +14,7 @@ marked *new*::
              PIPELINE#<id>          OVERRIDE#<name>                      operator override (new)
              PIPELINE#<id>          ACK#<schedule>#<period>              SLA acknowledgement (new)
              PIPELINE#<id>          CLAIM#<name>#<schedule>#<period>     once-per-period claim (new)
+             PIPELINE#<id>          WATCH                                watchdog due time (new)
              TIMER                  <timer name>                         pending local timer (new)
     joblog   PIPELINE#<id>          JOB#<schedule>#<period>#<ms>         job event
     rerun    PIPELINE#<id>          RERUN#<schedule>#<period>#<nnnn>     rerun attempt (zero-padded)
@@ -22,6 +23,7 @@ marked *new*::
 
     control GSI1 (GSI1PK, GSI1SK):  CONFIGS / <id>                       every config (never a Scan)
                                     RUNNING / <id>#<schedule>#<period>   RUNNING run rows only
+                                    WATCH / <due, ms UTC>#<id>           pipelines by watchdog due time
     events  GSI2 (GSI2PK, ts):      EVENTS#<YYYY-MM-DDTHH> (UTC hour)    "everything since T"
 
 Pieces are validated when a key is built: a pipeline id, schedule, period, sensor key or override name
@@ -57,6 +59,9 @@ __all__ = [
     "RELATIVE_SLA_BREACH_CHECK",
     "RERUN_REQUEST_PREFIX",
     "RUNNING_INDEX_PK",
+    "SWEEP_PIPELINE",
+    "WATCH_INDEX_PK",
+    "WATCH_SK",
     "SENSOR_PREFIX",
     "THREAD_PREFIX",
     "TRIGGER_PREFIX",
@@ -91,6 +96,8 @@ __all__ = [
     "rerun_request_sk",
     "rerun_sk",
     "running_index_sk",
+    "watch_index_sk",
+    "watch_time",
     "sensor_sk",
     "thread_sk",
     "trigger_prefix",
@@ -117,6 +124,12 @@ CONFIG_INDEX_PK: Final = "CONFIGS"
 """Control GSI1 partition holding every CONFIG row (sort key: the pipeline id)."""
 RUNNING_INDEX_PK: Final = "RUNNING"
 """Control GSI1 partition holding RUNNING run rows only (terminal rows drop their index keys)."""
+WATCH_INDEX_PK: Final = "WATCH"
+"""Control GSI1 partition holding every pipeline's WATCH row, sorted by when the watchdog is due."""
+SWEEP_PIPELINE: Final = "INFRASTRUCTURE"
+"""The pipeline id of the watchdog's sweep row (``interlock.events.INFRASTRUCTURE``: Interlock's own)."""
+WATCH_SK: Final = "WATCH"
+"""The sort key of a pipeline's watchdog row (its due time; see ``interlock.store.control``)."""
 
 # Bookkeeping rows the controller keeps in the SENSOR# namespace (reference §3.1), keyed by period.
 FIRST_SENSOR_ARRIVAL: Final = "first-sensor-arrival"
@@ -295,6 +308,23 @@ def parse_trigger_sk(sk: str) -> tuple[str, str]:
         ValueError: a malformed key.
     """
     return _split_run(_after(sk, TRIGGER_PREFIX, "run"), sk, "run")
+
+
+def watch_time(at: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SS.mmmZ``, always with milliseconds (rounded up), so it sorts as text.
+
+    Raises:
+        ValueError: ``at`` is naive.
+    """
+    utc = _utc(at)
+    if utc.microsecond % 1000:
+        utc += timedelta(microseconds=1000 - utc.microsecond % 1000)
+    return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def watch_index_sk(due: str, pid: str) -> str:
+    """``<due>#<pid>`` (``due`` from :func:`watch_time`), a WATCH row's sort key in control GSI1."""
+    return f"{due}#{_piece(pid, 'pipeline id')}"
 
 
 def running_index_sk(pid: str, schedule: str, period: str) -> str:

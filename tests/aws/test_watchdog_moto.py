@@ -104,15 +104,23 @@ def test_each_watchdog_alert_once_per_period_and_the_stale_execution_stopped(
 
 
 def test_the_watchdog_sets_a_lost_cron_timer_again(world: AwsWorld) -> None:
-    clock = VirtualClock(datetime.now(UTC))
+    t0 = datetime.now(UTC).replace(minute=20, second=0, microsecond=0)
+    clock = VirtualClock(t0)
     handler = world.watchdog(AwsRuntime(Settings.from_env("watchdog"), clock=clock))
     assert world.schedules() == {}  # config push wrote the CONFIG row; no stream reached a Lambda
+    handler({}, FakeContext("watchdog"))  # the first pass sweeps every pipeline
+    assert list(world.schedules()) == ["cron-nightly"]
+    world.scheduler.delete_schedule(Name="cron-nightly", GroupName="dev-interlock-sla")
+    clock.set(t0 + timedelta(minutes=5))
+    handler({}, FakeContext("watchdog"))  # nightly is not due: its timer is not even looked at
+    assert world.schedules() == {}
+    # the hourly cron's fire passed (+ grace): nightly is due, its missed fire reported, its timer set
+    clock.set(t0 + timedelta(minutes=56))
     handler({}, FakeContext("watchdog"))
     assert list(world.schedules()) == ["cron-nightly"]
     payload = world.schedules()["cron-nightly"]["Target"]["Input"]
-    world.scheduler.delete_schedule(Name="cron-nightly", GroupName="dev-interlock-sla")
-    handler({}, FakeContext("watchdog"))  # the timer was lost: set again
-    assert world.schedules()["cron-nightly"]["Target"]["Input"] == payload
+    assert '"fireAt":"' + (t0 + timedelta(minutes=100)).strftime("%Y-%m-%dT%H:00:00Z") in payload
+    clock.set(t0 + timedelta(minutes=61))
     handler({}, FakeContext("watchdog"))  # set: left alone
     assert list(world.schedules()) == ["cron-nightly"]
 

@@ -1,0 +1,172 @@
+"""Watchdog pass over many pipelines: the due-index pass vs the sweep that reads every pipeline.
+
+Run with ``make bench`` (or ``.venv/bin/python bench/watchdog.py [--pipelines N] [--rounds R]``).
+Prints numbers; asserts nothing.
+
+What is measured, on a SQLite store in a temporary directory holding N pipeline configs (a mix: hourly
+cron, daily cron in New York with ``schedule.time``, stream with a trigger deadline, stream with a
+relative SLA and post-run rules), each with a completed run for the current period:
+
+* **sweep**: ``Controller.watchdog`` when its sweep row is due (a new store, then every
+  ``WATCH_SWEEP``): gather every pipeline + scan + apply + write every watch row. This is what every
+  pass cost before the due index.
+* **idle pass**: ``Controller.watchdog`` a minute later, with nothing due: the pass Interlock runs every
+  5 minutes. Wall time (median, min, max of R rounds) and the store calls it made.
+* **due pass**: the pass at the top of the next hour + grace, when every hourly-cron pipeline is due.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from interlock.config.models import PipelineConfig  # noqa: E402 - after the path tweak
+from interlock.local.runtime import EmbeddedRuntime  # noqa: E402
+from interlock.ports import VirtualClock  # noqa: E402
+from interlock.store import keys, open_store  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+NOW = datetime(2026, 3, 4, 9, 20, tzinfo=UTC)
+_JOB = {"type": "command", "config": {"command": "true"}}
+
+
+def config(i: int) -> PipelineConfig:
+    """Pipeline ``i`` of the mix (four kinds, in turn)."""
+    pid = f"p{i:05d}"
+    kind = i % 4
+    doc: dict[str, Any] = {"pipeline": {"id": pid}, "job": _JOB}
+    rules = [{"key": "landed", "check": "exists"}]
+    if kind == 0:
+        doc["schedule"] = {"cron": "0 * * * *"}
+    elif kind == 1:
+        doc["schedule"] = {"cron": "0 6 * * *", "timezone": "America/New_York", "time": "07:00"}
+    elif kind == 2:
+        doc["schedule"] = {"trigger": {"key": "landed", "check": "exists", "deadline": "23:00"}}
+    else:
+        doc["schedule"] = {"trigger": {"key": "landed", "check": "exists"}}
+        doc["sla"] = {"maxDuration": "2h"}
+        doc["postRun"] = {"rules": [{"key": "audit", "check": "exists"}], "sensorTimeout": "1h"}
+    doc["validation"] = {"rules": rules}
+    return PipelineConfig.model_validate(doc)
+
+
+class _Counting:
+    """Counts the Table calls the watchdog makes (one per Query page / GetItem / write)."""
+
+    def __init__(self, table: Any, counts: Counter[str]) -> None:
+        self._table = table
+        self._counts = counts
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._table, name)
+        if name in ("get", "put", "update", "delete", "query", "count") and callable(attr):
+            counts = self._counts
+
+            def counted(*args: Any, **kwargs: Any) -> Any:
+                counts[name] += 1
+                return attr(*args, **kwargs)
+
+            return counted
+        return attr
+
+
+def _done_runs(cfg: PipelineConfig, i: int) -> list[dict[str, Any]]:
+    """COMPLETED run rows for every period of the last two days up to now: nothing is missed."""
+    finished = keys.format_time(NOW - timedelta(minutes=20))
+    if i % 4 == 0:
+        hours = [NOW - timedelta(hours=h) for h in range(50)]
+        periods = [f"{t:%Y-%m-%dT%H}" for t in hours]
+    else:
+        periods = ["2026-03-02", "2026-03-03", "2026-03-04"]
+    return [
+        {
+            "PK": keys.pipeline_pk(cfg.id),
+            "SK": keys.trigger_sk(cfg.schedule_id, period),
+            "status": "COMPLETED",
+            "attempt": 1,
+            "updatedAt": finished,
+            "finishedAt": finished,
+        }
+        for period in periods
+    ]
+
+
+def _timed(op: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    op()
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pipelines", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    n = args.pipelines
+    clock = VirtualClock(NOW - timedelta(hours=1))
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        open_store(
+            f"sqlite:///{Path(tmp) / 'watchdog.db'}", now=lambda: clock.now().timestamp()
+        ) as store,
+    ):
+        began = time.perf_counter()
+        runs: list[dict[str, Any]] = []
+        for i in range(n):
+            cfg = config(i)
+            store.control.put_config(cfg, now=NOW - timedelta(days=2))
+            runs += _done_runs(cfg, i)
+        store.tables["control"].put_many(runs)  # type: ignore[attr-defined]
+        seeded = time.perf_counter() - began
+        counts: Counter[str] = Counter()
+        control_table = store.tables["control"]
+        store.control.table = _Counting(control_table, counts)
+        runtime = EmbeddedRuntime.build(
+            store,
+            clock=clock,
+            triggers=lambda _t: None,  # type: ignore[arg-type, return-value]
+            watchdog_interval=None,
+        )
+        controller = runtime.controller
+        clock.set(NOW)
+        sweep = _timed(lambda: controller.watchdog(NOW))
+        sweep_calls = sum(counts.values())
+        idle: list[float] = []
+        idle_calls = 0
+        for r in range(args.rounds):
+            counts.clear()
+            at = NOW + timedelta(minutes=1 + r)
+            idle.append(_timed(lambda at=at: controller.watchdog(at)))  # type: ignore[misc]
+            idle_calls = sum(counts.values())
+        counts.clear()
+        due_at = datetime(2026, 3, 4, 10, 16, tzinfo=UTC)
+        due_handled: list[Any] = []
+        due = _timed(lambda: due_handled.append(controller.watchdog(due_at)))
+        due_calls = sum(counts.values())
+    print(f"watchdog: {n:,} pipelines on SQLite (seeded in {seeded:.1f} s)")
+    print(f"  sweep (reads every pipeline)    {sweep:8.2f} s   {sweep_calls:,} store calls")
+    print(
+        f"  idle pass (nothing due)         {statistics.median(idle) * 1000:8.1f} ms  "
+        f"(min {min(idle) * 1000:.1f}, max {max(idle) * 1000:.1f}, {args.rounds} rounds)"
+        f"   {idle_calls} store calls   target ≤ 1 s"
+    )
+    print(
+        f"  due pass (hourly crons due)     {due:8.2f} s   {due_calls:,} store calls, "
+        f"{len(due_handled[0].watched):,} pipelines read, "
+        f"{len(due_handled[0].decisions)} decisions"
+    )
+
+
+if __name__ == "__main__":
+    main()
