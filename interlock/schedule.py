@@ -392,6 +392,12 @@ def next_fire(cron: str, tz: str, after: datetime) -> datetime:
     _require_aware(after, "after")
     zone = _zone(tz)
     after_utc = after.astimezone(UTC)
+    _cron_text(cron)
+    day = after_utc.replace(hour=0, minute=0, second=0, microsecond=0)
+    for begin in (day, day + _ONE_DAY):  # most crons fire within a day: from the cached pieces
+        for fire in _day_fires(cron, tz, begin):
+            if fire > after_utc:
+                return fire
     # A wall time at or before `after`'s own maps to an instant at or before `after` (the mapping is
     # monotonic and `after`'s wall time maps to `after` or to its earlier first occurrence).
     for wall in _walls(cron, _naive_local(after_utc, zone)):
@@ -453,7 +459,27 @@ def fires_between(cron: str, tz: str, start: datetime, end: datetime) -> Iterato
     _require_aware(start, "start")
     _require_aware(end, "end")
     _cron_text(cron)  # refuse a bad expression now, not on the first next()
-    return _fires(cron, _zone(tz), start.astimezone(UTC), end.astimezone(UTC))
+    _zone(tz)
+    return _fires_by_day(cron, tz, start.astimezone(UTC), end.astimezone(UTC))
+
+
+def _fires_by_day(cron: str, tz: str, start: datetime, end: datetime) -> Iterator[datetime]:
+    """:func:`_fires` from per-UTC-day pieces computed once per process (:func:`_day_fires`): the
+    watchdog asks every pass for the same day of fires of the same few crons, and croniter costs
+    ~0.4 ms a fire. Each piece is exactly the fires of its half-open day, so their union is exact."""
+    day = start.date()
+    while (begin := datetime(day.year, day.month, day.day, tzinfo=UTC)) < end:
+        for fire in _day_fires(cron, tz, begin):
+            if fire >= end:
+                return
+            if fire >= start:
+                yield fire
+        day += _ONE_DAY
+
+
+@lru_cache(maxsize=8192)
+def _day_fires(cron: str, tz: str, begin: datetime) -> tuple[datetime, ...]:
+    return tuple(_fires(cron, _zone(tz), begin, begin + _ONE_DAY))
 
 
 def _fires(cron: str, zone: ZoneInfo, start: datetime, end: datetime) -> Iterator[datetime]:

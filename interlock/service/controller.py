@@ -204,10 +204,12 @@ class Controller:
         if isinstance(routed, ConfigChanged):
             self.forget(routed.pipeline_id)
             handled = Handled("config")
-            # a config written behind put_config's back: the watchdog reads it on its next pass
-            self._apply(
-                handled, Decision((Watch(routed.pipeline_id, now),), reason="config changed")
-            )
+            # a config written behind put_config's back (put_config marks it itself): the watchdog
+            # reads it on its next pass
+            due = self.store.control.get_watch(routed.pipeline_id)
+            if due is None or due > keys.watch_time(now):
+                mark = Decision((Watch(routed.pipeline_id, now),), reason="config changed")
+                self._apply(handled, mark)
             try:
                 config = self.config(routed.pipeline_id)
             except InvalidConfigError as exc:

@@ -37,20 +37,20 @@ from interlock.lifecycle.operator import effective_dry_run
 from interlock.lifecycle.run import remap_for_period
 from interlock.lifecycle.trigger import TriggerFacts
 from interlock.lifecycle.watchdog import DEFAULT_LOOKBACK, PipelineInputs, WatchdogInputs
-from interlock.records import DRY_RUN_OVERRIDE
+from interlock.records import DRY_RUN_OVERRIDE, ConfigSet
 from interlock.schedule import Period, period_from_sensor
 from interlock.store import keys
-from interlock.store.control import InvalidConfigError
 from interlock.store.table import StoreError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
     from interlock.config.models import PipelineConfig
     from interlock.lifecycle.reruns import RerunFacts
     from interlock.lifecycle.router import SensorWrite
     from interlock.records import Override
-    from interlock.store.control import ControlStore
+    from interlock.store.control import BoardReads, ControlStore
     from interlock.store.factory import Store
 
 __all__ = [
@@ -160,19 +160,73 @@ def _gather_all(
     except StoreError as exc:
         errors.append(f"running runs: {exc}")
         running = ()
-    pipelines: list[PipelineInputs] = []
-    for pid, config in sorted(configs.items()):
-        try:
-            pipelines.append(
-                _read(control, config, now=now, oldest=oldest, created=created.get(pid))
-            )
-        except (StoreError, ValueError) as exc:  # ValueError: an unreadable row
-            errors.append(f"read {pid}: {exc}")
-            unusable.add(pid)
+    pipelines = _read_many(control, configs, created, now=now, oldest=oldest, errors=errors)
+    unusable.update(set(configs) - {p.config.id for p in pipelines})
     inputs = WatchdogInputs(
         pipelines=tuple(pipelines), running=running, errors=tuple(errors), lookback=lookback
     )
     return inputs, unusable
+
+
+def _read_many(
+    control: ControlStore,
+    configs: Mapping[str, PipelineConfig],
+    created: Mapping[str, datetime],
+    *,
+    now: datetime,
+    oldest: str,
+    errors: list[str],
+) -> list[PipelineInputs]:
+    """Every pipeline's inputs from a few bulk reads (:meth:`ControlStore.board_reads`), whatever
+    their number; if the bulk read fails, pipeline by pipeline, so one unreadable partition is
+    reported (in ``errors``) while the others are still watched."""
+    if not configs:
+        return []
+    try:
+        bulk = control.board_reads(
+            {pid: c.schedule_id for pid, c in configs.items()}, since_period=oldest, now=now
+        )
+    except (StoreError, ValueError):
+        out: list[PipelineInputs] = []
+        for pid, config in sorted(configs.items()):
+            try:
+                out.append(_read(control, config, now=now, oldest=oldest, created=created.get(pid)))
+            except (StoreError, ValueError) as exc:  # ValueError: an unreadable row
+                errors.append(f"read {pid}: {exc}")
+        return out
+    return [
+        _inputs(config, bulk, created=created.get(pid), oldest=oldest)
+        for pid, config in sorted(configs.items())
+    ]
+
+
+def _inputs(
+    config: PipelineConfig, bulk: BoardReads, *, created: datetime | None, oldest: str
+) -> PipelineInputs:
+    pid = config.id
+    override = bulk.overrides.get(pid, {}).get(DRY_RUN_OVERRIDE)
+    if effective_dry_run(config, None if override is None else override.value):
+        return PipelineInputs(config=config, dry_run=True)
+    sensors = bulk.sensors.get(pid, {})
+    acks = bulk.acks.get(pid, {})
+    acked: set[str] = set()
+    if config.sla is not None and config.sla.maxDuration is not None:
+        for key in sensors:
+            parsed = keys.parse_bookkeeping_key(key)
+            if parsed is None or parsed[0] != keys.FIRST_SENSOR_ARRIVAL or parsed[1] < oldest:
+                continue
+            if parsed[1] in acks:
+                acked.add(parsed[1])
+    return PipelineInputs(
+        config=config,
+        runs={r.period: r for r in bulk.runs.get(pid, ())},
+        sensors=sensors,
+        acked=frozenset(acked),
+        config_updated_at=created,
+        dry_run=False,
+        # switched out of dry run by an operator: see _read
+        live_since=override.at if override is not None else None,
+    )
 
 
 def _read(
@@ -249,19 +303,20 @@ def gather_watch(
     pipelines: list[PipelineInputs] = []
     unusable: set[str] = set()
     gone: set[str] = set()
-    for pid in sorted(due):
-        try:
-            config, created = control.get_config_created(pid)
-            if config is None:
-                gone.add(pid)
-                continue
-            pipelines.append(_read(control, config, now=now, oldest=oldest, created=created))
-        except InvalidConfigError as exc:
-            errors.append(f"config {pid}: {exc.reason}")
-            unusable.add(pid)
-        except (StoreError, ValueError) as exc:  # ValueError: an unreadable row
-            errors.append(f"read {pid}: {exc}")
-            unusable.add(pid)
+    try:
+        config_set = control.configs_of(due) if due else ConfigSet()
+    except (StoreError, ValueError) as exc:  # the rows stay due: read again next pass
+        errors.append(f"configs: {exc}")
+        unusable.update(due)
+    else:
+        errors += [f"config {pid}: {why}" for pid, why in sorted(config_set.invalid.items())]
+        unusable.update(config_set.invalid)
+        gone.update(pid for pid in due if pid not in config_set.configs and pid not in unusable)
+        configs = config_set.configs
+        pipelines = _read_many(
+            control, configs, config_set.created, now=now, oldest=oldest, errors=errors
+        )
+        unusable.update(set(configs) - {p.config.id for p in pipelines})
     inputs = WatchdogInputs(
         pipelines=tuple(pipelines), running=running, errors=tuple(errors), lookback=lookback
     )

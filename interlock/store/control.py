@@ -50,7 +50,7 @@ pipeline costs nothing. Two kinds of writer, one rule (a mark is never lost)::
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -80,6 +80,7 @@ from interlock.store.table import (
     equals,
     exists,
     query_all,
+    sk_eq,
     sk_lt,
 )
 
@@ -231,6 +232,29 @@ class ControlStore:
         if item is None:
             return None, None
         return _decode_config(pid, item), time_attr(item, "createdAt")
+
+    def configs_of(self, pids: Iterable[str]) -> ConfigSet:
+        """The configs of ``pids`` in one bulk read (:meth:`~interlock.store.table.Table.query_partitions`).
+
+        A pipeline without a CONFIG row is in neither ``configs`` nor ``invalid``.
+        """
+        out = ConfigSet()
+        pks = {keys.pipeline_pk(pid): pid for pid in pids}
+        if not pks:
+            return out
+        rows = self.table.query_partitions(dict.fromkeys(pks, sk_eq(keys.CONFIG_SK)))
+        for pk, items in rows.items():
+            pid = pks[pk]
+            for item in items:
+                try:
+                    out.configs[pid] = _decode_config(pid, item)
+                except InvalidConfigError as exc:
+                    out.invalid[pid] = exc.reason
+                    continue
+                created = time_attr(item, "createdAt")
+                if created is not None:
+                    out.created[pid] = created
+        return out
 
     def config_created(self, pid: str) -> datetime | None:
         """When the pipeline's config was first stored (``None``: no config, or a row without it)."""

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Final
 
 __all__ = [
@@ -548,7 +549,16 @@ def parse_time(text: str) -> datetime:
     Raises:
         ValueError: not RFC 3339, or no offset.
     """
-    if not isinstance(text, str) or not _RFC3339.fullmatch(text):
+    if not isinstance(text, str):
+        raise ValueError(f"{text!r} is not an RFC 3339 timestamp with an offset")
+    return _parse_time(text)
+
+
+@lru_cache(maxsize=65536)
+def _parse_time(text: str) -> datetime:
+    """:func:`parse_time`, once per distinct text (every read of a row parses its times again, and
+    the watchdog and the board read the same rows every few seconds); datetimes are immutable."""
+    if not _RFC3339.fullmatch(text):
         raise ValueError(f"{text!r} is not an RFC 3339 timestamp with an offset")
     # fromisoformat (3.11) takes at most 6 fraction digits; RFC3339Nano has 9.
     head, dot, rest = text.upper().partition(".")

@@ -22,6 +22,7 @@ from interlock.lifecycle.actions import (
 from interlock.lifecycle.watchdog import PipelineInputs, WatchdogInputs, scan
 from interlock.records import ConfigSet, Override, RunRow, RunStatus, SensorRecord
 from interlock.service.reads import gather
+from interlock.store.control import BoardReads
 from interlock.store.table import StoreError
 
 NY = "America/New_York"
@@ -825,6 +826,29 @@ class FakeControl:
         self.calls.append(f"ack {pid} {period}")
         return object() if (pid, period) in self.acks else None
 
+    def board_reads(
+        self, schedules: dict[str, str], *, since_period: str, now: datetime
+    ) -> BoardReads:
+        self.calls.append("bulk " + ",".join(sorted(schedules)))
+        if any(pid in self.fail for pid in schedules):
+            raise StoreError("a partition is unavailable")
+        out = BoardReads()
+        for pid, schedule in schedules.items():
+            out.sensors[pid] = dict(self._sensors.get(pid, {}))
+            out.overrides[pid] = {}
+            if pid in self.overrides:
+                override = Override("dry-run", self.overrides[pid], "ops", NOW, "testing")
+                out.overrides[pid]["dry-run"] = override
+            out.runs[pid] = [
+                r
+                for r in self._runs.get(pid, [])
+                if r.schedule == schedule and r.period >= since_period
+            ]
+            out.acks[pid] = {
+                period: cast("Any", object()) for who, period in self.acks if who == pid
+            }
+        return out
+
 
 class FakeStore:
     def __init__(self, control: FakeControl) -> None:
@@ -853,7 +877,7 @@ def test_gather_reads_runs_sensors_and_acks_within_the_lookback() -> None:
     assert sorted(by_id) == ["dry", "orders", "rel"]
     assert dict(by_id["orders"].runs) == {"2026-03-04": today}
     assert by_id["rel"].acked == frozenset({"2026-03-04"})
-    assert "runs dry" not in control.calls  # dry-run pipelines are not read
+    assert control.calls == ["bulk dry,orders,rel"]  # one bulk read, however many pipelines
     assert types(scan(got, now=NOW, calendars=NO_CALENDARS)) == [
         EventType.RELATIVE_SLA_BREACH,
         EventType.WATCHDOG_DEGRADED,
@@ -866,7 +890,7 @@ def test_gather_honours_the_dry_run_override() -> None:
     )
     got = gather(cast("Any", FakeStore(control)), now=NOW)
     assert [(p.config.id, p.in_dry_run) for p in got.pipelines] == [("orders", True)]
-    assert control.calls == ["override orders dry-run"]
+    assert control.calls == ["bulk orders"]
     assert scan(got, now=NOW, calendars=NO_CALENDARS) == []
 
 
@@ -879,6 +903,9 @@ def test_gather_records_failed_reads_and_goes_on() -> None:
         fail={"orders", "running"},
     )
     got = gather(cast("Any", FakeStore(control)), now=NOW)
+    # the bulk read failed: pipeline by pipeline, so the broken one does not hide the other
+    assert control.calls == ["bulk orders,other", "override orders dry-run", "runs orders",
+                             "override other dry-run", "runs other", "sensors other"]  # fmt: skip
     assert got.errors == ("running runs: throttled", "read orders: orders unavailable")
     assert [p.config.id for p in got.pipelines] == ["other"]
 
@@ -954,9 +981,10 @@ def test_gather_checks_acks_only_for_recent_arrivals() -> None:
         ConfigSet(configs={"orders": REL}),
         runs={},
         sensors={"orders": {old: sensor(old, utc(2026, 1, 1)), ARRIVAL: sensor(ARRIVAL, NOW)}},
+        acks={("orders", "2026-01-01"), ("orders", "2026-03-04")},
     )
-    gather(cast("Any", FakeStore(control)), now=NOW)
-    assert [c for c in control.calls if c.startswith("ack")] == ["ack orders 2026-03-04"]
+    got = gather(cast("Any", FakeStore(control)), now=NOW)
+    assert got.pipelines[0].acked == frozenset({"2026-03-04"})
 
 
 def test_deadlines_and_inclusions_before_the_config_was_pushed_are_not_reported() -> None:
