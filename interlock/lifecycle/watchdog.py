@@ -817,6 +817,17 @@ def _deadline_dues(config: PipelineConfig, now: datetime) -> list[datetime]:
     return [_local_due(trigger.deadline, period, tz) for period in candidates]
 
 
+def _expected_sla_dues(config: PipelineConfig, now: datetime) -> list[datetime]:
+    """Expected-sla arms the timers of today's local period: a new period starts at local midnight."""
+    schedule, sla = config.schedule, config.sla
+    if sla is None or sla.deadline is None or schedule.cron or schedule.trigger is None:
+        return []
+    if sla.deadline.startswith(":"):
+        return []
+    tomorrow = local_date(now, schedule.timezone) + _ONE_DAY
+    return [_local_due("00:00", Period(tomorrow), schedule.timezone)]
+
+
 def _state_dues(p: PipelineInputs) -> list[datetime]:
     """Dues that follow from stored rows: a trigger sensor's recovery turn, a first arrival's
     relative-SLA breach, a completed run's post-run sensor timeout."""
@@ -857,7 +868,8 @@ def next_due(
 
     Every check reports an item from the instant it falls due (a cron fire ``grace`` after it, a
     trigger deadline, a relative-SLA breach, a post-run sensor timeout, a trigger sensor's recovery
-    turn, an inclusion date's due time) until it leaves the lookback, so a pass at or after this
+    turn, an inclusion date's due time, a new local day's expected-period SLA timers) until it leaves
+    the lookback, so a pass at or after this
     instant sees everything this pass did not. The answer may be early (a day the calendar
     excludes, a run that exists): the pass then finds nothing and asks again. Rows written later
     move the due time through the writer (:class:`~interlock.service.executor.Executor` marks the
@@ -889,6 +901,7 @@ def next_due(
         *_cron_dues(config, now, grace),
         *_inclusion_dues(config, now, grace),
         *_deadline_dues(config, now),
+        *_expected_sla_dues(config, now),
         *_state_dues(pipeline),
     ]
     ahead = [due for due in dues if due > now]

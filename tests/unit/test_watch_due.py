@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from interlock.config.models import Calendar, PipelineConfig
-from interlock.lifecycle.actions import PublishEvent
+from interlock.lifecycle.actions import Claim, PublishEvent
 from interlock.lifecycle.watchdog import PipelineInputs, WatchdogInputs, next_due, scan
 from interlock.records import RunRow, RunStatus, SensorRecord
 from interlock.schedule import cron_period, fires_between
@@ -109,6 +109,9 @@ def world(t0: datetime, end: datetime) -> list[PipelineInputs]:
         for d, h in ((10, 1), (11, 3), (12, 5))
     }
     pipes.append(PipelineInputs(relative, runs=finished, sensors=arrivals))
+    for pid, tz in (("expected-ny", NY), ("expected-london", LONDON)):
+        expected = cfg(pid, {"trigger": trigger, "timezone": tz}, sla={"deadline": "02:30"})
+        pipes.append(PipelineInputs(expected, config_updated_at=pushed))
     recover = cfg("recover", {"trigger": trigger})
     pipes.append(
         PipelineInputs(
@@ -123,12 +126,13 @@ def world(t0: datetime, end: datetime) -> list[PipelineInputs]:
 
 
 def _alerts(p: PipelineInputs, now: datetime) -> set[tuple[str, str | None]]:
+    """What a pass decides: events published, and claims (SLA timers armed ahead publish nothing)."""
     decisions = scan(WatchdogInputs(pipelines=(p,)), now=now, calendars=NO_CALENDARS)
     return {
-        (a.type.value, a.period)
+        (a.type.value, a.period) if isinstance(a, PublishEvent) else (a.name, a.period)
         for d in decisions
         for a in d.actions
-        if isinstance(a, PublishEvent)
+        if isinstance(a, PublishEvent | Claim)
     }
 
 
