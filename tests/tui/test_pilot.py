@@ -506,3 +506,31 @@ async def test_refused_write_shows_an_error(
         await settle(pilot)
         assert isinstance(app.screen, ErrorModal)
         assert app.is_running
+
+
+async def test_detail_says_why_a_period_is_not_judged(
+    app_factory: Callable[..., InterlockApp], api: Interlock
+) -> None:
+    from interlock.config.models import PipelineConfig
+
+    # GIVEN a daily pipeline (cron 06:00, SLA 08:00) first pushed at 08:41, after today's deadline
+    late = PipelineConfig.model_validate(
+        {
+            "pipeline": {"id": "late-joiner"},
+            "schedule": {"cron": "0 6 * * *"},
+            "sla": {"deadline": "08:00"},
+            "job": {"type": "command", "config": {"command": "true"}},
+        }
+    )
+    api.store.control.put_config(late, now=NOW)
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_pipeline("late-joiner")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PipelineDetailScreen)
+        summary = str(screen.query_one("#detail-summary", Static).render())
+        # THEN the detail says it is not watched, and why, as `interlock explain` does
+        assert "not watched" in summary
+        assert "fell before Interlock watched the pipeline" in summary

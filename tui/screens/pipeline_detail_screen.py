@@ -194,6 +194,8 @@ class PipelineDetailScreen(PipelineActionsScreen):
             if sla.breach_at is not None:
                 text.append(f"breach {hhmm(sla.breach_at)} (UTC) · ")
             text.append_text(sla_text(sla, acked=s.ack is not None))
+            if sla.status == "unwatched":  # say why it is not judged, as explain does
+                text.append(f"\n     {sla.reason}", style="dim")
         text.append("\nRERUNS  ")
         text.append(budget_long(s.budget) if s.budget is not None else "—")
         used = [f"#{r.attempt} {r.reason}" for run in message.runs[:1] for r in run.reruns]
