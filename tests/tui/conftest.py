@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from textual.widgets import Input
+from textual.worker import WorkerCancelled
 
 from interlock.api import Interlock
 from interlock.ports import VirtualClock
@@ -82,7 +83,10 @@ async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
     CI machine a screen's mount handler can start its worker after a round has already looked.
     """
     for index in range(20):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass  # a screen's poller cancelled by a screen change has finished, not failed
         await pilot.pause()
         busy = any(not w.is_finished for w in pilot.app.workers)
         if index + 1 >= rounds and not busy:
