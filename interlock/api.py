@@ -351,6 +351,11 @@ class Interlock:
         created = self.store.control.config_created(pid)
         return self._statuses([(config, created)], self.now())[0]
 
+    def status_for(self, config: PipelineConfig) -> PipelineStatus:
+        """:meth:`status` for a given config (``interlock explain --pipelines`` judges the file's)."""
+        created = self.store.control.config_created(config.id)
+        return self._statuses([(config, created)], self.now())[0]
+
     def board(self, *, pipelines: Collection[str] | None = None) -> Board:
         """Every pipeline's status (or those named), problem pipelines first, then by id.
 
@@ -744,6 +749,7 @@ class Interlock:
             evaluation=evaluation,
             sensors=sensors,
             sla_state=state,
+            open_periods=self.status_for(config).open_periods,
         )
 
     def sensors(self, pid: str) -> SensorList:

@@ -21,7 +21,7 @@ from interlock.rules import describe
 from interlock.schedule import Period
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from datetime import datetime
 
     from rich.console import RenderableType
@@ -219,6 +219,7 @@ def render_explain(
     refused: Mapping[str, str] | None = None,
     blocked: bool = False,
     sla: PeriodSla | None = None,
+    open_periods: Sequence[str] = (),
 ) -> RenderableType:
     """A rich renderable explaining a pipeline's readiness at ``now``.
 
@@ -233,6 +234,7 @@ def render_explain(
         blocked: every trigger sensor is refused, so the pipeline is not ready whatever the rules say.
         sla: the period's SLA state as the store tells it (:meth:`interlock.api.Interlock.period_sla`);
             ``None``: judged on the clock alone, as if the period had no run.
+        open_periods: the periods the board shows as still open (``PipelineStatus.open_periods``).
     """
     cals = calendars or {}
     ready = evaluation.passed and not blocked
@@ -262,6 +264,12 @@ def render_explain(
         )
         if line:
             parts.append(f"  {line}")
+    older = [p for p in open_periods if period is None or p != period.id]
+    if older:
+        parts.append(
+            f"  [red]still open: {escape(', '.join(older))}[/] (failed or late, not acknowledged: "
+            "the board shows it until a rerun succeeds or someone acknowledges it)"
+        )
     parts.append("")
     if evaluation.results:
         parts.append(_rules_table(evaluation, now, updated or {}))

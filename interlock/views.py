@@ -393,6 +393,7 @@ class Explanation:
         evaluation: the rule engine's result.
         sensors: the sensors read.
         sla_state: the period's SLA state (:func:`interlock.problems.period_sla`), if it has a period.
+        open_periods: the periods the board shows as still open (``PipelineStatus.open_periods``).
     """
 
     pipeline_id: str
@@ -406,6 +407,7 @@ class Explanation:
     evaluation: Evaluation = field(repr=False)
     sensors: Mapping[str, SensorRecord] = field(repr=False)
     sla_state: PeriodSla | None = None
+    open_periods: tuple[str, ...] = ()
 
     @property
     def passed_count(self) -> int:
@@ -421,6 +423,9 @@ class Explanation:
         if self.sla_state is not None and self.sla_state.state != "none":
             acked = " (acknowledged)" if self.sla_state.acknowledged else ""
             lines.append(f"  SLA {self.sla_state.state}{acked}: {self.sla_state.reason}")
+        older = [p for p in self.open_periods if p != self.period]
+        if older:
+            lines.append(f"  still open: {', '.join(older)}")
         for r in self.rules:
             age = f" age {format_duration(r.age)}" if r.age is not None else ""
             lines.append(
@@ -439,6 +444,7 @@ class Explanation:
             sensors={k: r.fields for k, r in self.sensors.items()},
             updated={k: r.updated_at for k, r in self.sensors.items()},
             sla=self.sla_state,
+            open_periods=self.open_periods,
         )
 
     def _repr_html_(self) -> str:

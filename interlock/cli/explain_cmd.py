@@ -75,7 +75,10 @@ def _unknown(pipeline: str, known: list[str]) -> int:
 
 def _from_store(
     args: argparse.Namespace, config: PipelineConfig | None, now: datetime
-) -> tuple[PipelineConfig | None, dict[str, SensorRecord], PeriodSla | None] | int:
+) -> (
+    tuple[PipelineConfig | None, dict[str, SensorRecord], tuple[PeriodSla | None, tuple[str, ...]]]
+    | int
+):
     """The config (unless it came from files), the sensors and the current period's SLA state from the
     store; an exit code if unknown."""
     from interlock.store.factory import StoreNotFoundError
@@ -87,7 +90,7 @@ def _from_store(
             raise
         # The config came from files: a missing store only means no sensor was written yet.
         err().print(f"[yellow]note:[/] {escape(str(exc.path))} does not exist: no sensors")
-        return config, {}, None
+        return config, {}, (None, ())
     with store:
         if not args.pipelines:
             config = store.control.get_config(args.pipeline)
@@ -106,6 +109,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     calendars: dict[str, Calendar] = {}
     config: PipelineConfig | None = None
     sla: PeriodSla | None = None
+    open_periods: tuple[str, ...] = ()
     if args.pipelines:
         try:
             config, calendars, known = _config_from_files(args)
@@ -123,7 +127,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         found = _from_store(args, config, now)
         if isinstance(found, int):
             return found
-        config, records, sla = found
+        config, records, (sla, open_periods) = found
         sensors = {k: r.fields for k, r in records.items()}
         ages = {k: r.updated_at for k, r in records.items()}
     if config is None:  # pragma: no cover - every branch above returns or sets it
@@ -136,6 +140,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         doc = _explain_json(config, evaluation, now, ages)
         doc["ready"] = evaluation.passed and not blocked
         doc["sla"] = _sla_json(sla)
+        doc["openPeriods"] = list(open_periods)
         doc["invalidTriggerSensors"] = refused
         print(json.dumps(doc, indent=2))
     else:
@@ -150,6 +155,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
                 refused=refused,
                 blocked=blocked,
                 sla=sla,
+                open_periods=open_periods,
             )
         )
     return EXIT_OK if evaluation.passed and not blocked else EXIT_NOT_READY
@@ -157,18 +163,21 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def _judge(
     store: Store, config: PipelineConfig | None, records: Mapping[str, SensorRecord], now: datetime
-) -> PeriodSla | None:
-    """The current period's SLA state from the store's runs and acks (what the board says)."""
+) -> tuple[PeriodSla | None, tuple[str, ...]]:
+    """The current period's SLA state from the store's runs and acks, and the periods the board shows
+    as still open (what the board says)."""
     from interlock.api import Interlock
     from interlock.clock import VirtualClock
     from interlock.exceptions import InterlockError
 
     if config is None:
-        return None
+        return None, ()
+    il = Interlock(store, clock=VirtualClock(now))
+    open_periods = il.status_for(config).open_periods
     try:
-        return Interlock(store, clock=VirtualClock(now)).judge(config, sensors=records)
+        return il.judge(config, sensors=records), open_periods
     except InterlockError:  # no period: render_explain reports why
-        return None
+        return None, open_periods
 
 
 def _sla_json(sla: PeriodSla | None) -> dict[str, Any] | None:

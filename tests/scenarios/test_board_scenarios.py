@@ -7,14 +7,18 @@ outlives its poll window still gets SLA_WARNING and SLA_BREACH at their times.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from interlock.api import Interlock
+from interlock.cli import main
 from interlock.ports import VirtualClock
 from tests.scenarios.harness import at, board_at, jobs, pipeline, sensor, types, world
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    import pytest
 
 PID = "orders"
 
@@ -44,7 +48,7 @@ def _hour_03_fails(url: str, *extra: dict[str, Any]) -> list[Any]:
 
 
 def test_a_failed_and_breached_hour_stays_on_the_board_after_the_next_hour_succeeds(
-    tmp_path: Path,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = f"sqlite:///{tmp_path}/day.db"
     events = _hour_03_fails(url)
@@ -60,6 +64,14 @@ def test_a_failed_and_breached_hour_stays_on_the_board_after_the_next_hour_succe
     assert row.sla.text == "BREACHED 04:45"
     assert row.problem and row.open_periods == ("2026-03-04T03",)
     assert row.note == "newest period 2026-03-04T05: succeeded"
+    # and `interlock explain`, about the current hour, says the older one is still open
+    capsys.readouterr()
+    main(["explain", PID, "--store", url, "--at", "2026-03-04T05:20:00Z", "--json"])
+    assert json.loads(capsys.readouterr().out)["openPeriods"] == ["2026-03-04T03"]
+    main(["explain", PID, "--store", url, "--at", "2026-03-04T05:20:00Z"])
+    assert "still open: 2026-03-04T03" in capsys.readouterr().out
+    with Interlock.local(url, clock=VirtualClock(at(5, 20))) as il:
+        assert "still open: 2026-03-04T03" in repr(il.explain(PID))
 
     # WHEN on-call acknowledges hour 03
     with Interlock.local(url, clock=VirtualClock(at(5, 21)), actor="oncall") as il:
