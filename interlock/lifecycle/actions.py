@@ -136,6 +136,9 @@ class PublishEvent:
         at: when it happened.
         detail: type-specific fields.
         actor: who caused it (operator actions), else ``None``.
+        once: a claim name for the run's period: the event is published only by the first decision
+            that claims it (a replay skips this publish and goes on with the rest of its decision);
+            the claim is given back if the publish fails.
     """
 
     type: EventType
@@ -146,6 +149,7 @@ class PublishEvent:
     at: datetime
     detail: Mapping[str, Any] = field(default_factory=_empty)
     actor: str | None = None
+    once: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -200,8 +200,10 @@ def decide_late_data(
     note = "sensor updated after pipeline completed successfully"
     message = f"late data arrival for {pid}: {sensor_key} updated after job completion"
     # The job-log row is the marker that this write was handled, so it goes last: a failure before it
-    # retries the record, and the request is keyed by the write's own instant, so writing it again is
-    # the same request (claimed once by the rerun decision), never a second rerun.
+    # retries the record. The write's own instant identifies everything before it: the event is
+    # published once per write (``once``), and writing the request again is the same request (claimed
+    # once by the rerun decision), never a second rerun.
+    written = written_at or now
     actions: tuple[Action, ...] = (
         PublishEvent(
             EventType.LATE_DATA_ARRIVAL,
@@ -211,8 +213,9 @@ def decide_late_data(
             message,
             now,
             {"sensorKey": sensor_key},
+            once=f"{EventType.LATE_DATA_ARRIVAL.value}-{keys.epoch_ms(written)}",
         ),
-        WriteRerunRequest(pid, schedule_id, period, RerunReason.LATE_DATA.value, written_at or now),
+        WriteRerunRequest(pid, schedule_id, period, RerunReason.LATE_DATA.value, written),
         AppendJobLog(pid, schedule_id, period, JobEvent.LATE_DATA_ARRIVAL, now, error=note),
     )
     return Decision(actions, "late-data", {"pipelineId": pid}, message)

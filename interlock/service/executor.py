@@ -13,7 +13,10 @@ Actions are applied **in order**, each through one port::
                                                                         AcquireRun, the run row is released
                                                                         and the error re-raised, so the
                                                                         stream record is retried
-    PublishEvent       bus.publish(Event stamped with clock.now())      — (the bus fans out to the events
+    PublishEvent       bus.publish(Event stamped with clock.now())      with ``once``: a claim first; if
+                                                                        claimed before, CONFLICT for this
+                                                                        action only (the rest applies)
+                                                                        — (the bus fans out to the events
                                                                         table; the executor never writes it);
                                                                         (any action that raises right
                                                                         after Claims, with only publishes
@@ -262,8 +265,8 @@ class Executor:
         if isinstance(action, StartExecution):
             return self._start(action, acquired)
         if isinstance(action, PublishEvent):
-            self._publish(action)
-        elif isinstance(action, AppendJobLog):
+            return self._publish_once(action) if action.once else self._publish(action)
+        if isinstance(action, AppendJobLog):
             self.store.joblog.append(
                 action.pipeline_id,
                 action.schedule_id,
@@ -438,7 +441,22 @@ class Executor:
             else:
                 log.warning("released claim %s for the retry (a later action failed)", claim.name)
 
-    def _publish(self, action: PublishEvent) -> None:
+    def _publish_once(self, action: PublishEvent) -> ActionOutcome:
+        """A publish claimed by ``once``: skipped (not stopping the decision) if claimed before."""
+        assert action.once is not None and action.schedule_id is not None and action.period
+        claim = Claim(action.pipeline_id, action.once, action.schedule_id, action.period, action.at)
+        if not self.store.control.claim(
+            claim.pipeline_id, claim.name, claim.schedule_id, claim.period, now=claim.at
+        ):
+            return ActionOutcome(action, OutcomeStatus.CONFLICT, f"{action.once} already published")
+        try:
+            self._publish(action)
+        except BaseException:
+            self._release_guards([claim])
+            raise
+        return ActionOutcome(action, OutcomeStatus.APPLIED)
+
+    def _publish(self, action: PublishEvent) -> ActionOutcome:
         # Imported on first publish: the event model needs pydantic, which a handler's import should
         # not pay for before it has anything to publish.
         from interlock.envelope import Event
@@ -454,6 +472,7 @@ class Executor:
             detail=action.detail,
         )
         self.bus.publish(event)
+        return ActionOutcome(action, OutcomeStatus.APPLIED)
 
     def _set_status(self, action: SetRunStatus) -> ActionOutcome:
         if RunStatus(action.status) is RunStatus.COMPLETED:

@@ -364,3 +364,40 @@ def test_recording_executions_are_idempotent_by_name() -> None:
     assert caught.value.execution_id == first
     assert executions.starts == [("run-a1", {"attempt": 1})]
     assert executions.calls == 3
+
+
+def test_a_once_publish_is_skipped_on_replay_and_the_rest_still_applies(
+    executor: Executor, bus: RecordingBus, store: Store
+) -> None:
+    once = PublishEvent(
+        EventType.LATE_DATA_ARRIVAL, RUN[0], RUN[1], RUN[2], "late", T0, once="LATE-1"
+    )
+    log = AppendJobLog(*RUN, JobEvent.LATE_DATA_ARRIVAL, T0)
+    first = executor.apply(Decision((once, log)))
+    again = executor.apply(Decision((once, log)))
+    assert [e.type for e in bus.events] == [EventType.LATE_DATA_ARRIVAL]
+    assert [o.status for o in first.outcomes] == [OutcomeStatus.APPLIED, OutcomeStatus.APPLIED]
+    assert [o.status for o in again.outcomes] == [OutcomeStatus.CONFLICT, OutcomeStatus.APPLIED]
+    assert again.stopped is None
+
+
+def test_a_refused_once_publish_gives_its_claim_back(
+    store: Store, executions: RecordingExecutions, clock: VirtualClock
+) -> None:
+    class Refusing(RecordingBus):
+        refuse = True
+
+        def publish(self, event: Any) -> None:
+            if self.refuse:
+                raise RuntimeError("PutEvents refused")
+            super().publish(event)
+
+    bus = Refusing()
+    executor = Executor(store, bus, executions, clock)
+    once = PublishEvent(EventType.LATE_DATA_ARRIVAL, RUN[0], RUN[1], RUN[2], "late", T0, once="L")
+    with pytest.raises(RuntimeError):
+        executor.apply(Decision((once,)))
+    assert not store.control.has_claim(RUN[0], "L", RUN[1], RUN[2])
+    bus.refuse = False
+    executor.apply(Decision((once,)))
+    assert len(bus.events) == 1
