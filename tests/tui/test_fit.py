@@ -39,5 +39,13 @@ def test_cut_keeps_style_and_marks_the_cut() -> None:
 
 def test_a_cut_on_a_word_boundary_has_no_mark() -> None:
     assert cut("08:12 JOB_FAILED", 5, words=True).plain == "08:12"
+    assert cut("08:12 JOB_FAILED", 7, words=True).plain == "08:12"
     assert cut("08:12 JOB_FAILED", 9, words=True).plain == "08:12 JO…"
     assert cut("08:12 JOB_FAILED", 5).plain == "08:1…"  # a message keeps its mark
+
+
+def test_the_header_keeps_a_paths_end_and_a_urls_start() -> None:
+    from tui.screens.board_screen import _shorten
+
+    assert _shorten("/work/checkout/.interlock/demo.db", 20) == "…/.interlock/demo.db"
+    assert _shorten("dynamodb://prod?region=eu-west-1", 16) == "dynamodb://prod…"

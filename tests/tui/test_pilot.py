@@ -172,7 +172,8 @@ async def test_rerun_dialog_says_what_will_happen(app_factory: Callable[..., Int
         await settle(pilot)
         modal = app.screen
         assert isinstance(modal, ConfirmRerunModal)
-        assert "will start" in str(modal.query_one("#rerun-warning", Static).render())
+        started = str(modal.query_one("#rerun-warning", Static).render())
+        assert started == "will start: (reason: manual) as attempt 2"
 
 
 async def test_cancelled_rerun_writes_nothing(

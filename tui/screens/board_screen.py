@@ -110,7 +110,7 @@ class BoardScreen(PipelineActionsScreen):
         head = " · ".join(parts)
         room = self.app.size.width - len(Text.from_markup(head).plain) - 20  # clock, padding, " · "
         self.query_one("#board-title", Static).update(
-            f"{head} · {escape(shorten_left(self.iapp.store_label, max(room, 12)))}"
+            f"{head} · {escape(_shorten(self.iapp.store_label, max(room, 12)))}"
         )
 
     def read_failed(self, error: BaseException) -> None:
@@ -183,3 +183,10 @@ class BoardScreen(PipelineActionsScreen):
         names = list(SORTS)
         self.sort = names[(names.index(self.sort) + 1) % len(names)]
         self._refresh_view()
+
+
+def _shorten(label: str, width: int) -> str:
+    """A path keeps its end (the file), a URL its start (``dynamodb://<environment>``)."""
+    if label.startswith("/") or len(label) <= width:
+        return shorten_left(label, width)
+    return label[: width - 1] + "…"

@@ -57,7 +57,12 @@ class ConfirmRerunModal(ConfirmModal[str]):
             if left == 0:
                 return Text("budget spent: the controller will reject this request", "bold red")
             return Text(f"{left} manual rerun(s) left for this period")
-        words = outlook.message.split(": ", 1)[-1] if ": " in outlook.message else outlook.message
+        words = outlook.message
+        for prefix in (
+            f"rerun accepted for {self.pipeline_id} ",
+            f"rerun rejected for {self.pipeline_id}: ",
+        ):
+            words = words.removeprefix(prefix)
         if outlook.verdict == "accepted":
             return Text(f"will start: {words}", style="green")
         if outlook.verdict == "dry-run":

@@ -86,13 +86,19 @@ def _col(rows: Sequence[Sequence[Cell]], index: int) -> list[Cell]:
 def cut(cell: Cell, width: int, *, words: bool = False) -> Text:
     """A cell as Text, cut to ``width`` with ``…`` (styles kept).
 
-    With ``words``, a cut that falls just before a space ends a word and needs no mark: the board's
-    ``08:12 JOB_FAILED`` in five cells is ``08:12``.
+    With ``words``, a cut that would leave less than two letters of a word ends at the word before,
+    with no mark: the board's ``08:12 JOB_FAILED`` in five to seven cells is ``08:12``.
     """
     text = Text(cell) if isinstance(cell, str) else cell.copy()
-    if text.cell_len > width:
-        whole = words and text.plain[width : width + 1] == " "
-        text.truncate(width, overflow="crop" if whole else "ellipsis")
+    if text.cell_len <= width:
+        return text
+    if words:
+        space = text.plain.rfind(" ", 0, width + 1)
+        # too little of the next word would show ("08:12 J…"): end at the previous word instead
+        if space > 0 and width - space < 3:
+            text.truncate(space, overflow="crop")
+            return text
+    text.truncate(width, overflow="ellipsis")
     return text
 
 
