@@ -89,14 +89,15 @@ def _watchdog(out: str) -> Verdict | None:
     due = _search(r"due pass[^\n]*?([\d.]+) s\b", out)
     if m is None or idle is None:
         return None
+    sweep = _search(r"sweep[^\n]*?([\d.]+) s\b", out)
     seconds = _num(idle.group(1)) / 1000
-    text = (
-        f"{m.group(1)} pipelines: idle pass {seconds * 1000:.0f} ms ({idle.group(2)} store calls)"
-    )
+    text = f"{m.group(1)} pipelines: idle pass {idle.group(1)} ms ({idle.group(2)} store calls)"
     worst = seconds
     if due is not None:
         text += f"; due pass {_num(due.group(1)):.2f} s"
         worst = max(worst, _num(due.group(1)))
+    if sweep is not None:
+        text += f"; sweep (reads every pipeline, periodic) {_num(sweep.group(1)):.2f} s"
     return Verdict(text, met=worst <= 1.0)
 
 
