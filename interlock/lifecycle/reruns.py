@@ -153,7 +153,7 @@ def decide_resume(
         unannounced: the rerun to announce, if its announcement is missing.
 
     Returns:
-        ``next="resume"`` with the StartExecution of the row's attempt (then the announcement);
+        ``next="resume"`` with the announcement (if any) then the StartExecution of the row's attempt;
         nothing for a run that is not RUNNING, has no attempt (the original's rows) or is stale (the
         watchdog's).
     """
@@ -191,7 +191,7 @@ def decide_resume(
             now,
         )
     return Decision(
-        (start, *announce),
+        (*announce, start),
         "resume",
         {"pipelineId": config.id, "attempt": attempt, "executionName": start.name},
         f"re-issue the start of attempt {attempt} (idempotent by name)",

@@ -326,8 +326,19 @@ class Controller:
         if announce and row is not None and row.status is RunStatus.RUNNING and row.attempt > 1:
             unannounced = self._unannounced(pid, schedule, period, row.attempt)
         decision = reruns.decide_resume(config, row, now=now, unannounced=unannounced)
-        if decision.actions:
-            self._apply(handled, decision)
+        if not decision.actions:
+            return
+        *announcement, start = decision.actions
+        if announcement:  # its failures fail the record: the retry announces again
+            self._apply(handled, Decision(tuple(announcement), "resume", reason="announce"))
+        try:
+            self._apply(handled, Decision((start,), "resume", decision.output, decision.reason))
+        except InterlockError as exc:
+            # A resume is a fast path, not the record's own work: an attempt whose execution already
+            # ended (Step Functions then answers ExecutionAlreadyExists, and describing it may not be
+            # granted) or a start that fails now must not fail the record, or it would be retried
+            # until the DLQ. The run stays RUNNING; the watchdog reports it once its lock expires.
+            log.warning("could not resume %s %s %s: %s", pid, schedule, period, exc)
 
     def _unannounced(
         self, pid: str, schedule: str, period: str, attempt: int

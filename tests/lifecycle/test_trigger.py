@@ -137,7 +137,7 @@ def test_resume_announces_a_rerun_whose_announcement_is_missing() -> None:
 
     row = RunRow("orders", "stream", PERIOD, RunStatus.RUNNING, 2, DONE, DONE, None, NOW)
     announced = decide_resume(config(), row, now=DONE, unannounced=Unannounced("manual", 1))
-    start, claim, event = announced.actions
+    claim, event, start = announced.actions
     assert isinstance(start, StartExecution) and start.name.endswith("-a2")
     assert isinstance(claim, Claim) and claim.name == "RERUN_ACCEPTED-a2"
     assert isinstance(event, PublishEvent) and event.type is EventType.RERUN_ACCEPTED
@@ -147,7 +147,7 @@ def test_resume_announces_a_rerun_whose_announcement_is_missing() -> None:
     kinds = [
         type(a) for a in decide_resume(config(), row, now=DONE, unannounced=unrecorded).actions
     ]
-    assert kinds == [StartExecution, RecordRerun, AppendJobLog, Claim, PublishEvent]
+    assert kinds == [RecordRerun, AppendJobLog, Claim, PublishEvent, StartExecution]
     # a retry is never announced
     retry = Unannounced("job-fail-retry", 1)
     assert len(decide_resume(config(), row, now=DONE, unannounced=retry).actions) == 1

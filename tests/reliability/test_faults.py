@@ -269,3 +269,42 @@ def test_an_unavailable_store_fails_the_record_and_the_retry_applies_it_once(
     created, events, retries = story(tmp_path, Unavailable("store", 3))
     assert retries == 1
     assert created == clean[0] and Counter(events) == Counter(clean[1])
+
+
+def test_a_resume_that_cannot_start_does_not_fail_the_record(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN a RUNNING run whose execution already ended, and Step Functions refusing to start the
+    # name again (ExecutionAlreadyExists, then a DescribeExecution the role may not be granted)
+    from interlock.exceptions import InterlockError
+
+    class Closed(Executions):
+        def start(self, name: str, input: Mapping[str, Any]) -> str:  # noqa: A002
+            if self.created:
+                raise InterlockError(f"StartExecution {name}: AccessDenied on DescribeExecution")
+            return super().start(name, input)
+
+    clock = Clock()
+    with open_store(f"sqlite:///{tmp_path}/s.db", now=lambda: clock.now().timestamp()) as store:
+        executions = Closed(Faults())
+        controller = Controller(store, Executor(store, Bus(Faults()), executions, clock))
+        config = {
+            "pipeline": {"id": PID},
+            "schedule": {"trigger": {"key": "ready", "check": "exists"}},
+            "job": {"type": "command", "config": {"command": ["true"]}},
+        }
+        store.control.put_config(validate_config_data(config), now=T0)
+        store.control.put_sensor(PID, "ready", {"date": PERIOD}, now=T0)
+        (record,) = [
+            r
+            for r in store.tables["control"].changes(None, limit=100).records
+            if "SENSOR#" in str(r["dynamodb"]["Keys"]["SK"]["S"])
+        ]
+        controller.on_record(record, T0)
+        assert executions.created == [f"{PID}-stream-{PERIOD}-a1"]
+        # WHEN the trigger record is delivered again while the row is still RUNNING
+        handled = controller.on_record(record, T0 + timedelta(minutes=5))
+    # THEN the record goes through (not retried to the DLQ), and the failure is logged
+    assert handled.kind == "sensor"
+    assert executions.created == [f"{PID}-stream-{PERIOD}-a1"]
+    assert any("could not resume" in r.getMessage() for r in caplog.records)
