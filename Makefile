@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 TOUR_STORE := sqlite:///.interlock/tour.db
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo tour test lint format typecheck imports unit bench soak schema docs clean lambdas alert-types tools
+.PHONY: help install demo tour test lint format typecheck imports unit bench soak schema docs clean lambdas alert-types tools tf-apply-moto
 
 help:
 	@echo "make demo    set up .venv and run the embedded demo"
@@ -23,6 +23,7 @@ help:
 	@echo "make docs    regenerate the generated docs: events.md, oncall.md (+ console captures)"
 	@echo "make lambdas build deploy/dist: the arm64 layer and the handler zips (reproducible)"
 	@echo "make alert-types  regenerate deploy/terraform/alert_types.json from the event catalogue"
+	@echo "make tf-apply-moto  opt-in: terraform apply of examples/terraform into a moto server (~2 min)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Interlock needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -101,6 +102,12 @@ tools:
 
 lambdas: install
 	$(BIN)/python deploy/build_lambdas.py
+
+# Opt-in, not in `make test` (about two minutes here): terraform apply of examples/terraform into a
+# moto server on loopback, offline (scripts/tf_apply_moto.py says what it proves; skips with a reason
+# when terraform or the provider mirror is missing).
+tf-apply-moto: install
+	$(BIN)/python scripts/tf_apply_moto.py $(TF_MOTO_ARGS)
 
 alert-types: install
 	$(BIN)/python deploy/gen_alert_types.py

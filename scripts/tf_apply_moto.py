@@ -1,0 +1,593 @@
+#!/usr/bin/env python3
+"""``make tf-apply-moto``: ``terraform apply`` of examples/terraform into a moto server, offline.
+
+Opt-in (not in ``make test``: it takes minutes on a small machine). What it proves: the module and the
+example root module apply, resource by resource, against an AWS API (moto's), with the real provider
+(the offline mirror of hashicorp/aws); then, with ``--run-pipeline``, that the stack Terraform created
+is the one the handlers need: one pipeline runs through the applied tables, bus, queues, state machine
+and Scheduler group, with each handler given the environment Terraform set on its Lambda function.
+
+1. moto_server (``moto[server]``) starts on a free loopback port, in its own process, with two calls
+   moto lacks added (Step Functions ``ValidateStateMachineDefinition`` and ``ListStateMachineVersions``,
+   which the provider calls), and Step Functions executing its definitions.
+2. The example is applied from a scratch copy (``.cache/tf-apply-moto/root``): its ``main.tf`` with the
+   module source and paths rewritten for that folder, plus a ``moto_override.tf`` pointing every AWS endpoint at
+   the server. The Lambda code is ``deploy/dist`` when built (``make lambdas``), else the module's test
+   fixtures (moto stores the zips without running them). The pipeline configs are examples/pipelines
+   (``deploy/validate_configs.py`` first, as a deployer does).
+3. ``--run-pipeline``: the handlers run in this process, each with its function's environment as
+   ``lambda get-function-configuration`` returns it; a sensor write reaches the stream-router through
+   the control table's stream (as the event source mapping would deliver it), the state machine runs in
+   moto with its Tasks routed to the orchestrator handler, and the run must end COMPLETED with
+   JOB_COMPLETED delivered through the bus's rule to the event sink queue.
+
+Prints timings and counts; exits non-zero on any failure, 0 with a printed reason when terraform, the
+provider mirror or moto_server is missing.
+
+Usage: ``python scripts/tf_apply_moto.py [--run-pipeline] [--keep]``; ``--serve PORT`` is the server
+process itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".cache" / "tf-apply-moto"
+PROVIDER = "registry.terraform.io/hashicorp/aws"
+MIRRORS = (Path("/opt/tf-plugins"), ROOT / ".cache" / "terraform" / "mirror")
+REGION = "eu-west-1"
+ENVIRONMENT = "moto"
+# every endpoint the module and the provider touch (sts: the provider's caller identity)
+SERVICES = (
+    "cloudwatch",
+    "logs",
+    "dynamodb",
+    "events",
+    "iam",
+    "kms",
+    "lambda",
+    "scheduler",
+    "secretsmanager",
+    "sfn",
+    "sns",
+    "sqs",
+    "sts",
+)
+
+
+# ------------------------------------------------------------------------------------- the server
+
+
+def serve(port: int) -> None:
+    """Run moto_server on 127.0.0.1:``port`` with the two Step Functions calls the provider needs."""
+    from moto.core.config import default_user_config
+    from moto.server import ThreadedMotoServer
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+    default_user_config.setdefault("lambda", {})["use_docker"] = False
+
+    def validate_state_machine_definition(self: Any) -> str:
+        definition = self._get_param("definition")
+        try:
+            json.loads(definition)
+        except (TypeError, ValueError):
+            diagnostic = {"severity": "ERROR", "code": "INVALID_JSON", "message": "not JSON"}
+            return json.dumps({"result": "FAIL", "diagnostics": [diagnostic]})
+        return json.dumps({"result": "OK", "diagnostics": [], "truncated": False})
+
+    def list_state_machine_versions(self: Any) -> str:
+        return json.dumps({"stateMachineVersions": []})
+
+    StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition  # type: ignore[attr-defined]
+    StepFunctionResponse.list_state_machine_versions = list_state_machine_versions  # type: ignore[attr-defined]
+    forward = os.environ.get("INTERLOCK_MOTO_INVOKE_URL")
+    if forward:
+        _forward_invocations(forward)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+
+
+def _forward_invocations(url: str) -> None:
+    """Lambda Invoke (a state machine Task, an EventBridge target) → POST to ``url``, where the
+    script runs the real handler; and Wait states / retry intervals without real sleeping."""
+    import types
+    import urllib.request
+
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+
+    def invoke(
+        self: Any,
+        function_name: str,
+        qualifier: Any,
+        body: Any,
+        headers: Any,
+        response_headers: Any,
+    ) -> bytes:
+        payload = body if isinstance(body, str | bytes) else json.dumps(body)
+        request = urllib.request.Request(
+            url,
+            data=json.dumps(
+                {"function": function_name, "payload": json.loads(payload or "{}")}
+            ).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=120) as answer:  # noqa: S310 - loopback
+            reply = json.loads(answer.read())
+        if "error" in reply:
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(reply["error"]).encode()
+        return json.dumps(reply["result"]).encode()
+
+    def no_wait(self: Any, env: Any, wait_seconds: int) -> None:
+        """Wait states end at once (the decisions are on the wall clock; nothing waits for time)."""
+
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+    wait_function.WaitFunction._wait_interval = no_wait  # type: ignore[method-assign]
+    setattr(retrier_decl, "time", types.SimpleNamespace(sleep=lambda _s: None))  # noqa: B010
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(log: Path, forward: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    # MOTO_PORT: moto's Step Functions call Lambda back through this server
+    env = {**os.environ, "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "MOTO_PORT": str(port)}
+    if forward:
+        env["INTERLOCK_MOTO_INVOKE_URL"] = forward
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise SystemExit(f"moto server did not start: {log.read_text()[-800:]}") from None
+            time.sleep(0.1)
+
+
+# ------------------------------------------------------------------------------------- terraform
+
+
+def find_mirror() -> Path | None:
+    env = os.environ.get("INTERLOCK_TF_MIRROR")
+    for cand in [Path(env)] if env else list(MIRRORS):
+        if (cand / PROVIDER).is_dir():
+            return cand
+    return None
+
+
+def terraform_env(mirror: Path, endpoint: str) -> dict[str, str]:
+    rc = WORK / "terraformrc"
+    cache = ROOT / ".cache" / "terraform" / "plugins"
+    cache.mkdir(parents=True, exist_ok=True)
+    rc.write_text(
+        f'plugin_cache_dir = "{cache}"\n'
+        "provider_installation {\n"
+        f'  filesystem_mirror {{\n    path    = "{mirror}"\n    include = ["{PROVIDER}"]\n  }}\n'
+        f'  direct {{\n    exclude = ["{PROVIDER}"]\n  }}\n'
+        "}\n",
+        encoding="utf-8",
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "TF_")) or k.startswith("TF_LOG")
+    }
+    env.update(
+        TF_CLI_CONFIG_FILE=str(rc),
+        TF_IN_AUTOMATION="1",
+        CHECKPOINT_DISABLE="1",
+        TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE="1",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_REGION=REGION,
+    )
+    return env
+
+
+def write_root(endpoint: str) -> Path:
+    """The example root module, made runnable from the scratch directory, aimed at the server."""
+    root = WORK / "root"
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    dist = ROOT / "deploy" / "dist"
+    if not (dist / "orchestrator.zip").exists():
+        dist = ROOT / "deploy" / "terraform" / "tests" / "fixtures" / "zips"
+    text = (ROOT / "examples" / "terraform" / "main.tf").read_text(encoding="utf-8")
+    for old, new in (
+        # a local path (not absolute: terraform would copy the folder alone, without the ASL beside it)
+        (
+            '"../../deploy/terraform"',
+            json.dumps(os.path.relpath(ROOT / "deploy" / "terraform", root)),
+        ),
+        ('"${path.root}/../../deploy/dist"', json.dumps(str(dist))),
+        ('"${path.root}/../pipelines"', json.dumps(str(ROOT / "examples" / "pipelines"))),
+        ('"${path.root}/../calendars"', json.dumps(str(ROOT / "examples" / "calendars"))),
+    ):
+        assert old in text, f"examples/terraform/main.tf no longer has {old}"
+        text = text.replace(old, new)
+    (root / "main.tf").write_text(text, encoding="utf-8")
+    endpoints = "\n".join(f"    {s} = {json.dumps(endpoint)}" for s in SERVICES)
+    (root / "moto_override.tf").write_text(
+        f"""# written by scripts/tf_apply_moto.py: every AWS call goes to the moto server
+provider "aws" {{
+  region                      = "{REGION}"
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = true
+  endpoints {{
+{endpoints}
+  }}
+}}
+
+variable "environment" {{
+  type    = string
+  default = "{ENVIRONMENT}"
+}}
+
+variable "region" {{
+  type    = string
+  default = "{REGION}"
+}}
+""",
+        encoding="utf-8",
+    )
+    return root
+
+
+def run_tf(args: list[str], cwd: Path, env: dict[str, str], log: Path) -> float:
+    start = time.perf_counter()
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"\n$ terraform {' '.join(args)}\n")
+        out.flush()
+        proc = subprocess.run(
+            ["terraform", *args],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    if proc.returncode != 0:
+        tail = log.read_text(encoding="utf-8")[-4000:]
+        raise SystemExit(f"terraform {args[0]} failed (exit {proc.returncode}); log {log}:\n{tail}")
+    return time.perf_counter() - start
+
+
+# ------------------------------------------------------------------------------------- one pipeline
+
+PIPELINE = "gold-revenue"  # a glue job: moto runs Glue jobs (they succeed at once)
+FUNCTIONS = (
+    "stream_router",
+    "orchestrator",
+    "sla_monitor",
+    "watchdog",
+    "event_sink",
+    "alert_dispatcher",
+)
+
+
+class Lambdas:
+    """The six handlers in this process, each run with the environment Terraform gave its function.
+
+    A loopback HTTP endpoint takes the invocations the server forwards (state machine Tasks, EventBridge
+    targets); :meth:`call` runs one handler. One handler runs at a time: ``os.environ`` is swapped to
+    the function's environment around each call (and its cold start).
+    """
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.lock = threading.RLock()
+        self.env: dict[str, dict[str, str]] = {}
+        self.handlers: dict[str, Any] = {}
+        self.calls: list[tuple[str, str]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                reply = outer.invoke(str(body["function"]), body["payload"])
+                data = json.dumps(reply, default=str).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def load(self, endpoint: str) -> None:
+        """Read each function's environment from Lambda and cold-start its handler under it."""
+        import boto3  # type: ignore[import-untyped]
+
+        lam = boto3.client("lambda", region_name=REGION, endpoint_url=endpoint)
+        base = {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+        }
+        for name in FUNCTIONS:
+            function = f"{ENVIRONMENT}-interlock-{name.replace('_', '-')}"
+            config = lam.get_function_configuration(FunctionName=function)
+            assert config["Handler"] == f"lambdas.{name}.handler", config["Handler"]
+            self.env[name] = {**base, **config.get("Environment", {}).get("Variables", {})}
+            with self._environment(name):
+                import importlib
+
+                sys.modules.pop(f"lambdas.{name}", None)
+                self.handlers[name] = importlib.import_module(f"lambdas.{name}").handler
+
+    def _environment(self, name: str) -> Any:
+        import contextlib
+
+        @contextlib.contextmanager
+        def swapped() -> Any:
+            with self.lock:
+                saved = dict(os.environ)
+                os.environ.clear()
+                os.environ.update({k: v for k, v in saved.items() if not k.startswith("AWS_")})
+                os.environ.update(self.env[name])
+                try:
+                    yield
+                finally:
+                    os.environ.clear()
+                    os.environ.update(saved)
+
+        return swapped()
+
+    def call(self, name: str, event: Any) -> Any:
+        from dataclasses import dataclass
+
+        @dataclass
+        class Context:
+            function_name: str = f"{ENVIRONMENT}-interlock-{name.replace('_', '-')}"
+            memory_limit_in_mb: int = 256
+            invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:{name}"
+            aws_request_id: str = "tf-apply-moto"
+
+        with self._environment(name):
+            self.calls.append((name, str(event.get("mode", "")) if isinstance(event, dict) else ""))
+            return self.handlers[name](event, Context())
+
+    def invoke(self, function: str, payload: Any) -> dict[str, Any]:
+        """A forwarded invocation of ``function`` (a name or ARN)."""
+        short = function.rsplit(":", 1)[-1].removeprefix(f"{ENVIRONMENT}-interlock-")
+        name = short.replace("-", "_")
+        if name not in self.handlers:
+            return {"error": {"errorType": "ResourceNotFound", "errorMessage": function}}
+        try:
+            return {"result": self.call(name, payload)}
+        except Exception as exc:  # a function error, as Lambda reports it
+            return {"error": {"errorType": type(exc).__name__, "errorMessage": str(exc)}}
+
+
+def run_pipeline(lambdas: Lambdas, endpoint: str) -> None:
+    """A producer's sensor writes through the applied stack to a COMPLETED run (see the docstring)."""
+    from datetime import UTC, datetime
+
+    import boto3
+
+    sys.path.insert(0, str(ROOT))
+    from interlock.store.factory import open_store
+
+    start = time.perf_counter()
+    for var, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled"),
+    ):
+        os.environ[var] = value  # this process's own clients (the producer, the checks)
+    lambdas.load(endpoint)
+    glue = boto3.client("glue", region_name=REGION, endpoint_url=endpoint)
+    glue.create_job(Name="gold-revenue-etl", Role="glue", Command={"Name": "glueetl"})
+    store = open_store(f"dynamodb://{ENVIRONMENT}?region={REGION}&endpoint={endpoint}")
+    positions: dict[str, Any] = {"control": None, "joblog": None}
+    for table in positions:  # the mappings start at LATEST: skip what Terraform wrote
+        while True:
+            batch = store.tables[table].changes(positions[table], limit=1000)
+            positions[table] = batch.position
+            if not batch.records:
+                break
+    control = boto3.resource("dynamodb", region_name=REGION, endpoint_url=endpoint).Table(
+        f"{ENVIRONMENT}-interlock-control"
+    )
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    pk = f"PIPELINE#{PIPELINE}"
+    control.put_item(Item={"PK": pk, "SK": "SENSOR#row-count", "count": 15432})
+    control.put_item(Item={"PK": pk, "SK": "SENSOR#freshness", "updatedAt": now})
+    control.put_item(Item={"PK": pk, "SK": "SENSOR#upstream-complete", "status": "ready"})
+    sfn = boto3.client("stepfunctions", region_name=REGION, endpoint_url=endpoint)
+    machine = f"arn:aws:states:{REGION}:123456789012:stateMachine:{ENVIRONMENT}-interlock-pipeline"
+    deadline = time.monotonic() + 120
+    while True:  # the event source mappings: both streams to the stream-router, batches of 10
+        records = []
+        for table in positions:
+            batch = store.tables[table].changes(positions[table], limit=10)
+            positions[table] = batch.position
+            records += batch.records
+        if records:
+            out = lambdas.call("stream_router", {"Records": records})
+            assert out == {"batchItemFailures": []}, out
+            continue
+        running = sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")
+        if not running["executions"]:
+            break
+        if time.monotonic() > deadline:
+            raise SystemExit("the execution is still RUNNING after 120 s")
+        time.sleep(0.2)
+    executions = sfn.list_executions(stateMachineArn=machine)["executions"]
+    statuses = [(e["name"], e["status"]) for e in executions]
+    run = store.control.get_run(PIPELINE, "stream", datetime.now(UTC).strftime("%Y-%m-%d"))
+    events = sorted({e.type.value for e in store.events.for_pipeline(PIPELINE)})
+    print(
+        f"pipeline {PIPELINE}: executions {statuses}; run {run.status if run else None}; "
+        f"handler calls {len(lambdas.calls)} ({', '.join(sorted({n for n, _ in lambdas.calls}))}); "
+        f"events stored by the event-sink: {events or 'none'}; {time.perf_counter() - start:.1f} s"
+    )
+    if run is None or run.status != "COMPLETED" or [s for _, s in statuses] != ["SUCCEEDED"]:
+        raise SystemExit("the pipeline did not complete through the applied stack")
+
+
+# ------------------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--run-pipeline",
+        action="store_true",
+        help="then run one pipeline through the applied stack",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the server running (Ctrl-C to stop)"
+    )
+    parser.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        help="terraform apply -target (repeatable; debugging)",
+    )
+    args = parser.parse_args(argv)
+    if args.serve is not None:
+        serve(args.serve)
+        return 0
+    if shutil.which("terraform") is None:
+        print("tf-apply-moto: skipped: terraform is not installed")
+        return 0
+    mirror = find_mirror()
+    if mirror is None:
+        print(
+            "tf-apply-moto: skipped: no offline hashicorp/aws provider mirror (INTERLOCK_TF_MIRROR)"
+        )
+        return 0
+    try:
+        import flask  # noqa: F401
+        import moto.server  # noqa: F401
+    except ImportError as exc:
+        print(f"tf-apply-moto: skipped: moto[server] is not installed ({exc})")
+        return 0
+    WORK.mkdir(parents=True, exist_ok=True)
+    log = WORK / "terraform.log"
+    log.write_text("", encoding="utf-8")
+    validated = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "deploy" / "validate_configs.py"),
+            str(ROOT / "examples" / "pipelines"),
+        ],
+        check=False,
+    )
+    if validated.returncode != 0:
+        return validated.returncode
+    lambdas = Lambdas() if args.run_pipeline else None
+    server, endpoint = start_server(
+        WORK / "moto_server.log", lambdas.url if lambdas is not None else None
+    )
+    print(f"moto server: {endpoint} (log {WORK / 'moto_server.log'})")
+    try:
+        root = write_root(endpoint)
+        env = terraform_env(mirror, endpoint)
+        t_init = run_tf(["init", "-input=false", "-no-color"], root, env, log)
+        t_apply = run_tf(
+            [
+                "apply",
+                "-input=false",
+                "-auto-approve",
+                "-no-color",
+                "-parallelism=4",
+                *(f"-target={t}" for t in args.target),
+            ],
+            root,
+            env,
+            log,
+        )
+        state = subprocess.run(
+            ["terraform", "state", "list"],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        print(
+            f"terraform init {t_init:.1f} s, apply {t_apply:.1f} s: {len(state)} resources "
+            f"(log {log})"
+        )
+        outputs = json.loads(
+            subprocess.run(
+                ["terraform", "output", "-json"],
+                cwd=root,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        print(f"store_url = {outputs['store_url']['value']}")
+        if lambdas is not None:
+            run_pipeline(lambdas, endpoint)
+        if args.keep:
+            print(f"the server keeps running at {endpoint}; Ctrl-C to stop")
+            server.wait()
+    finally:
+        if lambdas is not None:
+            lambdas.close()
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
