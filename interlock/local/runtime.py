@@ -76,6 +76,8 @@ log = logging.getLogger(__name__)
 
 RUNTIME_PK: Final = "RUNTIME"
 """Control partition of the runtime's feed positions (sort key ``FEED#<table>``)."""
+_OWN_ROWS: Final = frozenset({RUNTIME_PK, EXECUTION_PK, TIMER_PK, JOB_START_PK})
+"""The runtime's own partitions: their feed records are only counted, so read without images."""
 MAX_ROUNDS: Final = 20
 """How many feed/timer/step rounds one tick may run at one instant before it yields."""
 FEED_TABLES: Final = ("control", "joblog")
@@ -363,7 +365,9 @@ class EmbeddedRuntime:
         position = self.feed_position(table)
         dirty = False
         while True:
-            batch = self.store.tables[table].changes(position, limit=self.batch_size)
+            batch = self.store.tables[table].changes(
+                position, limit=self.batch_size, images_except=_OWN_ROWS
+            )
             if not batch.records:
                 break
             for record in batch.records:
@@ -380,7 +384,7 @@ class EmbeddedRuntime:
             return False
         tally = self._tally
         tally.records += 1
-        if pk in (EXECUTION_PK, TIMER_PK, JOB_START_PK):
+        if pk in _OWN_ROWS:
             tally.ignored += 1
             return True
         handled = self.controller.on_record(record, now)

@@ -58,7 +58,13 @@ from interlock.lifecycle.watchdog import next_due, scan
 from interlock.names import safe_name
 from interlock.records import JobEvent, RerunReason, RunStatus, budget_bucket
 from interlock.schedule import cron_period, next_fire, period_from_sensor
-from interlock.service.reads import dry_run_now, gather_watch, rerun_facts, trigger_facts
+from interlock.service.reads import (
+    SWEEP_BATCH,
+    dry_run_now,
+    gather_watch,
+    rerun_facts,
+    trigger_facts,
+)
 from interlock.store import keys
 from interlock.store.control import InvalidConfigError
 from interlock.store.table import StoreError
@@ -130,6 +136,7 @@ class Controller:
         executor: applies every decision (its ``timers`` receive SLA and cron timers).
         calendars: named calendars.
         watch_sweep: how often a watchdog pass reads every pipeline (see :data:`WATCH_SWEEP`).
+        watch_sweep_batch: how many pipelines one pass sweeps (the rest on the next passes).
     """
 
     def __init__(
@@ -139,12 +146,14 @@ class Controller:
         *,
         calendars: Mapping[str, Calendar] | None = None,
         watch_sweep: timedelta = WATCH_SWEEP,
+        watch_sweep_batch: int = SWEEP_BATCH,
     ) -> None:
         if watch_sweep <= timedelta(0):
             raise ValueError(f"watch_sweep must be positive, got {watch_sweep}")
         self.store = store
         self.executor = executor
         self.watch_sweep = watch_sweep
+        self.watch_sweep_batch = watch_sweep_batch
         self.calendars: Mapping[str, Calendar] = dict(calendars or {})
         self._configs: dict[str, PipelineConfig | None] = {}
 
@@ -711,13 +720,18 @@ class Controller:
         pipelines again (the claims keep alerts single). A sweep's own row moves last.
         """
         handled = Handled("timer")
-        plan = gather_watch(self.store, now=now, sweep_every=self.watch_sweep)
+        plan = gather_watch(
+            self.store, now=now, sweep_every=self.watch_sweep, sweep_batch=self.watch_sweep_batch
+        )
         for decision in scan(plan.inputs, now=now, calendars=self.calendars):
             self._apply(handled, decision)  # a recovery's decision carries its own SLA timers
         handled.watched = tuple(sorted(plan.seen))
         self._advance_watches(plan, now)
-        if plan.sweep:
-            self.store.control.set_sweep_due(now + self.watch_sweep)
+        if plan.sweep:  # the chunk is done: the next one now, or the next sweep later
+            if plan.sweep_resume is None:
+                self.store.control.set_sweep_state(now + self.watch_sweep)
+            else:
+                self.store.control.set_sweep_state(now, plan.sweep_resume)
         return handled
 
     def _advance_watches(self, plan: WatchPass, now: datetime) -> None:

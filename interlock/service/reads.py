@@ -28,9 +28,9 @@ read: the scan turns ``errors`` into one WATCHDOG_DEGRADED, so a broken read is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from interlock.exceptions import ScheduleError
 from interlock.lifecycle.operator import effective_dry_run
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from interlock.store.factory import Store
 
 __all__ = [
+    "SWEEP_BATCH",
     "WatchPass",
     "dry_run_now",
     "dry_run_state",
@@ -62,6 +63,9 @@ __all__ = [
     "rerun_facts",
     "trigger_facts",
 ]
+
+SWEEP_BATCH: Final = 1000
+"""How many configs one watchdog pass sweeps (a chunk of the config index; the rest next pass)."""
 
 # Periods are local days; a day of margin covers every time zone's offset from the lookback's start.
 _MARGIN = timedelta(days=1)
@@ -259,7 +263,9 @@ class WatchPass:
         unusable: pipelines read whose config is invalid, or whose row could not be read: due again
             at the next hour (their error is in ``inputs.errors``).
         gone: pipelines with a watch row and no config: their row is dropped.
-        sweep: whether this pass read every pipeline (the sweep row was due).
+        sweep: whether this pass swept a chunk of the config index (the sweep row was due).
+        sweep_resume: after a sweep chunk, the last pipeline id it read when the index has more
+            (the next pass goes on from there); ``None`` when the sweep is complete.
     """
 
     inputs: WatchdogInputs
@@ -267,6 +273,7 @@ class WatchPass:
     unusable: frozenset[str] = frozenset()
     gone: frozenset[str] = frozenset()
     sweep: bool = False
+    sweep_resume: str | None = None
 
 
 def gather_watch(
@@ -274,24 +281,28 @@ def gather_watch(
     *,
     now: datetime,
     sweep_every: timedelta,
+    sweep_batch: int = SWEEP_BATCH,
     lookback: timedelta = DEFAULT_LOOKBACK,
 ) -> WatchPass:
     """Read what one watchdog pass needs: only the pipelines due in the watch index.
 
     Every pass: the sweep row (GetItem), the due pipelines (one range Query on GSI1 ``WATCH``), the
-    RUNNING rows (GSI1 ``RUNNING``); then, per due pipeline, what :func:`gather` reads for it. An idle
-    pipeline costs nothing. When the sweep row is due (absent on a new store; then every
-    ``sweep_every``), the pass is a sweep: every config is read as :func:`gather` does, so a
-    pipeline whose change nothing marked (a stream record lost before the router saw it, a config
-    row written behind the router's back) is seen within ``sweep_every``.
+    RUNNING rows (GSI1 ``RUNNING``); then what :func:`gather` reads, for the due pipelines only, in a
+    few bulk reads. An idle pipeline costs nothing.
+
+    When the sweep row is due (absent on a new store; then every ``sweep_every``), the pass also
+    sweeps the next ``sweep_batch`` configs of the config index (from where the sweep row says the
+    last pass stopped): a sweep reads every pipeline, a chunk a pass, so a pipeline whose change
+    nothing marked (a stream record lost before the router saw it, a config row written behind the
+    router's back) is seen within ``sweep_every`` plus the chunks, and no pass has to read all of
+    10,000 pipelines within a Lambda's timeout.
 
     Raises:
         StoreError: the sweep row or the index could not be read (nothing else was read).
     """
     control = store.control
-    sweep_at = control.sweep_due()
-    if sweep_at is None or sweep_at <= now:
-        return _sweep(store, now=now, lookback=lookback)
+    sweep_at, after = control.sweep_state()
+    sweeping = sweep_at is None or sweep_at <= now
     due = control.due_watches(now)
     errors: list[str] = []
     try:
@@ -299,49 +310,50 @@ def gather_watch(
     except StoreError as exc:
         errors.append(f"running runs: {exc}")
         running = ()
-    oldest = Period((now - lookback - _MARGIN).date()).id
-    pipelines: list[PipelineInputs] = []
+    configs = ConfigSet()
+    seen: dict[str, str | None] = dict(due)
     unusable: set[str] = set()
-    gone: set[str] = set()
+    resume: str | None = None
+    swept = False
+    if sweeping:
+        try:
+            configs, resume = control.configs_page(after, sweep_batch)
+            page = set(configs.configs) | set(configs.invalid)
+            rows = control.watches_of(page - set(due))
+        except (StoreError, ValueError) as exc:  # the sweep stays due: tried again next pass
+            errors.append(f"sweep: {exc}")
+            configs, resume = ConfigSet(), after
+        else:
+            seen.update({pid: rows.get(pid) for pid in page if pid not in due})
+            swept = True
+    rest = [pid for pid in due if pid not in configs.configs and pid not in configs.invalid]
     try:
-        config_set = control.configs_of(due) if due else ConfigSet()
+        more = control.configs_of(rest) if rest else ConfigSet()
     except (StoreError, ValueError) as exc:  # the rows stay due: read again next pass
         errors.append(f"configs: {exc}")
-        unusable.update(due)
-    else:
-        errors += [f"config {pid}: {why}" for pid, why in sorted(config_set.invalid.items())]
-        unusable.update(config_set.invalid)
-        gone.update(pid for pid in due if pid not in config_set.configs and pid not in unusable)
-        configs = config_set.configs
-        pipelines = _read_many(
-            control, configs, config_set.created, now=now, oldest=oldest, errors=errors
-        )
-        unusable.update(set(configs) - {p.config.id for p in pipelines})
+        unusable.update(rest)
+        more = ConfigSet()
+    configs.configs.update(more.configs)
+    configs.invalid.update(more.invalid)
+    configs.created.update(more.created)
+    errors += [f"config {pid}: {why}" for pid, why in sorted(configs.invalid.items())]
+    unusable.update(configs.invalid)
+    gone = {pid for pid in rest if pid not in more.configs and pid not in unusable}
+    oldest = Period((now - lookback - _MARGIN).date()).id
+    pipelines = _read_many(
+        control, configs.configs, configs.created, now=now, oldest=oldest, errors=errors
+    )
+    unusable.update(set(configs.configs) - {p.config.id for p in pipelines})
     inputs = WatchdogInputs(
         pipelines=tuple(pipelines), running=running, errors=tuple(errors), lookback=lookback
     )
     return WatchPass(
-        inputs, seen=dict(due), unusable=frozenset(unusable), gone=frozenset(gone), sweep=False
-    )
-
-
-def _sweep(store: Store, *, now: datetime, lookback: timedelta) -> WatchPass:
-    control = store.control
-    inputs, unusable = _gather_all(store, now=now, lookback=lookback)
-    if any(e.startswith("configs: ") for e in inputs.errors):
-        return WatchPass(inputs, sweep=True)  # without the configs, no row can be judged
-    try:
-        rows = control.all_watches()
-    except StoreError as exc:
-        return WatchPass(replace(inputs, errors=(*inputs.errors, f"watch rows: {exc}")), sweep=True)
-    read = {p.config.id for p in inputs.pipelines} | unusable
-    gone = frozenset(pid for pid in rows if pid not in read)
-    return WatchPass(
         inputs,
-        seen={pid: rows.get(pid) for pid in read},
+        seen=seen,
         unusable=frozenset(unusable),
-        gone=gone,
-        sweep=True,
+        gone=frozenset(gone),
+        sweep=swept,
+        sweep_resume=resume,
     )
 
 

@@ -81,6 +81,7 @@ from interlock.store.table import (
     exists,
     query_all,
     sk_eq,
+    sk_gt,
     sk_lt,
 )
 
@@ -318,20 +319,68 @@ class ControlStore:
             return False
         return True
 
-    def sweep_due(self) -> datetime | None:
-        """When the watchdog's next sweep (a pass over every pipeline) is due (``None``: never swept)."""
+    def sweep_state(self) -> tuple[datetime | None, str | None]:
+        """The watchdog's sweep row: when the next sweep chunk is due (``None``: never swept) and
+        the last pipeline id the sweep under way has read (``None``: start from the first)."""
         item = self.table.get(keys.pipeline_pk(keys.SWEEP_PIPELINE), keys.WATCH_SK)
-        return None if item is None else time_attr(item, "dueAt")
+        if item is None:
+            return None, None
+        after = item.get("after")
+        return time_attr(item, "dueAt"), after if isinstance(after, str) else None
 
-    def set_sweep_due(self, due: datetime) -> None:
-        """Record when the next sweep is due (a row outside the index: passes read it by key)."""
-        self.table.put(
-            {
-                "PK": keys.pipeline_pk(keys.SWEEP_PIPELINE),
-                "SK": keys.WATCH_SK,
-                "dueAt": keys.watch_time(due),
-            }
+    def set_sweep_state(self, due: datetime, after: str | None = None) -> None:
+        """Record when the next sweep chunk is due and where it resumes (a row outside the index:
+        passes read it by key)."""
+        item: Item = {
+            "PK": keys.pipeline_pk(keys.SWEEP_PIPELINE),
+            "SK": keys.WATCH_SK,
+            "dueAt": keys.watch_time(due),
+        }
+        if after is not None:
+            item["after"] = after
+        self.table.put(item)
+
+    def configs_page(self, after: str | None, limit: int) -> tuple[ConfigSet, str | None]:
+        """Up to ``limit`` configs in pipeline-id order after ``after``, from the config index.
+
+        Returns:
+            The configs, and the last pipeline id read (``None``: the index has no more).
+        """
+        page = self.table.query(
+            keys.CONFIG_INDEX_PK,
+            None if after is None else sk_gt(after),
+            index=keys.INDEX,
+            limit=limit,
         )
+        out = ConfigSet()
+        last: str | None = None
+        for item in page.items:
+            pid = item.get(_GSI1SK)
+            pid = pid if isinstance(pid, str) else str(item.get("PK", "?"))
+            last = pid
+            try:
+                out.configs[pid] = _decode_config(pid, item)
+            except InvalidConfigError as exc:
+                out.invalid[pid] = exc.reason
+                continue
+            created = time_attr(item, "createdAt")
+            if created is not None:
+                out.created[pid] = created
+        return out, (last if page.cursor is not None else None)
+
+    def watches_of(self, pids: Iterable[str]) -> dict[str, str]:
+        """The ``dueAt`` of each of ``pids`` that has a watch row, in one bulk read."""
+        pks = {keys.pipeline_pk(pid): pid for pid in pids}
+        if not pks:
+            return {}
+        rows = self.table.query_partitions(dict.fromkeys(pks, sk_eq(keys.WATCH_SK)))
+        out: dict[str, str] = {}
+        for pk, items in rows.items():
+            for item in items:
+                due = item.get("dueAt")
+                if isinstance(due, str):
+                    out[pks[pk]] = due
+        return out
 
     def get_watch(self, pid: str) -> str | None:
         """The pipeline's ``dueAt`` (``None``: no row)."""

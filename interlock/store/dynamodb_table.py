@@ -29,7 +29,7 @@ from interlock.store.table import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Collection, Sequence
 
     from interlock.store.table import Condition, Item
 
@@ -563,12 +563,15 @@ class DynamoDBTable:
                 break  # caught up with this shard
         return records
 
-    def changes(self, after: Any = None, *, limit: int = 100) -> ChangeBatch:
+    def changes(
+        self, after: Any = None, *, limit: int = 100, images_except: Collection[str] = ()
+    ) -> ChangeBatch:
         """Read the stream from after ``after`` (``None``: from the oldest record kept).
 
         Args:
             after: a position returned by an earlier call (``{shard id: sequence number}``).
             limit: at most this many records.
+            images_except: partition keys whose records are returned with their keys only.
 
         Returns:
             Records oldest first, in the shape a Lambda receives, and the position after them.
@@ -603,11 +606,18 @@ class DynamoDBTable:
         new_position = {sid: seq for sid, seq in position.items() if sid in live}
         for _, shard_id, record in taken:
             new_position[shard_id] = record["dynamodb"]["SequenceNumber"]
-        return ChangeBatch([self._lambda_record(r, arn) for _, _, r in taken], new_position)
+        keys_only = frozenset(images_except)
+        records = [self._lambda_record(r, arn, keys_only) for _, _, r in taken]
+        return ChangeBatch(records, new_position)
 
-    def _lambda_record(self, record: dict[str, Any], arn: str) -> dict[str, Any]:
+    def _lambda_record(
+        self, record: dict[str, Any], arn: str, keys_only: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
         out = dict(record)
         dynamodb = dict(record["dynamodb"])
+        if keys_only and dynamodb.get("Keys", {}).get("PK", {}).get("S") in keys_only:
+            dynamodb.pop("NewImage", None)
+            dynamodb.pop("OldImage", None)
         if "ApproximateCreationDateTime" in dynamodb:
             dynamodb["ApproximateCreationDateTime"] = _epoch_seconds(
                 dynamodb["ApproximateCreationDateTime"]

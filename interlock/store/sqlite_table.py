@@ -52,7 +52,7 @@ from interlock.store.table import (
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Collection, Iterable, Sequence
 
     from interlock.store.sqlite import SQLiteStore
     from interlock.store.table import Condition, IndexSpec, Item
@@ -196,12 +196,15 @@ class SQLiteTable:
             row = conn.execute(f"SELECT count(*) FROM items WHERE {where}", params).fetchone()
         return int(row[0])
 
-    def changes(self, after: Any = None, *, limit: int = 100) -> ChangeBatch:
+    def changes(
+        self, after: Any = None, *, limit: int = 100, images_except: Collection[str] = ()
+    ) -> ChangeBatch:
         """Read the change feed from after ``after`` (``None``: from the oldest record kept).
 
         Args:
             after: a position from an earlier batch: the last ``SequenceNumber`` read (a string).
             limit: at most this many records.
+            images_except: partition keys whose records carry their keys only (no images).
 
         Returns:
             Records oldest first in the DynamoDB Streams shape a Lambda receives, and the position
@@ -233,7 +236,8 @@ class SQLiteTable:
                         after,
                         self._store._retention,
                     )
-        records = [self._record(row) for row in rows]
+        keys_only = frozenset(images_except)
+        records = [self._record(row, row[3] in keys_only) for row in rows]
         position = records[-1]["dynamodb"]["SequenceNumber"] if records else after
         return ChangeBatch(records, position)
 
@@ -500,9 +504,11 @@ class SQLiteTable:
             return f"{where} AND sk {op} ?", [*params, values[1]]
         return f"{where} AND ({sort_col}, pk, sk) {op} (?, ?, ?)", [*params, values[2], *values[:2]]
 
-    def _record(self, row: tuple[Any, ...]) -> dict[str, Any]:
+    def _record(self, row: tuple[Any, ...], keys_only: bool = False) -> dict[str, Any]:
         """A feed row as the DynamoDB Streams record a Lambda receives."""
         seq, at, event, pk, sk, old, new, ttl_purge = row
+        if keys_only:
+            old = new = None
         keys = {"PK": pk, "SK": sk}
         body: dict[str, Any] = {
             "ApproximateCreationDateTime": int(at),

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 from interlock.exceptions import InterlockError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Collection, Iterator, Mapping, Sequence
 
 __all__ = [
     "TTL_ATTRIBUTE",
@@ -416,8 +416,14 @@ class Table(Protocol):
         """How many (unexpired) items :meth:`query` would return across all pages."""
         ...
 
-    def changes(self, after: Any = None, *, limit: int = 100) -> ChangeBatch:
+    def changes(
+        self, after: Any = None, *, limit: int = 100, images_except: Collection[str] = ()
+    ) -> ChangeBatch:
         """Read the change feed from after ``after`` (``None``: from the oldest record kept).
+
+        ``images_except``: partition keys whose records come with their keys only (no ``NewImage``
+        or ``OldImage``), for a reader that only needs to know they changed (the embedded runtime's
+        own execution and timer rows: decoding their snapshots was most of its feed reading).
 
         Raises:
             StoreError: the table has no stream.

@@ -881,6 +881,23 @@ def test_feed_reads_only_records_after_a_position(make_table):
     ]
 
 
+def test_feed_records_of_listed_partitions_come_without_images(make_table):
+    table = make_table("control")
+    start = _position(table)
+    table.put(_item("SENSOR#a", count=1))
+    table.put(_item("snap-1", pk="EXECUTION", snapshot="{...}"))
+    table.put(_item("snap-1", pk="EXECUTION", snapshot="{... more}"))
+    records = table.changes(start, limit=10, images_except=("EXECUTION",)).records
+    assert [r["dynamodb"]["Keys"]["PK"]["S"] for r in records] == ["PIPELINE#contract"] + [
+        "EXECUTION"
+    ] * 2
+    assert records[0]["dynamodb"]["NewImage"]["count"] == {"N": "1"}
+    for record in records[1:]:
+        assert "NewImage" not in record["dynamodb"] and "OldImage" not in record["dynamodb"]
+        assert record["dynamodb"]["Keys"]["SK"] == {"S": "snap-1"}
+    assert [r["eventName"] for r in records] == ["INSERT", "INSERT", "MODIFY"]
+
+
 def test_feed_of_update_and_what_writes_nothing(make_table):
     table = make_table("control")
     table.put(_item("RUN#f", status="RUNNING", attempt=1))

@@ -248,7 +248,26 @@ def test_the_seeded_rows_are_what_a_sweep_writes(make_world: Any) -> None:
         if item["SK"] == keys.WATCH_SK
     }
     assert world.store.control.all_watches() == seeded
-    assert world.store.control.sweep_due() == SWEPT + timedelta(hours=6)
+    assert world.store.control.sweep_state() == (SWEPT + timedelta(hours=6), None)
+
+
+def test_a_sweep_goes_a_chunk_a_pass_and_resumes_where_it_stopped(make_world: Any) -> None:
+    world = make_world()
+    for i in range(8):
+        world.store.control.put_config(config(i), now=SWEPT - timedelta(minutes=1))
+    world.runtime.controller.watch_sweep_batch = 3
+    control = world.store.control
+    read: list[tuple[str, ...]] = []
+    for minutes in (0, 5, 10, 15):
+        handled, _, _ = world.watchdog(SWEPT + timedelta(minutes=minutes))
+        read.append(handled.watched)
+    # put_config marked all 8 due: the first pass reads them all (due), sweeping p0-p2 with them;
+    # then the sweep goes on a chunk a pass, however few are due
+    assert read[0] == tuple(f"p{i:05d}" for i in range(8))
+    assert read[1] == ("p00003", "p00004", "p00005")
+    assert read[2] == ("p00006", "p00007")
+    assert control.sweep_state() == (SWEPT + timedelta(minutes=10, hours=6), None)
+    assert read[3] == ()
 
 
 def test_an_idle_pipeline_costs_no_store_call(make_world: Any) -> None:
@@ -256,7 +275,7 @@ def test_an_idle_pipeline_costs_no_store_call(make_world: Any) -> None:
     for n in (100, 10_000):
         world = make_world()
         world.seed(idle_items(n))
-        world.store.control.set_sweep_due(SWEPT + timedelta(hours=6))
+        world.store.control.set_sweep_state(SWEPT + timedelta(hours=6))
         handled, calls, requests = world.watchdog(SWEPT + timedelta(minutes=1))
         assert handled.decisions == [] and handled.watched == ()
         counts.append((calls, requests))
@@ -270,7 +289,7 @@ def test_an_idle_pipeline_costs_no_store_call(make_world: Any) -> None:
 def test_a_due_pipeline_is_read_and_alerted_then_idle_again(make_world: Any) -> None:
     world = make_world()
     world.seed(idle_items(8))
-    world.store.control.set_sweep_due(SWEPT + timedelta(hours=6))
+    world.store.control.set_sweep_state(SWEPT + timedelta(hours=6))
     # 10:15 + grace: the hourly crons (p0, p4) missed their 10:00 fire
     handled, _, _ = world.watchdog(datetime(2026, 3, 4, 10, 16, tzinfo=UTC))
     assert handled.watched == ("p00000", "p00004")
@@ -286,7 +305,7 @@ def test_a_due_pipeline_is_read_and_alerted_then_idle_again(make_world: Any) -> 
 def test_a_pass_that_dies_before_moving_the_rows_leaves_them_due(make_world: Any) -> None:
     world = make_world()
     world.seed(idle_items(4))
-    world.store.control.set_sweep_due(SWEPT + timedelta(hours=6))
+    world.store.control.set_sweep_state(SWEPT + timedelta(hours=6))
     control = world.store.control
     world.store.control = _DiesBeforeMoving(control.table)
     due_at = datetime(2026, 3, 4, 10, 16, tzinfo=UTC)
@@ -303,7 +322,7 @@ def test_a_pass_that_dies_before_moving_the_rows_leaves_them_due(make_world: Any
 def test_a_mark_written_during_a_pass_is_kept(make_world: Any) -> None:
     world = make_world()
     world.seed(idle_items(4))
-    world.store.control.set_sweep_due(SWEPT + timedelta(hours=6))
+    world.store.control.set_sweep_state(SWEPT + timedelta(hours=6))
     control = world.store.control
     now = datetime(2026, 3, 4, 10, 16, tzinfo=UTC)
     world.store.control = _MarkedMeanwhile(control.table, now)
@@ -318,7 +337,7 @@ def test_the_executor_marks_a_completed_run_and_its_post_run_check_falls_due(
 ) -> None:
     world = make_world()
     world.seed(idle_items(4))
-    world.store.control.set_sweep_due(SWEPT + timedelta(hours=6))
+    world.store.control.set_sweep_state(SWEPT + timedelta(hours=6))
     control = world.store.control
     # p3 (post-run sensorTimeout 1h) runs and completes through the executor at 09:30
     done_at = datetime(2026, 3, 4, 9, 30, tzinfo=UTC)
@@ -343,7 +362,7 @@ def test_the_executor_marks_a_completed_run_and_its_post_run_check_falls_due(
 def test_a_trigger_nothing_marked_is_recovered_by_the_sweep(make_world: Any) -> None:
     world = make_world()
     world.seed(idle_items(4))
-    world.store.control.set_sweep_due(SWEPT + timedelta(hours=6))
+    world.store.control.set_sweep_state(SWEPT + timedelta(hours=6))
     # a trigger sensor written behind the router's back (a lost stream record)
     world.store.control.put_sensor("p00003", "landed", {"date": "2026-03-04"}, now=SWEPT)
     for minutes in (5, 60, 300):
