@@ -264,11 +264,12 @@ class EmbeddedRuntime:
         now = began = self.clock.now()
         if not self._booted:
             self._boot(now)
+        positions: dict[str, Any] = {}  # read once a tick: this runtime is what moves them
         for _ in range(MAX_ROUNDS):
             now = self.clock.now()  # a real (or accelerated) clock moves while a round works
             before = tally.activity()
             for table in FEED_TABLES:
-                self._drain(table, now)
+                self._drain(table, now, positions)
             # at one instant a cron fire goes first: its run exists before that period's SLA timers
             # a run a cron fire started is stepped before the remaining timers of this instant
             for timer in sorted(self.timers.due(now), key=_timer_order):
@@ -361,8 +362,8 @@ class EmbeddedRuntime:
 
     # ------------------------------------------------------------------------------------ feed
 
-    def _drain(self, table: str, now: datetime) -> None:
-        position = self.feed_position(table)
+    def _drain(self, table: str, now: datetime, positions: dict[str, Any]) -> None:
+        position = positions[table] if table in positions else self.feed_position(table)
         dirty = False
         while True:
             batch = self.store.tables[table].changes(
@@ -377,6 +378,7 @@ class EmbeddedRuntime:
         # more such record, forever. Re-reading those few next time is cheaper.
         if dirty:
             self.reset_feed(table, position)
+        positions[table] = position
 
     def _handle(self, record: Mapping[str, Any], now: datetime) -> bool:
         pk, _sk = _record_keys(record)

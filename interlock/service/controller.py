@@ -202,14 +202,7 @@ class Controller:
         """
         routed = route(record)
         if isinstance(routed, SensorWrite | JobLogWrite | RerunRequested):
-            try:
-                return self._pipeline_record(routed, now)
-            except BaseException:
-                # Cleanup, not handling: the error propagates and the record is retried; should
-                # the retries run out, the watchdog reads the pipeline on its next pass (trigger
-                # recovery) instead of at its next sweep.
-                self._mark_after_failure(routed.pipeline_id, now)
-                raise
+            return self._pipeline_record(routed, now)
         if isinstance(routed, ConfigChanged):
             self.forget(routed.pipeline_id)
             handled = Handled("config")
@@ -239,12 +232,6 @@ class Controller:
         if isinstance(routed, JobLogWrite):
             return self._job_log(routed, now)
         return self._guard("rerun", routed.pipeline_id, lambda c: self._rerun(c, routed, now))
-
-    def _mark_after_failure(self, pid: str, now: datetime) -> None:
-        try:
-            self.executor.apply(Decision((Watch(pid, now),), reason="record failed"))
-        except Exception:  # noqa: BLE001 - never mask the record's own error
-            log.exception("could not mark %s for the watchdog after a failed record", pid)
 
     def _guard(self, kind: str, pid: str, body: Any) -> Handled:
         try:

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
@@ -360,6 +360,24 @@ class Executor:
             raise TypeError(f"{type(action).__name__} needs a timers port; this executor has none")
         return self.timers
 
+    def _mark(self, pid: str, at: datetime, check: str) -> None:
+        """Mark the pipeline due for the watchdog, when its config has the check the row feeds
+        (``post-run``: post-run rules; ``relative-sla``: ``sla.maxDuration``). The config is read
+        fresh (one GetItem, its validation cached): a mark is a write and a stream record, and most
+        pipelines have neither check. A config that cannot be read is marked: the watchdog decides."""
+        try:
+            config = self.store.control.get_config(pid)
+        except StoreError:
+            config, needed = None, True
+        else:
+            needed = config is not None and (
+                bool(config.postRun and config.postRun.rules)
+                if check == "post-run"
+                else bool(config.sla and config.sla.maxDuration)
+            )
+        if needed:
+            self.store.control.watch(pid, at)
+
     def _reset(self, action: ResetRun) -> ActionOutcome:
         run = (action.pipeline_id, action.schedule_id, action.period)
         if action.attempt is not None:
@@ -380,7 +398,7 @@ class Executor:
         ttl = action.at + BOOKKEEPING_TTL
         fields = dict(action.fields)
         if action.name == keys.FIRST_SENSOR_ARRIVAL:
-            self.store.control.watch(action.pipeline_id, action.at)  # its relative SLA falls due
+            self._mark(action.pipeline_id, action.at, "relative-sla")
         if not action.once:
             self.store.control.put_sensor(action.pipeline_id, key, fields, now=action.at, ttl=ttl)
             return ActionOutcome(action, OutcomeStatus.APPLIED)
@@ -476,7 +494,7 @@ class Executor:
 
     def _set_status(self, action: SetRunStatus) -> ActionOutcome:
         if RunStatus(action.status) is RunStatus.COMPLETED:
-            self.store.control.watch(action.pipeline_id, action.at)  # its post-run checks fall due
+            self._mark(action.pipeline_id, action.at, "post-run")
         try:
             self.store.control.set_run_status(
                 action.pipeline_id,

@@ -224,7 +224,9 @@ class SQLiteTable:
             raise StoreError(f"{after!r} is a feed position of another table than {self._name!r}")
         with self._store._reading() as conn:
             rows = conn.execute(_CHANGES, (max(start, base), end, limit)).fetchall()
-            if start:
+            # sequence numbers of a table are consecutive until trimming removes some: only a gap
+            # before the first record read can mean records were lost (the newest is never trimmed)
+            if start and rows and rows[0][0] != start + 1:
                 trimmed = conn.execute(
                     "SELECT value FROM meta WHERE key = ?", (f"trimmed_through:{self._name}",)
                 ).fetchone()
