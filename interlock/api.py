@@ -557,23 +557,25 @@ class Interlock:
             view.sla = self._dry_clock(config, current)
             view.period = current.id if current is not None else None
             return view
-        runs = {r.period: r for r in reads.runs.get(pid, ())}
         acks = reads.acks.get(pid, {})
         oldest = (now - LOOKBACK).date()
         candidates: list[Period] = [] if current is None else [current]
         previous = self._previous_period(config, current, sensors, now)
         if previous is not None:
             candidates.append(previous)
-        for period_id in sorted(runs, reverse=True):
+        seen = {p.id for p in candidates}
+        # a COMPLETED older period is resolved (met, or missed and told): only the others can be open
+        for row in reads.runs.get(pid, ()):
             try:
-                period = Period.parse(period_id)
+                period = Period.parse(row.period)
             except InterlockError:
                 continue
-            if period.day >= oldest and period not in candidates:
+            if period.day >= oldest and period.id not in seen:
                 candidates.append(period)
+                seen.add(period.id)
         judged: list[_Judged] = []
         for period in candidates:
-            run, ack = runs.get(period.id), acks.get(period.id)
+            run, ack = reads.run(pid, period.id), acks.get(period.id)
             is_current = period is current
             if not is_current and run is None and self._excluded(config, period, now):
                 continue  # an excluded day's period is not expected
@@ -590,7 +592,8 @@ class Interlock:
         open_ = [j for j in judged if j.rank <= 1]
         view.open_periods = tuple(sorted((j.period.id for j in open_), reverse=True))
         # the worst open period; among equals the newest (candidates run newest first after current)
-        pick = min(open_, key=lambda j: (j.rank, candidates.index(j.period)), default=None)
+        order = {p.id: i for i, p in enumerate(candidates)}
+        pick = min(open_, key=lambda j: (j.rank, order[j.period.id]), default=None)
         if pick is None:
             pick = next((j for j in judged if j.period is current), None)
         if pick is None:  # no period: nothing judged (e.g. an unusable trigger date)

@@ -111,14 +111,26 @@ class BoardReads:
     Attributes:
         sensors: pipeline → its sensors by key (bookkeeping rows included), as :meth:`~ControlStore.sensors`.
         overrides: pipeline → its overrides by name.
-        runs: pipeline → its run rows of the periods read, newest period first.
+        runs: pipeline → its unfinished or failed run rows (not COMPLETED) of the periods read,
+            newest period first: the ones that can still be a problem.
+        completed: pipeline → period → the stored COMPLETED row, read into a :class:`RunRow` only when
+            asked for (:meth:`run`): an hourly pipeline has 168 of them a week, and the board needs one.
         acks: pipeline → period → the acknowledgement in force at the time asked.
     """
 
     sensors: dict[str, dict[str, SensorRecord]] = field(default_factory=dict)
     overrides: dict[str, dict[str, Override]] = field(default_factory=dict)
     runs: dict[str, list[RunRow]] = field(default_factory=dict)
+    completed: dict[str, dict[str, Item]] = field(default_factory=dict)
     acks: dict[str, dict[str, Ack]] = field(default_factory=dict)
+
+    def run(self, pid: str, period: str) -> RunRow | None:
+        """The run row of one period of the range read (COMPLETED or not), or ``None``."""
+        for row in self.runs.get(pid, ()):
+            if row.period == period:
+                return row
+        item = self.completed.get(pid, {}).get(period)
+        return None if item is None else RunRow.from_item(item)
 
 
 class InvalidConfigError(StoreError):
@@ -889,9 +901,14 @@ class ControlStore:
             out.overrides[pid] = {
                 o.name: o for o in (_override(i) for i in override_rows.get(pk, ()))
             }
-            runs = [RunRow.from_item(i) for i in run_rows.get(pk, ())]
+            runs, completed = [], {}
+            for item in run_rows.get(pk, ()):
+                if item.get("status") == RunStatus.COMPLETED.value:
+                    completed[keys.parse_trigger_sk(item["SK"])[1]] = item
+                else:
+                    runs.append(RunRow.from_item(item))
             runs.sort(key=lambda r: r.period, reverse=True)
-            out.runs[pid] = runs
+            out.runs[pid], out.completed[pid] = runs, completed
             acks: dict[str, Ack] = {}
             for item in ack_rows.get(pk, ()):
                 schedule, period = keys.parse_ack_sk(item["SK"])

@@ -981,6 +981,7 @@ def test_board_reads_match_the_per_pipeline_reads(control: ControlStore) -> None
     for period in ("2026-02-20", "2026-02-28", "2026-03-01T23", "2026-03-02"):
         control.acquire_run("a", "cron", period, now=T0, lock_ttl=LOCK)
     control.set_run_status("a", "cron", "2026-02-28", RunStatus.FAILED_FINAL, now=T0)
+    control.set_run_status("a", "cron", "2026-03-02", RunStatus.COMPLETED, now=T0)
     control.acquire_run("b", "stream", "2026-03-01", now=T0, lock_ttl=LOCK)
     control.acquire_run("b", "cron", "2026-03-01", now=T0, lock_ttl=LOCK)  # another schedule
     control.ack_sla("a", "cron", "2026-02-28", by="me", reason="known", until=None, now=T0)
@@ -1006,8 +1007,13 @@ def test_board_reads_match_the_per_pipeline_reads(control: ControlStore) -> None
     assert reads.sensors["a"] == control.sensors("a")
     assert reads.sensors["b"] == {} and reads.sensors["c"] == {}
     assert reads.overrides["a"] == control.overrides("a")
-    assert [r.period for r in reads.runs["a"]] == ["2026-03-02", "2026-03-01T23", "2026-02-28"]
-    assert reads.runs["a"][2] == control.get_run("a", "cron", "2026-02-28")
+    # unfinished or failed rows as RunRows; COMPLETED ones read only when asked for
+    assert [r.period for r in reads.runs["a"]] == ["2026-03-01T23", "2026-02-28"]
+    assert reads.runs["a"][1] == control.get_run("a", "cron", "2026-02-28")
+    assert list(reads.completed["a"]) == ["2026-03-02"]
+    for period in ("2026-03-02", "2026-02-28"):
+        assert reads.run("a", period) == control.get_run("a", "cron", period)
+    assert reads.run("a", "2026-02-20") is None  # before the range read
     assert [(r.schedule, r.period) for r in reads.runs["b"]] == [("stream", "2026-03-01")]
     assert list(reads.acks["a"]) == ["2026-02-28"]
     assert reads.acks["a"]["2026-02-28"] == control.get_ack("a", "cron", "2026-02-28", now=later)
