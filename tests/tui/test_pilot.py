@@ -450,6 +450,10 @@ async def test_v_shows_a_row_in_full(app_factory: Callable[..., InterlockApp]) -
         assert "MESSAGE: " in modal.text and "TYPE: " in modal.text
         await pilot.press("escape")
         assert isinstance(app.screen, PipelineDetailScreen)
+        await pilot.press("enter")  # enter on a row does the same
+        assert isinstance(app.screen, TextModal)
+        await pilot.press("escape")
+        assert isinstance(app.screen, PipelineDetailScreen)
 
 
 async def test_enter_on_an_event_opens_its_pipeline_and_n_jumps_between_matches(

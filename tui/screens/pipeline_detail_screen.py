@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from tui.formatting import (
     SEVERITY_STYLES,
@@ -78,7 +78,9 @@ class PipelineDetailScreen(PipelineActionsScreen):
         Binding("3", "tab('events')", "Events", show=False, tooltip="The pipeline's events"),
         Binding("4", "tab('sensors')", "Sensors", show=False, tooltip="Every sensor as stored"),
         Binding("R", "reload", "Refresh", show=False, tooltip="Read the store again now"),
-        Binding("v", "view_row", "View row", tooltip="The selected row in full (long messages)"),
+        Binding(
+            "v", "view_row", "View row", tooltip="The selected row in full (enter does the same)"
+        ),
     ]
 
     def __init__(self, pipeline_id: str) -> None:
@@ -212,6 +214,10 @@ class PipelineDetailScreen(PipelineActionsScreen):
         if s.note:
             text.append(f"\n{s.note}", style="yellow")
         return text
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:
+        self.action_view_row()
 
     def action_view_row(self) -> None:
         tab = self.query_one(TabbedContent).active

@@ -79,6 +79,9 @@ class EventTable(VimTable):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("G", "scroll_bottom", "Follow", tooltip="Jump to the newest event and follow"),
+        Binding(
+            "enter", "select_cursor", "Pipeline", show=False, tooltip="Open the event's pipeline"
+        ),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
