@@ -64,8 +64,10 @@ __all__ = [
     "trigger_facts",
 ]
 
-SWEEP_BATCH: Final = 1000
-"""How many configs one watchdog pass sweeps (a chunk of the config index; the rest next pass)."""
+SWEEP_BATCH: Final = 500
+"""How many configs one watchdog pass sweeps (a chunk of the config index; the rest next pass):
+10,000 pipelines are 20 passes, 100 minutes at the default 5-minute cadence, well inside the
+6-hour sweep period, and a chunk pass stays around a second on a busy 2-core machine."""
 
 # Periods are local days; a day of margin covers every time zone's offset from the lookback's start.
 _MARGIN = timedelta(days=1)
