@@ -176,17 +176,21 @@ class PipelineDetailScreen(PipelineActionsScreen):
             f" · {s.period or 'no period'} · ",
             state_text(s),
             f" · rules {s.rules_text}",
-            f" · {s.owner}" if s.owner else "",
         )
-        if s.run is not None and s.run.started_at is not None:
-            title.append(f" · started {hhmm(s.run.started_at)}")
         self.query_one("#detail-title", Static).update(title)
         self.query_one("#detail-summary", Static).update(self._summary(message))
         self._fill(message)
 
     def _summary(self, message: DetailLoaded) -> Text:
         s = message.status
-        text = Text("SLA  ")
+        text = Text()
+        # owner and start live here, not in the title: at 80 columns the title has room for the state
+        if s.run is not None and s.run.started_at is not None:
+            text.append(f"RUN  started {hhmm(s.run.started_at)}")
+            text.append(f" · owner {s.owner}\n" if s.owner else "\n")
+        elif s.owner:
+            text.append(f"OWNER  {s.owner}\n")
+        text.append("SLA  ")
         sla = s.sla
         if sla.status == "none":
             text.append("none", style="dim")
