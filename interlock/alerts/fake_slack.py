@@ -97,6 +97,8 @@ class FakeSlack:
         self.messages: dict[str, FakeMessage] = {}
         self._channels: dict[str, str] = {}
         self._failures: list[_Failure] = []
+        self._drops = 0
+        self._drop_method: str | None = None
         self._seq = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -184,6 +186,17 @@ class FakeSlack:
         with self._lock:
             self._failures.extend(_Failure(status, error, retry_after) for _ in range(count))
 
+    def drop_replies(self, count: int = 1, *, method: str | None = None) -> None:
+        """Handle the next ``count`` calls (of ``method``, or any), then close the connection
+        without answering.
+
+        What a client sees when Slack did the work but the answer was lost (a timeout, a reset): the
+        call may be retried although its message is already posted.
+        """
+        with self._lock:
+            self._drops += count
+            self._drop_method = method
+
     def channel_id(self, channel: str) -> str:
         """The id the fake gives a channel name (ids map to themselves)."""
         with self._lock:
@@ -237,6 +250,12 @@ class FakeSlack:
             status, body, headers = self._answer(method, args, auth)
             error = None if body.get("ok") else str(body.get("error"))
             self.calls.append(SlackCall(method, args, status, error))
+            drop = self._drops > 0 and self._drop_method in (None, method)
+            self._drops -= 1 if drop else 0
+        if drop:
+            request.close_connection = True
+            request.connection.close()
+            return
         payload = json.dumps(body).encode("utf-8")
         request.send_response(status)
         request.send_header("Content-Type", "application/json; charset=utf-8")
