@@ -565,7 +565,7 @@ class Interlock:
             candidates.append(previous)
         seen = {p.id for p in candidates}
         # a COMPLETED older period is resolved (met, or missed and told): only the others can be open
-        for row in reads.runs.get(pid, ()):
+        for row in reads.unfinished.get(pid, ()):
             try:
                 period = Period.parse(row.period)
             except InterlockError:

@@ -225,7 +225,7 @@ def _inputs(
                 acked.add(parsed[1])
     return PipelineInputs(
         config=config,
-        runs={r.period: r for r in bulk.runs.get(pid, ())},
+        runs={r.period: r for r in bulk.runs_of(pid)},
         sensors=sensors,
         acked=frozenset(acked),
         config_updated_at=created,

@@ -111,22 +111,30 @@ class BoardReads:
     Attributes:
         sensors: pipeline → its sensors by key (bookkeeping rows included), as :meth:`~ControlStore.sensors`.
         overrides: pipeline → its overrides by name.
-        runs: pipeline → its unfinished or failed run rows (not COMPLETED) of the periods read,
-            newest period first: the ones that can still be a problem.
+        unfinished: pipeline → its run rows that are not COMPLETED (running or failed) of the periods
+            read, newest period first: the ones that can still be a problem.
         completed: pipeline → period → the stored COMPLETED row, read into a :class:`RunRow` only when
-            asked for (:meth:`run`): an hourly pipeline has 168 of them a week, and the board needs one.
+            asked for (:meth:`run`, :meth:`runs_of`): an hourly pipeline has 168 of them a week, and
+            the board needs one.
         acks: pipeline → period → the acknowledgement in force at the time asked.
     """
 
     sensors: dict[str, dict[str, SensorRecord]] = field(default_factory=dict)
     overrides: dict[str, dict[str, Override]] = field(default_factory=dict)
-    runs: dict[str, list[RunRow]] = field(default_factory=dict)
+    unfinished: dict[str, list[RunRow]] = field(default_factory=dict)
     completed: dict[str, dict[str, Item]] = field(default_factory=dict)
     acks: dict[str, dict[str, Ack]] = field(default_factory=dict)
 
+    def runs_of(self, pid: str) -> list[RunRow]:
+        """Every run row of the periods read (COMPLETED ones too), newest period first."""
+        rows = [*self.unfinished.get(pid, ())]
+        rows += (RunRow.from_item(item) for item in self.completed.get(pid, {}).values())
+        rows.sort(key=lambda r: r.period, reverse=True)
+        return rows
+
     def run(self, pid: str, period: str) -> RunRow | None:
         """The run row of one period of the range read (COMPLETED or not), or ``None``."""
-        for row in self.runs.get(pid, ()):
+        for row in self.unfinished.get(pid, ()):
             if row.period == period:
                 return row
         item = self.completed.get(pid, {}).get(period)
@@ -908,7 +916,7 @@ class ControlStore:
                 else:
                     runs.append(RunRow.from_item(item))
             runs.sort(key=lambda r: r.period, reverse=True)
-            out.runs[pid], out.completed[pid] = runs, completed
+            out.unfinished[pid], out.completed[pid] = runs, completed
             acks: dict[str, Ack] = {}
             for item in ack_rows.get(pk, ()):
                 schedule, period = keys.parse_ack_sk(item["SK"])

@@ -1008,17 +1008,19 @@ def test_board_reads_match_the_per_pipeline_reads(control: ControlStore) -> None
     assert reads.sensors["b"] == {} and reads.sensors["c"] == {}
     assert reads.overrides["a"] == control.overrides("a")
     # unfinished or failed rows as RunRows; COMPLETED ones read only when asked for
-    assert [r.period for r in reads.runs["a"]] == ["2026-03-01T23", "2026-02-28"]
-    assert reads.runs["a"][1] == control.get_run("a", "cron", "2026-02-28")
+    assert [r.period for r in reads.unfinished["a"]] == ["2026-03-01T23", "2026-02-28"]
+    assert reads.unfinished["a"][1] == control.get_run("a", "cron", "2026-02-28")
     assert list(reads.completed["a"]) == ["2026-03-02"]
+    # every row (the watchdog's bulk read needs the COMPLETED ones: a period with one has run)
+    assert reads.runs_of("a") == control.runs("a", "cron", since_period="2026-02-25")
     for period in ("2026-03-02", "2026-02-28"):
         assert reads.run("a", period) == control.get_run("a", "cron", period)
     assert reads.run("a", "2026-02-20") is None  # before the range read
-    assert [(r.schedule, r.period) for r in reads.runs["b"]] == [("stream", "2026-03-01")]
+    assert [(r.schedule, r.period) for r in reads.runs_of("b")] == [("stream", "2026-03-01")]
     assert list(reads.acks["a"]) == ["2026-02-28"]
     assert reads.acks["a"]["2026-02-28"] == control.get_ack("a", "cron", "2026-02-28", now=later)
     assert reads.acks["b"] == {}  # lapsed at `later`
-    assert reads.runs["c"] == [] and reads.overrides["c"] == {}
+    assert reads.runs_of("c") == [] and reads.overrides["c"] == {}
 
 
 def test_latest_of_and_attempts_of_match_the_per_pipeline_reads(store: Store) -> None:
@@ -1040,3 +1042,24 @@ def test_latest_of_and_attempts_of_match_the_per_pipeline_reads(store: Store) ->
     assert attempts["p"] == store.reruns.attempts("p", "cron", "2026-03-02")
     assert [e.reason for e in attempts["p"]] == ["manual", "data-drift"]
     assert attempts["q"] == []
+
+
+def test_the_watchdog_bulk_read_sees_completed_runs(
+    store: Store, examples: dict[str, PipelineConfig]
+) -> None:
+    # a COMPLETED run must reach the watchdog, or it reports the period's schedule as missed
+    from interlock.lifecycle.watchdog import scan
+    from interlock.service.reads import gather
+
+    config = examples["gold-revenue"]  # cron 08:00: without its run row, a missed schedule
+    store.control.put_config(config, now=T0 - timedelta(days=2))
+    period = "2026-03-02"
+    store.control.acquire_run(config.id, config.schedule_id, period, now=T0, lock_ttl=LOCK)
+    store.control.set_run_status(config.id, config.schedule_id, period, RunStatus.COMPLETED, now=T0)
+
+    inputs = gather(store, now=T0 + timedelta(hours=10))
+
+    (found,) = [p for p in inputs.pipelines if p.config.id == config.id]
+    assert found.runs[period].status is RunStatus.COMPLETED
+    alerts = scan(inputs, now=T0 + timedelta(hours=10), calendars={})
+    assert not [d for d in alerts if "SCHEDULE_MISSED" in str(d.actions)]

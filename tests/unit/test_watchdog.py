@@ -839,7 +839,7 @@ class FakeControl:
             if pid in self.overrides:
                 override = Override("dry-run", self.overrides[pid], "ops", NOW, "testing")
                 out.overrides[pid]["dry-run"] = override
-            out.runs[pid] = [
+            out.unfinished[pid] = [  # runs_of() reads every row from here
                 r
                 for r in self._runs.get(pid, [])
                 if r.schedule == schedule and r.period >= since_period
