@@ -290,14 +290,18 @@ def test_a_due_pipeline_is_read_and_alerted_then_idle_again(make_world: Any) -> 
     world = make_world()
     world.seed(idle_items(8))
     world.store.control.set_sweep_state(SWEPT + timedelta(hours=6))
-    # 10:15 + grace: the hourly crons (p0, p4) missed their 10:00 fire
+    # p4's 10:00 run ran and completed (a COMPLETED row is a run too); p0's never started
+    ran = datetime(2026, 3, 4, 10, 1, tzinfo=UTC)
+    control = world.store.control
+    assert control.acquire_run(
+        "p00004", "cron", "2026-03-04T10", now=ran, lock_ttl=timedelta(hours=1)
+    )
+    control.set_run_status("p00004", "cron", "2026-03-04T10", "COMPLETED", now=ran)
+    # 10:15 + grace: the hourly crons (p0, p4) are due; only p0 missed its 10:00 fire
     handled, _, _ = world.watchdog(datetime(2026, 3, 4, 10, 16, tzinfo=UTC))
     assert handled.watched == ("p00000", "p00004")
     missed = [e for e in world.events if e.type is EventType.SCHEDULE_MISSED]
-    assert [(e.pipeline_id, e.date) for e in missed] == [
-        ("p00000", "2026-03-04T10"),
-        ("p00004", "2026-03-04T10"),
-    ]
+    assert [(e.pipeline_id, e.date) for e in missed] == [("p00000", "2026-03-04T10")]
     handled, calls, _ = world.watchdog(datetime(2026, 3, 4, 10, 21, tzinfo=UTC))
     assert handled.watched == () and calls == 3
 
