@@ -51,7 +51,7 @@ class BoardScreen(PipelineActionsScreen):
         yield Static("", id="read-error", classes="error-line", markup=False)
         yield PipelineTable(id="board")
         yield Static("", id="board-selection", classes="status-line")
-        yield Footer()
+        yield Footer(compact=True)  # at 80 columns every shown key fits
 
     def on_mount(self) -> None:
         self.query_one("#board-filter", Input).display = False

@@ -45,9 +45,15 @@ class EventsScreen(InterlockScreen):
         Binding(
             "h", "query('highlight')", "Highlight", tooltip="Mark matching events, keep the rest"
         ),
-        Binding("x", "clear", "Clear", tooltip="Clear the filter and the highlight"),
-        Binding("y", "copy_json", "Copy JSON", tooltip="Copy the selected event as JSON"),
-        Binding("c", "copy_command", "Copy cmd", tooltip="Copy the rerun command for its run"),
+        Binding("x", "clear", "Clear", show=False, tooltip="Clear the filter and the highlight"),
+        Binding("y", "copy_json", "Copy", tooltip="Copy the selected event as JSON"),
+        Binding(  # off the footer so the keys fit 80 columns; ? lists it
+            "c",
+            "copy_command",
+            "Copy cmd",
+            show=False,
+            tooltip="Copy the rerun command for its run",
+        ),
         Binding("enter", "open", "Pipeline", tooltip="Open the event's pipeline"),
         Binding("n", "next_match(1)", "Next match", show=False, tooltip="Next highlighted event"),
         Binding(
@@ -77,7 +83,7 @@ class EventsScreen(InterlockScreen):
         yield EventTable(id="events")
         with VerticalScroll(id="event-detail-box"):
             yield Static("", id="event-detail", markup=False)
-        yield Footer()
+        yield Footer(compact=True)  # at 80 columns every shown key fits
 
     def on_mount(self) -> None:
         self.query_one("#tail-query", Input).display = False

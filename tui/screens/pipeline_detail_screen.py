@@ -105,7 +105,7 @@ class PipelineDetailScreen(PipelineActionsScreen):
                 yield VimTable(id="events-table")
             with TabPane("4 Sensors", id="sensors"):
                 yield VimTable(id="sensors-table")
-        yield Footer()
+        yield Footer(compact=True)  # at 80 columns every shown key fits
 
     def on_mount(self) -> None:
         for name, columns in _COLUMNS.items():
