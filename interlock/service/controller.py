@@ -59,6 +59,7 @@ from interlock.names import safe_name
 from interlock.records import JobEvent, RerunReason, RunStatus, budget_bucket
 from interlock.schedule import cron_period, next_fire, period_from_sensor
 from interlock.service.reads import (
+    DUE_BATCH,
     SWEEP_BATCH,
     dry_run_now,
     gather_watch,
@@ -137,6 +138,7 @@ class Controller:
         calendars: named calendars.
         watch_sweep: how often a watchdog pass reads every pipeline (see :data:`WATCH_SWEEP`).
         watch_sweep_batch: how many pipelines one pass sweeps (the rest on the next passes).
+        watch_due_batch: how many due pipelines one pass reads at most (the rest stay due).
     """
 
     def __init__(
@@ -147,6 +149,7 @@ class Controller:
         calendars: Mapping[str, Calendar] | None = None,
         watch_sweep: timedelta = WATCH_SWEEP,
         watch_sweep_batch: int = SWEEP_BATCH,
+        watch_due_batch: int = DUE_BATCH,
     ) -> None:
         if watch_sweep <= timedelta(0):
             raise ValueError(f"watch_sweep must be positive, got {watch_sweep}")
@@ -154,6 +157,7 @@ class Controller:
         self.executor = executor
         self.watch_sweep = watch_sweep
         self.watch_sweep_batch = watch_sweep_batch
+        self.watch_due_batch = watch_due_batch
         self.calendars: Mapping[str, Calendar] = dict(calendars or {})
         self._configs: dict[str, PipelineConfig | None] = {}
 
@@ -708,7 +712,11 @@ class Controller:
         """
         handled = Handled("timer")
         plan = gather_watch(
-            self.store, now=now, sweep_every=self.watch_sweep, sweep_batch=self.watch_sweep_batch
+            self.store,
+            now=now,
+            sweep_every=self.watch_sweep,
+            sweep_batch=self.watch_sweep_batch,
+            due_batch=self.watch_due_batch,
         )
         for decision in scan(plan.inputs, now=now, calendars=self.calendars):
             self._apply(handled, decision)  # a recovery's decision carries its own SLA timers

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from interlock.store.factory import Store
 
 __all__ = [
+    "DUE_BATCH",
     "SWEEP_BATCH",
     "WatchPass",
     "dry_run_now",
@@ -68,6 +69,9 @@ SWEEP_BATCH: Final = 500
 """How many configs one watchdog pass sweeps (a chunk of the config index; the rest next pass):
 10,000 pipelines are 20 passes, 100 minutes at the default 5-minute cadence, well inside the
 6-hour sweep period, and a chunk pass stays around a second on a busy 2-core machine."""
+
+DUE_BATCH: Final = 1000
+"""How many due pipelines one watchdog pass reads at most (the longest due first)."""
 
 # Periods are local days; a day of margin covers every time zone's offset from the lookback's start.
 _MARGIN = timedelta(days=1)
@@ -284,11 +288,14 @@ def gather_watch(
     now: datetime,
     sweep_every: timedelta,
     sweep_batch: int = SWEEP_BATCH,
+    due_batch: int = DUE_BATCH,
     lookback: timedelta = DEFAULT_LOOKBACK,
 ) -> WatchPass:
     """Read what one watchdog pass needs: only the pipelines due in the watch index.
 
-    Every pass: the sweep row (GetItem), the due pipelines (one range Query on GSI1 ``WATCH``), the
+    Every pass: the sweep row (GetItem), the due pipelines (one range Query on GSI1 ``WATCH``; at most
+    ``due_batch``, the longest due first, the rest stay due for the next pass: a mass config push
+    cannot make one pass outlast a Lambda's timeout and never move a row), the
     RUNNING rows (GSI1 ``RUNNING``); then what :func:`gather` reads, for the due pipelines only, in a
     few bulk reads. An idle pipeline costs nothing.
 
@@ -305,7 +312,7 @@ def gather_watch(
     control = store.control
     sweep_at, after = control.sweep_state()
     sweeping = sweep_at is None or sweep_at <= now
-    due = control.due_watches(now)
+    due = control.due_watches(now, limit=due_batch)
     errors: list[str] = []
     try:
         running = tuple(control.running_runs())

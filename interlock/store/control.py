@@ -408,15 +408,24 @@ class ControlStore:
         due = None if item is None else item.get("dueAt")
         return due if isinstance(due, str) else None
 
-    def due_watches(self, now: datetime) -> dict[str, str]:
-        """The pipelines due at ``now`` (``dueAt`` ≤ ``now``) with their ``dueAt``: one index Query."""
+    def due_watches(self, now: datetime, *, limit: int | None = None) -> dict[str, str]:
+        """The pipelines due at ``now`` (``dueAt`` ≤ ``now``) with their ``dueAt``: one index Query.
+
+        Args:
+            now: the instant.
+            limit: at most this many, the longest due first (``None``: all).
+        """
         # "$" sorts right after "#": every "<now>#<pid>" is below the bound, every later due above it
         bound = keys.watch_time(now) + "$"
         out: dict[str, str] = {}
-        for item in query_all(self.table, keys.WATCH_INDEX_PK, sk_lt(bound), index=keys.INDEX):
+        for item in query_all(
+            self.table, keys.WATCH_INDEX_PK, sk_lt(bound), index=keys.INDEX, page_size=limit
+        ):
             pk, due = item.get("PK"), item.get("dueAt")
             if isinstance(pk, str) and pk.startswith(keys.PIPELINE_PREFIX) and isinstance(due, str):
                 out[pk[len(keys.PIPELINE_PREFIX) :]] = due
+            if limit is not None and len(out) >= limit:
+                break
         return out
 
     def all_watches(self) -> dict[str, str]:

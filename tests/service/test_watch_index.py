@@ -270,6 +270,21 @@ def test_a_sweep_goes_a_chunk_a_pass_and_resumes_where_it_stopped(make_world: An
     assert read[3] == ()
 
 
+def test_a_pass_reads_at_most_a_batch_of_due_pipelines_longest_due_first(
+    make_world: Any,
+) -> None:
+    world = make_world()
+    world.seed(idle_items(8))
+    world.store.control.set_sweep_state(SWEPT + timedelta(hours=6))
+    for i in (5, 1, 3, 0):  # marked due in this order (a config push, a completion …)
+        world.store.control.watch(f"p{i:05d}", SWEPT + timedelta(seconds=i * 10 if i else 50))
+    world.runtime.controller.watch_due_batch = 2
+    at = SWEPT + timedelta(minutes=1)
+    assert world.watchdog(at)[0].watched == ("p00001", "p00003")  # due at +10 s and +30 s
+    assert world.watchdog(at)[0].watched == ("p00000", "p00005")  # +50 s: the rest stayed due
+    assert world.watchdog(at)[0].watched == ()
+
+
 def test_an_idle_pipeline_costs_no_store_call(make_world: Any) -> None:
     counts = []
     for n in (100, 10_000):
