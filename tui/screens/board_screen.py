@@ -109,9 +109,9 @@ class BoardScreen(PipelineActionsScreen):
         # path is what gets cut (to its tail, the file name), never the problem count.
         head = " · ".join(parts)
         room = self.app.size.width - len(Text.from_markup(head).plain) - 20  # clock, padding, " · "
-        self.query_one("#board-title", Static).update(
-            f"{head} · {escape(_shorten(self.iapp.store_label, max(room, 12)))}"
-        )
+        if room >= 12:  # less would be an ellipsis of an ellipsis: the store waits for the room
+            head = f"{head} · {escape(_shorten(self.iapp.store_label, room))}"
+        self.query_one("#board-title", Static).update(head)
 
     def read_failed(self, error: BaseException) -> None:
         super().read_failed(error)

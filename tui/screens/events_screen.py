@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar, Final
 
+from rich.text import Text
 from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -136,12 +137,15 @@ class EventsScreen(InterlockScreen):
 
     def _render_head(self) -> None:
         table = self.query_one(EventTable)
-        parts = [f"Events · {len(table.events)} received", f"{table.row_count} shown"]
+        # short words: at 80 columns the filter and highlight texts must still show
+        received = len(table.events)
+        count = f"{received}" if table.row_count == received else f"{table.row_count}/{received}"
+        parts = [f"Events · {count}"]
         if table.filter:
             parts.append(f"filter '{table.filter.text}'")
         if table.highlight:
             parts.append(f"highlight '{table.highlight.text}'")
-        self.query_one("#tail-title", Static).update(" · ".join(parts))
+        self.query_one("#tail-title", Static).update(Text(" · ".join(parts)))
         empty = self.query_one("#tail-empty", Static)
         empty.display = table.row_count == 0
         if not table.events:
@@ -155,8 +159,8 @@ class EventsScreen(InterlockScreen):
             empty.update(
                 f"none of the {len(table.events)} events matches the filter '{table.filter.text}' · x clears"
             )
-        state = "following" if table.following else "paused · G to follow"
-        self.query_one("#tail-state", Static).update(f"{state} · {hhmm(self.iapp.clock.now())} UTC")
+        state = "following" if table.following else "paused (G)"
+        self.query_one("#tail-state", Static).update(f"{state} · {hhmm(self.iapp.clock.now())}")
 
     def _show_detail(self) -> None:
         event = self.query_one(EventTable).selected
