@@ -125,8 +125,9 @@ def demo_timeline(day: date) -> list[dict[str, Any]]:
         record_count=100400,
     )
 
-    # bronze-cdr-hourly: hours 00-11 (Europe/London); hour 03 stays incomplete
-    for hour in range(12):
+    # bronze-cdr-hourly: every hour's data at H:05 (Europe/London, GMT in March); hour 03 stays
+    # incomplete. An hour with no sensor at all would warn and breach ("not started", expected-sla)
+    for hour in range(24):
         pct = 0.5 if hour == 3 else 0.96
         sensor(
             hour,

@@ -96,7 +96,7 @@ from interlock.sla import absolute_window, relative_window, sla_window
 from interlock.store import keys
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Collection, Iterable, Mapping
     from datetime import date
 
     from interlock.config.models import Calendar, PipelineConfig, Schedule
@@ -222,7 +222,8 @@ def _z(at: datetime) -> str:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _has_run(runs: Mapping[str, RunRow], period: Period) -> bool:
+def _has_run(runs: Collection[str], period: Period) -> bool:
+    """Whether ``period`` ran: its own run, its day's (hourly), or one of its hours' (daily)."""
     if period.id in runs:
         return True
     if period.is_hourly:
@@ -534,26 +535,40 @@ SLA_TIMERS_CLAIM: Final = "SLA_TIMERS"
 """The claim that arms an expected period's SLA timers once (:func:`_expected_sla`)."""
 
 
+def _expected_period(config: PipelineConfig, now: datetime) -> Period | None:
+    """The period a sensor-started pipeline with an absolute SLA expects data for at ``now``: today's
+    local date (a daily ``HH:MM`` deadline) or the current local hour (an hourly ``:MM`` one, in
+    ``schedule.timezone``, the zone its sensors' hours are read in); ``None`` for a cron pipeline or
+    one without a deadline."""
+    schedule, sla = config.schedule, config.sla
+    if sla is None or sla.deadline is None or schedule.cron or schedule.trigger is None:
+        return None
+    if not sla.deadline.startswith(":"):
+        return Period(local_date(now, schedule.timezone))
+    local = now.astimezone(ZoneInfo(schedule.timezone))
+    return Period(local.date(), local.hour)
+
+
 def _expected_sla(ctx: _Ctx) -> list[Decision]:
     """Arm the SLA timers of a sensor-started pipeline's expected period before its run starts.
 
     A cron pipeline's timers are set ahead of each fire by the controller; a sensor-started pipeline's
-    only at its run's start, so a period whose trigger sensor never comes would warn and breach nothing.
-    The period expected now is today's local date (a daily ``HH:MM`` deadline; its breach is the next
-    day's, T+1): its timers are armed once (the Claim), unless it already has a run (whose start armed
-    them; an hourly run of the day counts, and the controller stays silent for a daily period whose
-    hours ran) or is not a run day, and only when its breach falls after Interlock started watching. The
-    run's start replaces them (same names); a completion before the alert time silences them. Hourly
-    ``:MM`` pipelines are not armed ahead (yet): only their runs' starts arm their timers.
+    only at its run's start, so a period whose trigger sensor never comes would warn and breach nothing
+    (an SLA is about the data, not the run). The period expected now is today's local date (a daily
+    ``HH:MM`` deadline; its breach is the next day's, T+1) or the current local hour (an hourly ``:MM``
+    deadline; its breach is in the next hour): its timers are armed once (the Claim), unless it already
+    has a run or was recovered by this pass (whose start armed them; an hourly run of the day counts
+    for a daily period, and the controller stays silent for a daily period whose hours ran; a daily run
+    counts for its hours) or its day is not a run day, and only when its breach falls after Interlock started watching. The run's
+    start replaces them (same names); a completion before the alert time silences them.
     """
     config = ctx.config
-    schedule, sla = config.schedule, config.sla
-    if sla is None or sla.deadline is None or schedule.cron or schedule.trigger is None:
+    schedule = config.schedule
+    period = _expected_period(config, ctx.now)
+    if period is None:
         return []
-    if sla.deadline.startswith(":"):
-        return []  # hourly periods: not armed ahead yet (every hour without data would alert)
-    period = Period(local_date(ctx.now, schedule.timezone))
-    if _has_run(ctx.p.runs, period) or not is_run_day(schedule, period.day, ctx.calendars):
+    ran = _has_run(ctx.p.runs, period) or _has_run(ctx.recovered, period)
+    if ran or not is_run_day(schedule, period.day, ctx.calendars):
         return []
     window = sla_window(config, period)
     if window is None or window.breach_at < ctx.expected_since:
@@ -818,14 +833,17 @@ def _deadline_dues(config: PipelineConfig, now: datetime) -> list[datetime]:
 
 
 def _expected_sla_dues(config: PipelineConfig, now: datetime) -> list[datetime]:
-    """Expected-sla arms the timers of today's local period: a new period starts at local midnight."""
-    schedule, sla = config.schedule, config.sla
-    if sla is None or sla.deadline is None or schedule.cron or schedule.trigger is None:
+    """Expected-sla arms the timers of the period expected now: a new one starts at the next local
+    midnight (daily) or local hour start (hourly: 60 real minutes after this hour's start, across a
+    DST change too; in a half-hour zone at :30 UTC)."""
+    period = _expected_period(config, now)
+    if period is None:
         return []
-    if sla.deadline.startswith(":"):
-        return []
-    tomorrow = local_date(now, schedule.timezone) + _ONE_DAY
-    return [_local_due("00:00", Period(tomorrow), schedule.timezone)]
+    tz = config.schedule.timezone
+    if not period.is_hourly:
+        return [_local_due("00:00", Period(period.day + _ONE_DAY), tz)]
+    start = now.astimezone(ZoneInfo(tz)).replace(minute=0, second=0, microsecond=0)
+    return [start.astimezone(UTC) + _ONE_HOUR]
 
 
 def _state_dues(p: PipelineInputs) -> list[datetime]:
@@ -868,8 +886,8 @@ def next_due(
 
     Every check reports an item from the instant it falls due (a cron fire ``grace`` after it, a
     trigger deadline, a relative-SLA breach, a post-run sensor timeout, a trigger sensor's recovery
-    turn, an inclusion date's due time, a new local day's expected-period SLA timers) until it leaves
-    the lookback, so a pass at or after this
+    turn, an inclusion date's due time, a new local day's or hour's expected-period SLA timers) until
+    it leaves the lookback, so a pass at or after this
     instant sees everything this pass did not. The answer may be early (a day the calendar
     excludes, a run that exists): the pass then finds nothing and asks again. Rows written later
     move the due time through the writer (:class:`~interlock.service.executor.Executor` marks the

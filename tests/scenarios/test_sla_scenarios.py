@@ -171,7 +171,26 @@ def test_one_verdict_per_period_across_a_drift_rerun() -> None:
 # ------------------------------------------------------------------------------ hourly :MM
 
 
+def _of(events: list[Any], period: str) -> list[Any]:
+    return [e for e in events if e.date == period]
+
+
+def _not_started(events: list[Any], *, skip: int) -> list[tuple[str, str | None]]:
+    """The SLA alerts of the hours but ``skip`` (of the scenario day), all armed ahead: "not started"."""
+    alerts = [
+        e for e in events if e.type.value.startswith("SLA_") and e.date != f"2026-03-04T{skip:02d}"
+    ]
+    assert all(e.detail["status"] == "not started" for e in alerts)
+    return [(e.type.value, e.date) for e in alerts]
+
+
+def _alerted(hours: range) -> list[tuple[str, str | None]]:
+    return [(t, f"2026-03-04T{h:02d}") for h in hours for t in ("SLA_WARNING", "SLA_BREACH")]
+
+
 def test_hourly_deadline_is_due_in_the_next_hour_and_met() -> None:
+    # hour 10's data lands at 10:05: met; every other hour of the day so far had no data at all, so
+    # each gets its warning and breach (armed ahead by the watchdog, "not started")
     cfg = pipeline(sla={"deadline": ":30", "expectedDuration": "10m"})
     events = world(
         [cfg],
@@ -181,8 +200,12 @@ def test_hourly_deadline_is_due_in_the_next_hour_and_met() -> None:
         ],
         end=at(14),
     )
-    assert types(events) == ["VALIDATION_PASSED", "JOB_TRIGGERED", "JOB_COMPLETED", "SLA_MET"]
+    ten = _of(events, "2026-03-04T10")
+    assert types(ten) == ["VALIDATION_PASSED", "JOB_TRIGGERED", "JOB_COMPLETED", "SLA_MET"]
     assert periods(events, "SLA_MET") == ["2026-03-04T10"]
+    # hours 00-12 but 10 (hour 13's data is due until 14:30, after the scenario's end)
+    expected = sorted(_alerted(range(10)) + _alerted(range(11, 13)), key=lambda a: a[1] or "")
+    assert _not_started(events, skip=10) == expected
 
 
 def test_hourly_deadline_warning_and_breach() -> None:
@@ -197,14 +220,19 @@ def test_hourly_deadline_warning_and_breach() -> None:
         ],
         end=at(14),
     )
-    assert types(events) == [
+    assert types(_of(events, "2026-03-04T10")) == [
         "VALIDATION_PASSED", "JOB_TRIGGERED", "JOB_FAILED", "SLA_WARNING", "SLA_BREACH",
     ]  # fmt: skip
-    assert _sla_times(events) == [
+    assert _sla_times(_of(events, "2026-03-04T10")) == [
         ("SLA_WARNING", "2026-03-04T10", at(11, 15)),
         ("SLA_BREACH", "2026-03-04T10", at(11, 30)),
     ]
-    assert events[-1].detail["deadline"] == ":30"
+    breach = _of(events, "2026-03-04T10")[-1]
+    assert breach.detail["deadline"] == ":30"
+    assert breach.detail["status"] != "not started"
+    # the hours without data: their own alerts, "not started"
+    expected = sorted(_alerted(range(10)) + _alerted(range(11, 13)), key=lambda a: a[1] or "")
+    assert _not_started(events, skip=10) == expected
 
 
 def test_hourly_deadline_of_hour_23_rolls_into_the_next_day() -> None:
@@ -219,10 +247,39 @@ def test_hourly_deadline_of_hour_23_rolls_into_the_next_day() -> None:
         ],
         end=DAY + timedelta(days=1, hours=2),
     )
-    assert _sla_times(events) == [
+    assert _sla_times(_of(events, "2026-03-04T23")) == [
         ("SLA_WARNING", "2026-03-04T23", _utc(2026, 3, 5, 0, 20)),
         ("SLA_BREACH", "2026-03-04T23", _utc(2026, 3, 5, 0, 30)),
     ]
+    # the hours without data (00-22, and the 5th's 00 due at 01:30) alert on their own
+    late = [e for e in events if e.type.value.startswith("SLA_") and e.date != "2026-03-04T23"]
+    assert len(late) == 2 * 24 and all(e.detail["status"] == "not started" for e in late)
+
+
+def test_an_hour_whose_sensor_never_comes_warns_and_breaches_alone() -> None:
+    # hours 04 and 06 get their data in time; hour 05's trigger sensor never arrives: the watchdog armed
+    # hour 05's timers at 05:00, so its lateness is alerted at 06:20 / 06:30 ("not started"), and the
+    # hours whose data came are met with no alert (hour 07's are due after the scenario's end)
+    cfg = pipeline(sla={"deadline": ":30", "expectedDuration": "10m"})
+    events = world(
+        [cfg],
+        [
+            sensor(at(4), "orders-count", count=12),
+            sensor(at(4, 40), "orders-landed", **READY, date="2026-03-04", hour="04"),
+            sensor(at(6, 40), "orders-landed", **READY, date="2026-03-04", hour="06"),
+        ],
+        start=at(4),
+        end=at(8),
+    )
+    assert _sla_times(events) == [
+        ("SLA_MET", "2026-03-04T04", at(4, 50)),
+        ("SLA_WARNING", "2026-03-04T05", at(6, 20)),
+        ("SLA_BREACH", "2026-03-04T05", at(6, 30)),
+        ("SLA_MET", "2026-03-04T06", at(6, 50)),
+    ]
+    assert [e.detail["status"] for e in _of(events, "2026-03-04T05")] == ["not started"] * 2
+    assert all("has not started" in e.message for e in _of(events, "2026-03-04T05"))
+    assert periods(events, "JOB_TRIGGERED") == ["2026-03-04T04", "2026-03-04T06"]
 
 
 def test_hourly_cron_each_hour_gets_its_own_alerts() -> None:

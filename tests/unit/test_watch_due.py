@@ -109,8 +109,13 @@ def world(t0: datetime, end: datetime) -> list[PipelineInputs]:
         for d, h in ((10, 1), (11, 3), (12, 5))
     }
     pipes.append(PipelineInputs(relative, runs=finished, sensors=arrivals))
-    for pid, tz in (("expected-ny", NY), ("expected-london", LONDON)):
-        expected = cfg(pid, {"trigger": trigger, "timezone": tz}, sla={"deadline": "02:30"})
+    for pid, tz, deadline in (
+        ("expected-ny", NY, "02:30"),
+        ("expected-london", LONDON, "02:30"),
+        ("expected-hourly-ny", NY, ":45"),
+        ("expected-hourly-london", LONDON, ":15"),
+    ):
+        expected = cfg(pid, {"trigger": trigger, "timezone": tz}, sla={"deadline": deadline})
         pipes.append(PipelineInputs(expected, config_updated_at=pushed))
     recover = cfg("recover", {"trigger": trigger})
     pipes.append(

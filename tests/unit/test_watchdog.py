@@ -1019,8 +1019,8 @@ def test_a_sensor_daily_pipeline_gets_its_expected_periods_sla_timers_armed_once
         (utc(2026, 3, 5, 7, 30), "warning"),
         (utc(2026, 3, 5, 8), "breach"),
     ]
-    # not when the period has a run (its start armed them), an hourly deadline, a cron pipeline, or a
-    # breach that fell before Interlock watched the pipeline
+    # not when the period has a run (its start armed them), a cron pipeline, or a breach that fell
+    # before Interlock watched the pipeline
     assert (
         scan(
             inputs(cfg, runs=[run("2026-03-04T09", schedule="stream")]),
@@ -1029,8 +1029,6 @@ def test_a_sensor_daily_pipeline_gets_its_expected_periods_sla_timers_armed_once
         )
         == []
     )
-    hourly = pipeline(trigger={"key": "orders"}, sla={"deadline": ":30"})
-    assert scan(inputs(hourly), now=now, calendars=NO_CALENDARS) == []
     cron = pipeline(cron="0 6 * * *", sla={"deadline": "08:00"})
     assert not any(
         SLA_TIMERS_CLAIM in str(d.actions)
@@ -1039,3 +1037,41 @@ def test_a_sensor_daily_pipeline_gets_its_expected_periods_sla_timers_armed_once
     late = inputs(cfg, updated_at=utc(2026, 3, 5, 9))
     armed = scan(late, now=utc(2026, 3, 5, 9, 30), calendars=NO_CALENDARS)[0].actions[0]
     assert isinstance(armed, Claim) and armed.period == "2026-03-05"
+
+
+def test_a_sensor_hourly_pipeline_gets_the_current_hours_sla_timers_armed_once() -> None:
+    from interlock.lifecycle.watchdog import SLA_TIMERS_CLAIM
+
+    def armed(cfg: PipelineConfig, now: datetime, **kw: Any) -> list[tuple[str | None, list[Any]]]:
+        ds = scan(inputs(cfg, **kw), now=now, calendars=NO_CALENDARS)
+        out: list[tuple[str | None, list[Any]]] = []
+        for d in ds:
+            claims = [a for a in d.actions if isinstance(a, Claim) and a.name == SLA_TIMERS_CLAIM]
+            timers = [(t.at, t.payload["alert"]) for t in d.actions if isinstance(t, ScheduleTimer)]
+            out += [(c.period, timers) for c in claims]
+        return out
+
+    # the hour expected at 10:20 is 10 (data due in hour 11: warning 11:20, breach 11:30)
+    cfg = pipeline(trigger={"key": "orders"}, sla={"deadline": ":30", "expectedDuration": "10m"})
+    now = utc(2026, 3, 4, 10, 20)
+    assert armed(cfg, now) == [
+        (
+            "2026-03-04T10",
+            [(utc(2026, 3, 4, 11, 20), "warning"), (utc(2026, 3, 4, 11, 30), "breach")],
+        )
+    ]
+    # in the pipeline's zone: 10:20Z is 05:20 in New York (EST), the hour 05 of the local date
+    ny = pipeline(trigger={"key": "orders"}, tz="America/New_York", sla={"deadline": ":30"})
+    assert armed(ny, now) == [("2026-03-04T05", [(utc(2026, 3, 4, 11, 30), "breach")])]
+    # not when the hour (or its day, as a daily run) has a run, nor on an excluded day
+    assert armed(cfg, now, runs=[run("2026-03-04T10", schedule="stream")]) == []
+    assert armed(cfg, now, runs=[run("2026-03-04", schedule="stream")]) == []
+    assert armed(cfg, now, runs=[run("2026-03-04T09", schedule="stream")]) != []
+    weekend = pipeline(
+        trigger={"key": "orders"}, sla={"deadline": ":30"}, exclude={"weekends": True}
+    )
+    assert armed(weekend, utc(2026, 3, 7, 10, 20)) == []
+    assert armed(weekend, utc(2026, 3, 9, 10, 20))[0][0] == "2026-03-09T10"
+    holidays = pipeline(trigger={"key": "orders"}, sla={"deadline": ":30"}, calendar="us")
+    cals = {"us": Calendar(name="us", dates=(date(2026, 3, 4),))}
+    assert scan(inputs(holidays), now=now, calendars=cals) == []
