@@ -16,10 +16,11 @@ and Scheduler group, with each handler given the environment Terraform set on it
    fixtures (moto stores the zips without running them). The pipeline configs are examples/pipelines
    (``deploy/validate_configs.py`` first, as a deployer does).
 3. ``--run-pipeline``: the handlers run in this process, each with its function's environment as
-   ``lambda get-function-configuration`` returns it; a sensor write reaches the stream-router through
-   the control table's stream (as the event source mapping would deliver it), the state machine runs in
-   moto with its Tasks routed to the orchestrator handler, and the run must end COMPLETED with
-   JOB_COMPLETED delivered through the bus's rule to the event sink queue.
+   ``lambda get-function-configuration`` returns it, behind a loopback endpoint to which the server
+   forwards every Lambda invocation: the stream event source mappings Terraform created deliver a
+   producer's sensor writes to the stream-router (asynchronously, as in AWS), the state machine runs in
+   moto with its Tasks in the orchestrator handler, the Glue job (created here, as a deployer's) runs in
+   moto, and the run must end COMPLETED with one SUCCEEDED execution.
 
 Prints timings and counts; exits non-zero on any failure, 0 with a printed reason when terraform, the
 provider mirror or moto_server is missing.
@@ -106,26 +107,23 @@ def serve(port: int) -> None:
 def _forward_invocations(url: str) -> None:
     """Lambda Invoke (a state machine Task, an EventBridge target) → POST to ``url``, where the
     script runs the real handler; and Wait states / retry intervals without real sleeping."""
+    import threading
     import types
     import urllib.request
 
+    from moto.awslambda.models import LambdaFunction
     from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.events.models import Rule
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+    from moto.utilities.arns import parse_arn
 
-    def invoke(
-        self: Any,
-        function_name: str,
-        qualifier: Any,
-        body: Any,
-        headers: Any,
-        response_headers: Any,
-    ) -> bytes:
+    def post(function: str, body: Any, response_headers: Any) -> bytes:
         payload = body if isinstance(body, str | bytes) else json.dumps(body)
         request = urllib.request.Request(
             url,
             data=json.dumps(
-                {"function": function_name, "payload": json.loads(payload or "{}")}
+                {"function": function, "payload": json.loads(payload or "{}")}
             ).encode(),
             headers={"Content-Type": "application/json"},
         )
@@ -136,10 +134,50 @@ def _forward_invocations(url: str) -> None:
             return json.dumps(reply["error"]).encode()
         return json.dumps(reply["result"]).encode()
 
+    def invoke(
+        self: Any,
+        function_name: str,
+        qualifier: Any,
+        body: Any,
+        headers: Any,
+        response_headers: Any,
+    ) -> bytes:
+        return post(function_name, body, response_headers)
+
+    def function_invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+        # What moto's event source mappings (DynamoDB streams, SQS) and rule targets call, inside
+        # the write that caused it (holding moto's table): delivered asynchronously, as in AWS, or
+        # the handler's own calls would wait on that write.
+        threading.Thread(target=post, args=(self.function_arn, body, {}), daemon=True).start()
+        return b"{}"
+
     def no_wait(self: Any, env: Any, wait_seconds: int) -> None:
         """Wait states end at once (the decisions are on the wall clock; nothing waits for time)."""
 
+    original_send = Rule.send_to_targets
+
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        # moto raises NotImplementedError for a Lambda target: deliver those here (asynchronously,
+        # the event as EventBridge passes it), the rest as moto does
+        lambdas = [t for t in self.targets if parse_arn(t["Arn"]).service == "lambda"]
+        if lambdas and self.event_pattern.matches_event(original_event):
+            for target in lambdas:
+                threading.Thread(
+                    target=post,
+                    args=(target["Arn"], json.dumps(original_event, default=str), {}),
+                    daemon=True,
+                ).start()
+        others = [t for t in self.targets if t not in lambdas]
+        if others:
+            saved, self.targets = self.targets, others
+            try:
+                original_send(self, original_event, transform_input)
+            finally:
+                self.targets = saved
+
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
     LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+    LambdaFunction.invoke = function_invoke  # type: ignore[method-assign]
     wait_function.WaitFunction._wait_interval = no_wait  # type: ignore[method-assign]
     setattr(retrier_decl, "time", types.SimpleNamespace(sleep=lambda _s: None))  # noqa: B010
 
@@ -303,9 +341,10 @@ FUNCTIONS = (
 class Lambdas:
     """The six handlers in this process, each run with the environment Terraform gave its function.
 
-    A loopback HTTP endpoint takes the invocations the server forwards (state machine Tasks, EventBridge
-    targets); :meth:`call` runs one handler. One handler runs at a time: ``os.environ`` is swapped to
-    the function's environment around each call (and its cold start).
+    A loopback HTTP endpoint takes the invocations the server forwards (state machine Tasks, event
+    source mappings, EventBridge targets); :meth:`call` runs one handler. Each handler cold-starts with
+    ``os.environ`` set to exactly its function's environment; afterwards they run concurrently over the
+    union of the environments (:attr:`conflicts`: keys whose values differ between functions).
     """
 
     def __init__(self) -> None:
@@ -316,6 +355,8 @@ class Lambdas:
         self.env: dict[str, dict[str, str]] = {}
         self.handlers: dict[str, Any] = {}
         self.calls: list[tuple[str, str]] = []
+        self.last_call = time.monotonic()
+        self.conflicts: set[str] = set()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -363,6 +404,15 @@ class Lambdas:
 
                 sys.modules.pop(f"lambdas.{name}", None)
                 self.handlers[name] = importlib.import_module(f"lambdas.{name}").handler
+        # Each handler cold-started under exactly its function's environment (its settings are read
+        # there). Calls then run concurrently, so the process keeps the union of the environments.
+        union: dict[str, str] = {}
+        for env in self.env.values():
+            for key, value in env.items():
+                if union.get(key, value) != value:
+                    self.conflicts.add(key)
+                union[key] = value
+        os.environ.update(union)
 
     def _environment(self, name: str) -> Any:
         import contextlib
@@ -392,9 +442,12 @@ class Lambdas:
             invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:{name}"
             aws_request_id: str = "tf-apply-moto"
 
-        with self._environment(name):
-            self.calls.append((name, str(event.get("mode", "")) if isinstance(event, dict) else ""))
+        # handlers run concurrently (a Task while a stream batch is handled): no environment swap
+        self.calls.append((name, str(event.get("mode", "")) if isinstance(event, dict) else ""))
+        try:
             return self.handlers[name](event, Context())
+        finally:
+            self.last_call = time.monotonic()
 
     def invoke(self, function: str, payload: Any) -> dict[str, Any]:
         """A forwarded invocation of ``function`` (a name or ARN)."""
@@ -428,13 +481,6 @@ def run_pipeline(lambdas: Lambdas, endpoint: str) -> None:
     glue = boto3.client("glue", region_name=REGION, endpoint_url=endpoint)
     glue.create_job(Name="gold-revenue-etl", Role="glue", Command={"Name": "glueetl"})
     store = open_store(f"dynamodb://{ENVIRONMENT}?region={REGION}&endpoint={endpoint}")
-    positions: dict[str, Any] = {"control": None, "joblog": None}
-    for table in positions:  # the mappings start at LATEST: skip what Terraform wrote
-        while True:
-            batch = store.tables[table].changes(positions[table], limit=1000)
-            positions[table] = batch.position
-            if not batch.records:
-                break
     control = boto3.resource("dynamodb", region_name=REGION, endpoint_url=endpoint).Table(
         f"{ENVIRONMENT}-interlock-control"
     )
@@ -445,31 +491,30 @@ def run_pipeline(lambdas: Lambdas, endpoint: str) -> None:
     control.put_item(Item={"PK": pk, "SK": "SENSOR#upstream-complete", "status": "ready"})
     sfn = boto3.client("stepfunctions", region_name=REGION, endpoint_url=endpoint)
     machine = f"arn:aws:states:{REGION}:123456789012:stateMachine:{ENVIRONMENT}-interlock-pipeline"
+    # moto's event source mappings deliver each stream record to the stream-router (asynchronously,
+    # through the forwarder); wait until an execution ran and everything is quiet
     deadline = time.monotonic() + 120
-    while True:  # the event source mappings: both streams to the stream-router, batches of 10
-        records = []
-        for table in positions:
-            batch = store.tables[table].changes(positions[table], limit=10)
-            positions[table] = batch.position
-            records += batch.records
-        if records:
-            out = lambdas.call("stream_router", {"Records": records})
-            assert out == {"batchItemFailures": []}, out
-            continue
-        running = sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")
-        if not running["executions"]:
+    while True:
+        running = sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")["executions"]
+        started = sfn.list_executions(stateMachineArn=machine)["executions"]
+        quiet = time.monotonic() - lambdas.last_call > 3
+        if started and not running and quiet:
             break
         if time.monotonic() > deadline:
-            raise SystemExit("the execution is still RUNNING after 120 s")
+            raise SystemExit(f"no finished execution after 120 s: {started}; calls {lambdas.calls}")
         time.sleep(0.2)
     executions = sfn.list_executions(stateMachineArn=machine)["executions"]
     statuses = [(e["name"], e["status"]) for e in executions]
-    run = store.control.get_run(PIPELINE, "stream", datetime.now(UTC).strftime("%Y-%m-%d"))
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    # gold-revenue has a cron (08:00 UTC) and a trigger sensor: after 08:00 the write runs the cron period
+    runs = [store.control.get_run(PIPELINE, schedule, day) for schedule in ("cron", "stream")]
+    run = next((r for r in runs if r is not None), None)
     events = sorted({e.type.value for e in store.events.for_pipeline(PIPELINE)})
     print(
         f"pipeline {PIPELINE}: executions {statuses}; run {run.status if run else None}; "
         f"handler calls {len(lambdas.calls)} ({', '.join(sorted({n for n, _ in lambdas.calls}))}); "
-        f"events stored by the event-sink: {events or 'none'}; {time.perf_counter() - start:.1f} s"
+        f"events stored by the event-sink: {events or 'none'}; {time.perf_counter() - start:.1f} s; "
+        f"environment keys differing between functions: {sorted(lambdas.conflicts) or 'none'}"
     )
     if run is None or run.status != "COMPLETED" or [s for _, s in statuses] != ["SUCCEEDED"]:
         raise SystemExit("the pipeline did not complete through the applied stack")
