@@ -98,6 +98,10 @@ def _watchdog(out: str) -> Verdict | None:
         worst = max(worst, _num(due.group(1)))
     if sweep is not None:
         text += f"; sweep (reads every pipeline, periodic) {_num(sweep.group(1)):.2f} s"
+    catch_up = _search(r"catch-up[^\n]*?: (\d+) passes[^\n]*?max ([\d.]+) s", out)
+    if catch_up is not None:
+        text += f"; catch-up after a push, {catch_up.group(1)} passes, max {catch_up.group(2)} s"
+        worst = max(worst, _num(catch_up.group(2)))
     return Verdict(text, met=worst <= 1.0)
 
 

@@ -21,6 +21,8 @@ CANNED = {
     "watchdog": (
         "watchdog: 10,000 pipelines on SQLite (seeded in 40.1 s)\n"
         "  sweep (reads every pipeline)        9.10 s   80,001 store calls\n"
+        "  catch-up after pushing 10,000 configs: 20 passes (1,000 due + 500 swept each), median 0.24 s,"
+        " max 0.53 s, up to 1,005 store calls\n"
         "  idle pass (nothing due)              3.2 ms  (min 3.0, max 4.1, 5 rounds)   2 store calls"
         "   target ≤ 1 s\n"
         "  due pass (hourly crons due)         0.61 s   4,200 store calls, 2,500 pipelines read, 40 decisions\n"
@@ -94,7 +96,7 @@ def test_every_row_reads_its_bench_and_gives_a_verdict() -> None:
     assert rows["SQLite sensor writes/s"][2] == "moto 272/s: 90x"
     assert rows["watchdog pass, 10,000 pipelines"][1] == (
         "10,000 pipelines: idle pass 3.2 ms (2 store calls); due pass 0.61 s;"
-        " sweep (reads every pipeline, periodic) 9.10 s"
+        " sweep (reads every pipeline, periodic) 9.10 s; catch-up after a push, 20 passes, max 0.53 s"
     )
     assert rows["`interlock --help`"][2] == "python -c pass 19 ms"
     assert rows["`interlock --help`"][1] == (
