@@ -140,7 +140,7 @@ unit: install
 # Every bench, then one table of issue 16's figures beside their targets, written into
 # docs/performance.md (between its bench markers). BENCH_QUICK=1: tiny sizes, a smoke test, nothing written.
 bench: install
-	$(BIN)/python bench/report.py $(if $(filter-out 0,$(BENCH_QUICK)),,--write docs/performance.md)
+	$(BIN)/python bench/report.py $(if $(filter-out 0,$(BENCH_QUICK)),--quick,--write docs/performance.md)
 
 # Opt-in, not in `make test`: the embedded runtime with 1,000 pipelines under 500 sensor writes/s for 60 s
 # while a TUI-style tail reads (loopback only, bounded); prints latency, RSS and what was lost (exit 1 if
