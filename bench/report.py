@@ -167,14 +167,19 @@ def _controller(out: str) -> Verdict | None:
 
 def _handlers(out: str) -> Verdict | None:
     rows = re.findall(
-        r"^\s+(\w+)\s+(\d+) ms\s+(\d+) ms\s+([\d.]+) MB(?:\s+(\d+) ms)?", out, re.MULTILINE
+        r"^\s+(\w+)\s+(\d+) ms\s+(\d+) ms\s+([\d.]+) MB(?:\s+(\d+) ms)?(?:\s+(\d+) ms)?",
+        out,
+        re.MULTILINE,
     )
     if not rows:
         return None
     worst = max(rows, key=lambda r: int(r[1]))
     lo = min(int(r[1]) for r in rows)
     rss = max(float(r[3]) for r in rows)
-    text = f"{lo}-{worst[1]} ms (slowest {worst[0]}); peak RSS ≤ {rss:.0f} MB"
+    text = f"{lo}-{worst[1]} ms (slowest {worst[0]}"
+    cpu = [int(r[5]) for r in rows if r[5]]
+    text += f", CPU ≤ {max(cpu)} ms); " if cpu else "); "
+    text += f"peak RSS ≤ {rss:.0f} MB"
     deferred = [int(r[4]) for r in rows if r[4]]
     if deferred:
         text += f"; the first config/event read then adds {min(deferred)}-{max(deferred)} ms"

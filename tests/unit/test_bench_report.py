@@ -53,8 +53,8 @@ CANNED = {
         "  --help over python -c pass      49 ms   (targets: …)\n"
     ),
     "lambda_cold": (
-        "  stream_router              63 ms    136 ms   41.8 MB     80 ms\n"
-        "  event_sink                 24 ms    100 ms   36.5 MB     70 ms\n"
+        "  stream_router              63 ms    136 ms   41.8 MB     80 ms   60 ms\n"
+        "  event_sink                 24 ms    100 ms   36.5 MB     70 ms   22 ms\n"
     ),
     "tui": "Interlock.board() (1000 rows): 0.80s\nboard first paint (run_test, 1000 rows): 1.40s\n",
     "transitions": (
@@ -107,8 +107,8 @@ def test_every_row_reads_its_bench_and_gives_a_verdict() -> None:
         rows["`import interlock.service.controller` beyond boto3"][1] == "50 ms (40-78, CPU 45 ms)"
     )
     assert rows["Lambda handler import beyond boto3"][1] == (
-        "24-63 ms (slowest stream_router); peak RSS ≤ 42 MB; the first config/event read then adds"
-        " 70-80 ms"
+        "24-63 ms (slowest stream_router, CPU ≤ 60 ms); peak RSS ≤ 42 MB; the first config/event"
+        " read then adds 70-80 ms"
     )
     assert rows["rule evaluations/s, one core"][1] == (
         "250,000/s (min 240,000, max 260,000); values never repeating 180,000/s"
