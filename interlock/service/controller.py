@@ -54,7 +54,8 @@ from interlock.lifecycle.router import (
 )
 from interlock.lifecycle.run import once_per_attempt, remap_for_period
 from interlock.lifecycle.trigger import decide_trigger_write
-from interlock.lifecycle.watchdog import next_due, scan
+from interlock.lifecycle.watch_due import next_due
+from interlock.lifecycle.watchdog import scan
 from interlock.names import safe_name
 from interlock.records import JobEvent, RerunReason, RunStatus, budget_bucket
 from interlock.schedule import cron_period, next_fire, period_from_sensor
@@ -706,7 +707,7 @@ class Controller:
 
         Read (:func:`~interlock.service.reads.gather_watch`), scan, apply each decision on its own
         (a lost claim skips only itself), then move every watch row read to the pipeline's next due
-        time (:func:`~interlock.lifecycle.watchdog.next_due`). The rows move *after* the decisions
+        time (:func:`~interlock.lifecycle.watch_due.next_due`). The rows move *after* the decisions
         are applied: a pass that dies half-way leaves them due, and the next pass reads those
         pipelines again (the claims keep alerts single). A sweep's own row moves last.
         """

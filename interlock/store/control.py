@@ -51,8 +51,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
@@ -70,6 +69,7 @@ from interlock.records import (
     time_attr,
 )
 from interlock.store import keys
+from interlock.store.board import BoardReads, BoardRows, _ack, _override
 from interlock.store.codec import normalize
 from interlock.store.table import (
     ConflictError,
@@ -82,8 +82,8 @@ from interlock.store.table import (
     query_all,
     sk_eq,
     sk_gt,
-    sk_lt,
 )
+from interlock.store.watch import WatchRows
 
 if TYPE_CHECKING:
     from interlock.config.models import PipelineConfig
@@ -101,44 +101,6 @@ DRY_RUN_MARKER_TTL: Final = timedelta(days=7)
 _ACK_RETENTION: Final = timedelta(days=30)  # an expired ack stays readable for audit, then goes
 
 _GSI1PK, _GSI1SK = "GSI1PK", "GSI1SK"
-
-
-@dataclass(frozen=True, slots=True)
-class BoardReads:
-    """What a board needs of many pipelines' control partitions, read in bulk
-    (:meth:`ControlStore.board_reads`); every pipeline asked for has an entry in each mapping.
-
-    Attributes:
-        sensors: pipeline → its sensors by key (bookkeeping rows included), as :meth:`~ControlStore.sensors`.
-        overrides: pipeline → its overrides by name.
-        unfinished: pipeline → its run rows that are not COMPLETED (running or failed) of the periods
-            read, newest period first: the ones that can still be a problem.
-        completed: pipeline → period → the stored COMPLETED row, read into a :class:`RunRow` only when
-            asked for (:meth:`run`, :meth:`runs_of`): an hourly pipeline has 168 of them a week, and
-            the board needs one.
-        acks: pipeline → period → the acknowledgement in force at the time asked.
-    """
-
-    sensors: dict[str, dict[str, SensorRecord]] = field(default_factory=dict)
-    overrides: dict[str, dict[str, Override]] = field(default_factory=dict)
-    unfinished: dict[str, list[RunRow]] = field(default_factory=dict)
-    completed: dict[str, dict[str, Item]] = field(default_factory=dict)
-    acks: dict[str, dict[str, Ack]] = field(default_factory=dict)
-
-    def runs_of(self, pid: str) -> list[RunRow]:
-        """Every run row of the periods read (COMPLETED ones too), newest period first."""
-        rows = [*self.unfinished.get(pid, ())]
-        rows += (RunRow.from_item(item) for item in self.completed.get(pid, {}).values())
-        rows.sort(key=lambda r: r.period, reverse=True)
-        return rows
-
-    def run(self, pid: str, period: str) -> RunRow | None:
-        """The run row of one period of the range read (COMPLETED or not), or ``None``."""
-        for row in self.unfinished.get(pid, ()):
-            if row.period == period:
-                return row
-        item = self.completed.get(pid, {}).get(period)
-        return None if item is None else RunRow.from_item(item)
 
 
 class InvalidConfigError(StoreError):
@@ -163,7 +125,7 @@ class InvalidConfigError(StoreError):
 # ------------------------------------------------------------------------------------------- store
 
 
-class ControlStore:
+class ControlStore(WatchRows, BoardRows):
     """Domain operations on the control table.
 
     Args:
@@ -286,80 +248,6 @@ class ControlStore:
         """Remove a pipeline's config; returns whether there was one."""
         return self.table.delete(keys.pipeline_pk(pid), keys.CONFIG_SK) is not None
 
-    # -------------------------------------------------------------------------------- watch rows
-
-    def watch(self, pid: str, due: datetime) -> str:
-        """Mark the pipeline due at ``due`` in the watchdog's index (replacing its due time).
-
-        Returns:
-            The stored ``dueAt``.
-        """
-        text = keys.watch_time(due)
-        self.table.put(
-            {
-                "PK": keys.pipeline_pk(pid),
-                "SK": keys.WATCH_SK,
-                "dueAt": text,
-                _GSI1PK: keys.WATCH_INDEX_PK,
-                _GSI1SK: keys.watch_index_sk(text, pid),
-            }
-        )
-        return text
-
-    def advance_watch(self, pid: str, due: datetime | None, *, seen: str | None) -> bool:
-        """Move the pipeline's due time to ``due`` (``None``: drop the row) iff it is still ``seen``.
-
-        Args:
-            pid: the pipeline.
-            due: the next due time, or ``None`` when nothing can fall due until a row changes.
-            seen: the ``dueAt`` the caller read (``None``: there was no row, and there must still be
-                none).
-
-        Returns:
-            ``False`` when the row changed meanwhile (a mark won; it is kept).
-        """
-        condition: Condition = absent() if seen is None else equals("dueAt", seen)
-        try:
-            if due is None:
-                if seen is not None:
-                    self.table.delete(keys.pipeline_pk(pid), keys.WATCH_SK, condition=condition)
-                return True
-            text = keys.watch_time(due)
-            self.table.put(
-                {
-                    "PK": keys.pipeline_pk(pid),
-                    "SK": keys.WATCH_SK,
-                    "dueAt": text,
-                    _GSI1PK: keys.WATCH_INDEX_PK,
-                    _GSI1SK: keys.watch_index_sk(text, pid),
-                },
-                condition=condition,
-            )
-        except ConflictError:
-            return False
-        return True
-
-    def sweep_state(self) -> tuple[datetime | None, str | None]:
-        """The watchdog's sweep row: when the next sweep chunk is due (``None``: never swept) and
-        the last pipeline id the sweep under way has read (``None``: start from the first)."""
-        item = self.table.get(keys.pipeline_pk(keys.SWEEP_PIPELINE), keys.WATCH_SK)
-        if item is None:
-            return None, None
-        after = item.get("after")
-        return time_attr(item, "dueAt"), after if isinstance(after, str) else None
-
-    def set_sweep_state(self, due: datetime, after: str | None = None) -> None:
-        """Record when the next sweep chunk is due and where it resumes (a row outside the index:
-        passes read it by key)."""
-        item: Item = {
-            "PK": keys.pipeline_pk(keys.SWEEP_PIPELINE),
-            "SK": keys.WATCH_SK,
-            "dueAt": keys.watch_time(due),
-        }
-        if after is not None:
-            item["after"] = after
-        self.table.put(item)
-
     def configs_page(self, after: str | None, limit: int) -> tuple[ConfigSet, str | None]:
         """Up to ``limit`` configs in pipeline-id order after ``after``, from the config index.
 
@@ -387,55 +275,6 @@ class ControlStore:
             if created is not None:
                 out.created[pid] = created
         return out, (last if page.cursor is not None else None)
-
-    def watches_of(self, pids: Iterable[str]) -> dict[str, str]:
-        """The ``dueAt`` of each of ``pids`` that has a watch row, in one bulk read."""
-        pks = {keys.pipeline_pk(pid): pid for pid in pids}
-        if not pks:
-            return {}
-        rows = self.table.query_partitions(dict.fromkeys(pks, sk_eq(keys.WATCH_SK)))
-        out: dict[str, str] = {}
-        for pk, items in rows.items():
-            for item in items:
-                due = item.get("dueAt")
-                if isinstance(due, str):
-                    out[pks[pk]] = due
-        return out
-
-    def get_watch(self, pid: str) -> str | None:
-        """The pipeline's ``dueAt`` (``None``: no row)."""
-        item = self.table.get(keys.pipeline_pk(pid), keys.WATCH_SK)
-        due = None if item is None else item.get("dueAt")
-        return due if isinstance(due, str) else None
-
-    def due_watches(self, now: datetime, *, limit: int | None = None) -> dict[str, str]:
-        """The pipelines due at ``now`` (``dueAt`` ≤ ``now``) with their ``dueAt``: one index Query.
-
-        Args:
-            now: the instant.
-            limit: at most this many, the longest due first (``None``: all).
-        """
-        # "$" sorts right after "#": every "<now>#<pid>" is below the bound, every later due above it
-        bound = keys.watch_time(now) + "$"
-        out: dict[str, str] = {}
-        for item in query_all(
-            self.table, keys.WATCH_INDEX_PK, sk_lt(bound), index=keys.INDEX, page_size=limit
-        ):
-            pk, due = item.get("PK"), item.get("dueAt")
-            if isinstance(pk, str) and pk.startswith(keys.PIPELINE_PREFIX) and isinstance(due, str):
-                out[pk[len(keys.PIPELINE_PREFIX) :]] = due
-            if limit is not None and len(out) >= limit:
-                break
-        return out
-
-    def all_watches(self) -> dict[str, str]:
-        """Every pipeline's ``dueAt`` (the watchdog's sweep compares them with every config)."""
-        out: dict[str, str] = {}
-        for item in query_all(self.table, keys.WATCH_INDEX_PK, index=keys.INDEX):
-            pk, due = item.get("PK"), item.get("dueAt")
-            if isinstance(pk, str) and pk.startswith(keys.PIPELINE_PREFIX) and isinstance(due, str):
-                out[pk[len(keys.PIPELINE_PREFIX) :]] = due
-        return out
 
     # ------------------------------------------------------------------------------------ sensors
 
@@ -868,73 +707,6 @@ class ControlStore:
         ack = _ack(pid, schedule, period, item, now)
         return ack if ack.active(now) else None
 
-    # -------------------------------------------------------------------------------- bulk reads
-
-    def board_reads(
-        self, schedules: Mapping[str, str], *, since_period: str, now: datetime
-    ) -> BoardReads:
-        """Sensors, overrides, recent run rows and acks of many pipelines, in a few bulk reads.
-
-        One :meth:`~interlock.store.table.Table.query_partitions` per kind of row (run rows and acks:
-        one per schedule), however many pipelines: what the board reads every few seconds.
-
-        Args:
-            schedules: pipeline id → its schedule id (``cron`` or ``stream``).
-            since_period: read run rows and acks of periods at or after this one (``2026-03-02`` also
-                keeps that day's hours): a key range, so old history is never read.
-            now: acks that no longer hold at ``now`` are left out.
-        """
-        pk_of = {pid: keys.pipeline_pk(pid) for pid in schedules}
-        out = BoardReads()
-        sensor_rows = self.table.query_partitions(
-            dict.fromkeys(pk_of.values(), begins_with(keys.SENSOR_PREFIX))
-        )
-        override_rows = self.table.query_partitions(
-            dict.fromkeys(pk_of.values(), begins_with(keys.OVERRIDE_PREFIX))
-        )
-        # "~" sorts after every period character: the range's end is past any period id
-        run_rows = self.table.query_partitions(
-            {
-                pk: between(
-                    keys.trigger_prefix(schedules[pid], since_period),
-                    keys.trigger_prefix(schedules[pid]) + "~",
-                )
-                for pid, pk in pk_of.items()
-            }
-        )
-        ack_rows = self.table.query_partitions(
-            {
-                pk: between(
-                    keys.ack_prefix(schedules[pid], since_period),
-                    keys.ack_prefix(schedules[pid]) + "~",
-                )
-                for pid, pk in pk_of.items()
-            }
-        )
-        for pid, pk in pk_of.items():
-            out.sensors[pid] = {
-                r.key: r for r in (SensorRecord.from_item(i) for i in sensor_rows.get(pk, ()))
-            }
-            out.overrides[pid] = {
-                o.name: o for o in (_override(i) for i in override_rows.get(pk, ()))
-            }
-            runs, completed = [], {}
-            for item in run_rows.get(pk, ()):
-                if item.get("status") == RunStatus.COMPLETED.value:
-                    completed[keys.parse_trigger_sk(item["SK"])[1]] = item
-                else:
-                    runs.append(RunRow.from_item(item))
-            runs.sort(key=lambda r: r.period, reverse=True)
-            out.unfinished[pid], out.completed[pid] = runs, completed
-            acks: dict[str, Ack] = {}
-            for item in ack_rows.get(pk, ()):
-                schedule, period = keys.parse_ack_sk(item["SK"])
-                ack = _ack(pid, schedule, period, item, now)
-                if ack.active(now):
-                    acks[period] = ack
-            out.acks[pid] = acks
-        return out
-
 
 # --------------------------------------------------------------------------------------- helpers
 
@@ -993,27 +765,3 @@ def _decode_data(pid: str, raw: Any) -> PipelineConfig:
             ],
         )
     return config
-
-
-def _ack(pid: str, schedule: str, period: str, item: Mapping[str, Any], now: datetime) -> Ack:
-    return Ack(
-        pipeline_id=pid,
-        schedule=schedule,
-        period=period,
-        by=str(item.get("by", "")),
-        reason=str(item.get("reason", "")),
-        at=time_attr(item, "at") or now,
-        until=time_attr(item, "until"),
-    )
-
-
-def _override(item: Mapping[str, Any]) -> Override:
-    name = item.get("name")
-    at = time_attr(item, "at")
-    return Override(
-        name=name if isinstance(name, str) else item["SK"][len(keys.OVERRIDE_PREFIX) :],
-        value=item.get("value"),
-        by=str(item.get("by", "")),
-        at=at if at is not None else datetime.fromtimestamp(0, UTC),
-        reason=str(item.get("reason", "")),
-    )

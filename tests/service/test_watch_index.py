@@ -19,7 +19,8 @@ import pytest
 
 from interlock.config.models import PipelineConfig
 from interlock.events import EventType
-from interlock.lifecycle.watchdog import PipelineInputs, next_due
+from interlock.lifecycle.watch_due import next_due
+from interlock.lifecycle.watchdog import PipelineInputs
 from interlock.local.runtime import EmbeddedRuntime
 from interlock.ports import VirtualClock
 from interlock.records import RunStatus

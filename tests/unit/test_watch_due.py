@@ -1,4 +1,4 @@
-"""``interlock.lifecycle.watchdog.next_due``: a pass only at due times misses nothing a pass every few
+"""``interlock.lifecycle.watch_due.next_due``: a pass only at due times misses nothing a pass every few
 minutes would find, across DST changes (TOOLING.md's croniter traps: a skipped local time fires at the
 end of the gap, a repeated one once).
 
@@ -15,7 +15,8 @@ import pytest
 
 from interlock.config.models import Calendar, PipelineConfig
 from interlock.lifecycle.actions import Claim, PublishEvent
-from interlock.lifecycle.watchdog import PipelineInputs, WatchdogInputs, next_due, scan
+from interlock.lifecycle.watch_due import next_due
+from interlock.lifecycle.watchdog import PipelineInputs, WatchdogInputs, scan
 from interlock.records import RunRow, RunStatus, SensorRecord
 from interlock.schedule import cron_period, fires_between
 from interlock.store import keys
