@@ -2,8 +2,9 @@
 # Grants follow what each function does (DESIGN §5, reference §1.6), scoped to this module's resources.
 
 locals {
-  ddb_read  = ["dynamodb:GetItem", "dynamodb:Query"]
-  ddb_write = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"]
+  ddb_read = ["dynamodb:GetItem", "dynamodb:Query"]
+  # no ConditionCheckItem: the DynamoDB store makes no transactions (tests/aws/test_iam_exact.py)
+  ddb_write = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
 
   # a table and its indexes
   table_and_indexes = { for t, arn in local.table_arns : t => [arn, "${arn}/index/*"] }
@@ -44,6 +45,7 @@ locals {
       local.st_put_events,
       local.st_timers,
       local.st_pass_scheduler_role,
+      # sent by the Lambda service (the mapping's on-failure destination) with this role, not by the code
       { Sid = "StreamFailuresToDLQ", Effect = "Allow", Action = ["sqs:SendMessage"], Resource = [aws_sqs_queue.stream_dlq["control"].arn, aws_sqs_queue.stream_dlq["joblog"].arn] },
     ], local.st_kms)
 

@@ -10,8 +10,9 @@ The plan (DESIGN §7, issue 15 "IAM proven against the code"):
    ...}}``; calls the test itself makes (setup, reading results) are recorded under ``"?"`` and ignored.
 3. :func:`missing_grants`: an action the code calls that the role lacks fails the test (it would fail
    in AWS with AccessDenied). :func:`unused_grants`: actions granted that no call in the run used, a
-   figure printed at the end of the run (``pytest -n 0 tests/aws``), not asserted: the runs do not reach
-   every path (a lost lock, a throttled write, a stale execution on every handler).
+   figure printed at the end of the run (``pytest -n 0 tests/aws``); ``tests/aws/test_iam_exact.py``
+   asserts it, in one world that drives each handler down its grants' paths: what is granted and not
+   used there must be exactly its short list of paths moto does not reach, each with its reason.
 
 The recorder patches ``botocore.client.BaseClient._make_api_call``, so it sees every client, including
 the ones the DynamoDB store builds from its own botocore session. IAM action prefixes are the service's
