@@ -153,14 +153,18 @@ class ControlStore(WatchRows, BoardRows):
             config: the validated config; its ``pipeline.id`` is the key.
             now: the write time (``updatedAt``; also ``createdAt`` the first time).
 
-        Pushing an unchanged config writes nothing (no change-feed record); ``createdAt`` survives
-        changes, so the watchdog knows since when a pipeline has been watched.
+        Pushing an unchanged config writes nothing (no change-feed record), except a watch row the
+        pipeline lacks (a store written before watch rows existed: one push indexes every pipeline
+        at once instead of waiting for the watchdog's sweep); ``createdAt`` survives changes, so the
+        watchdog knows since when a pipeline has been watched.
         """
         pid = config.id
         dumped = config.model_dump(mode="json", exclude_unset=False)
         text = json.dumps(dumped, sort_keys=True, separators=(",", ":"))
         existing = self.table.get(keys.pipeline_pk(pid), keys.CONFIG_SK)
         if existing is not None and existing.get("config") == text:
+            if self.get_watch(pid) is None:
+                self.watch(pid, now)
             return
         created = existing.get("createdAt") if existing is not None else None
         self.watch(pid, now)  # a new or changed config: the watchdog reads it on its next pass

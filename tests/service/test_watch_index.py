@@ -391,3 +391,21 @@ def test_a_trigger_nothing_marked_is_recovered_by_the_sweep(make_world: Any) -> 
     handled, _, _ = world.watchdog(SWEPT + timedelta(hours=6))  # the sweep reads every pipeline
     assert len(handled.watched) == 4
     assert EventType.TRIGGER_RECOVERED in [e.type for e in world.events]
+
+
+def test_pushing_an_unchanged_config_gives_a_pipeline_without_a_watch_row_its_row(
+    make_world: Any,
+) -> None:
+    """A store from before watch rows: one ``config push`` indexes every pipeline, no sweep needed."""
+    world = make_world()
+    control = world.store.control
+    for i in range(3):
+        control.put_config(config(i), now=SWEPT)
+    control.advance_watch("p00001", None, seen=control.get_watch("p00001"))
+    assert control.get_watch("p00001") is None
+    later = SWEPT + timedelta(hours=1)
+    for i in range(3):
+        control.put_config(config(i), now=later)  # unchanged: no config write
+    assert control.get_watch("p00001") == keys.watch_time(later)
+    # the others keep their rows as they were: a push marks only what has no row
+    assert control.get_watch("p00000") == keys.watch_time(SWEPT)
