@@ -197,16 +197,7 @@ class ControlStore(WatchRows, BoardRows):
         """
         out = ConfigSet()
         for item in query_all(self.table, keys.CONFIG_INDEX_PK, index=keys.INDEX):
-            pid = item.get(_GSI1SK)
-            pid = pid if isinstance(pid, str) else str(item.get("PK", "?"))
-            try:
-                out.configs[pid] = _decode_config(pid, item)
-            except InvalidConfigError as exc:
-                out.invalid[pid] = exc.reason
-                continue
-            created = time_attr(item, "createdAt")
-            if created is not None:
-                out.created[pid] = created
+            _collect_config(out, _indexed_pid(item), item)
         return out
 
     def get_config_created(self, pid: str) -> tuple[PipelineConfig | None, datetime | None]:
@@ -231,16 +222,8 @@ class ControlStore(WatchRows, BoardRows):
             return out
         rows = self.table.query_partitions(dict.fromkeys(pks, sk_eq(keys.CONFIG_SK)))
         for pk, items in rows.items():
-            pid = pks[pk]
             for item in items:
-                try:
-                    out.configs[pid] = _decode_config(pid, item)
-                except InvalidConfigError as exc:
-                    out.invalid[pid] = exc.reason
-                    continue
-                created = time_attr(item, "createdAt")
-                if created is not None:
-                    out.created[pid] = created
+                _collect_config(out, pks[pk], item)
         return out
 
     def config_created(self, pid: str) -> datetime | None:
@@ -267,17 +250,8 @@ class ControlStore(WatchRows, BoardRows):
         out = ConfigSet()
         last: str | None = None
         for item in page.items:
-            pid = item.get(_GSI1SK)
-            pid = pid if isinstance(pid, str) else str(item.get("PK", "?"))
-            last = pid
-            try:
-                out.configs[pid] = _decode_config(pid, item)
-            except InvalidConfigError as exc:
-                out.invalid[pid] = exc.reason
-                continue
-            created = time_attr(item, "createdAt")
-            if created is not None:
-                out.created[pid] = created
+            last = _indexed_pid(item)
+            _collect_config(out, last, item)
         return out, (last if page.cursor is not None else None)
 
     # ------------------------------------------------------------------------------------ sensors
@@ -713,6 +687,24 @@ class ControlStore(WatchRows, BoardRows):
 
 
 # --------------------------------------------------------------------------------------- helpers
+
+
+def _indexed_pid(item: Mapping[str, Any]) -> str:
+    """The pipeline id of a CONFIG row read through the config index."""
+    pid = item.get(_GSI1SK)
+    return pid if isinstance(pid, str) else str(item.get("PK", "?"))
+
+
+def _collect_config(out: ConfigSet, pid: str, item: Mapping[str, Any]) -> None:
+    """Add one CONFIG row to ``out``: its config and first-stored time, or why it cannot be used."""
+    try:
+        out.configs[pid] = _decode_config(pid, item)
+    except InvalidConfigError as exc:
+        out.invalid[pid] = exc.reason
+        return
+    created = time_attr(item, "createdAt")
+    if created is not None:
+        out.created[pid] = created
 
 
 def _decode_config(pid: str, item: Mapping[str, Any]) -> PipelineConfig:

@@ -43,15 +43,7 @@ class WatchRows:
             The stored ``dueAt``.
         """
         text = keys.watch_time(due)
-        self.table.put(
-            {
-                "PK": keys.pipeline_pk(pid),
-                "SK": keys.WATCH_SK,
-                "dueAt": text,
-                _GSI1PK: keys.WATCH_INDEX_PK,
-                _GSI1SK: keys.watch_index_sk(text, pid),
-            }
-        )
+        self.table.put(_watch_row(pid, text))
         return text
 
     def advance_watch(self, pid: str, due: datetime | None, *, seen: str | None) -> bool:
@@ -72,17 +64,7 @@ class WatchRows:
                 if seen is not None:
                     self.table.delete(keys.pipeline_pk(pid), keys.WATCH_SK, condition=condition)
                 return True
-            text = keys.watch_time(due)
-            self.table.put(
-                {
-                    "PK": keys.pipeline_pk(pid),
-                    "SK": keys.WATCH_SK,
-                    "dueAt": text,
-                    _GSI1PK: keys.WATCH_INDEX_PK,
-                    _GSI1SK: keys.watch_index_sk(text, pid),
-                },
-                condition=condition,
-            )
+            self.table.put(_watch_row(pid, keys.watch_time(due)), condition=condition)
         except ConflictError:
             return False
         return True
@@ -156,3 +138,14 @@ class WatchRows:
             if isinstance(pk, str) and pk.startswith(keys.PIPELINE_PREFIX) and isinstance(due, str):
                 out[pk[len(keys.PIPELINE_PREFIX) :]] = due
         return out
+
+
+def _watch_row(pid: str, due: str) -> Item:
+    """The pipeline's watch row, due at ``due`` (a :func:`~interlock.store.keys.watch_time` text)."""
+    return {
+        "PK": keys.pipeline_pk(pid),
+        "SK": keys.WATCH_SK,
+        "dueAt": due,
+        _GSI1PK: keys.WATCH_INDEX_PK,
+        _GSI1SK: keys.watch_index_sk(due, pid),
+    }

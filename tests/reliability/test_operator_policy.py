@@ -20,6 +20,7 @@ import hcl2
 import pytest
 from hcl2 import SerializationOptions
 
+from tests.aws.conftest import set_aws_env
 from tests.deploy._tf import MODULE
 from tests.deploy.iam_recorder import CallRecorder
 
@@ -56,13 +57,7 @@ def policy_actions() -> tuple[set[str], set[str]]:
 def deployment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from moto import mock_aws
 
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    }.items():
-        monkeypatch.setenv(name, value)
+    set_aws_env(monkeypatch)
     monkeypatch.delenv("INTERLOCK_ACTOR", raising=False)
     with mock_aws():
         import boto3  # type: ignore[import-untyped]

@@ -19,6 +19,7 @@ import pytest
 
 from interlock.store import open_store
 from interlock.store.table import StoreError
+from tests.aws.conftest import set_aws_env
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -79,13 +80,7 @@ def dynamo(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDynamo]:
     import botocore.retries.standard as standard  # type: ignore[import-untyped]
 
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    }.items():
-        monkeypatch.setenv(name, value)
+    set_aws_env(monkeypatch)
     fake = FakeDynamo()
     fake.thread.start()
     try:

@@ -22,6 +22,7 @@ from interlock.triggers import TriggerError
 from interlock.triggers.airflow import AirflowRunner
 from interlock.triggers.databricks import DatabricksRunner
 from interlock.triggers.http import HttpRunner, scrub
+from tests.aws.conftest import set_aws_env
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -167,13 +168,7 @@ def deployment(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
     """A DynamoDB deployment under moto: the four tables, the events bus routed to an SQS queue."""
     from moto import mock_aws
 
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    }.items():
-        monkeypatch.setenv(name, value)
+    set_aws_env(monkeypatch)
     with mock_aws():
         import boto3  # type: ignore[import-untyped]
 

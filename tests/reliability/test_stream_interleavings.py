@@ -43,6 +43,7 @@ from interlock.records import JobEvent, RunStatus
 from interlock.service.controller import Controller
 from interlock.service.executor import Executor
 from interlock.store import open_store
+from tests.aws.conftest import set_aws_env
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -327,13 +328,7 @@ def test_interleavings_on_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from interlock.store.dynamodb import create_tables
 
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-    }.items():
-        monkeypatch.setenv(name, value)
+    set_aws_env(monkeypatch)
     counter = iter(range(10_000))
 
     def fresh(now: Callable[[], float]) -> Store:
