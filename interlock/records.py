@@ -162,6 +162,11 @@ def time_attr(item: Mapping[str, Any], name: str) -> datetime | None:
     return keys.parse_time(value) if isinstance(value, str) else None
 
 
+def _str_attr(item: Mapping[str, Any], name: str) -> str | None:
+    value = item.get(name)
+    return value if isinstance(value, str) and value else None
+
+
 def _epoch_attr(item: Mapping[str, Any], name: str) -> datetime | None:
     value = item.get(name)
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
@@ -183,6 +188,10 @@ class RunRow:
         updated_at: the last status change.
         finished_at: when a terminal status was set.
         lock_expires_at: RUNNING only: past this the run is stale (its execution is presumed lost).
+        start_record: the SequenceNumber of the stream record whose handling acquired the run (a
+            trigger-sensor write; ``None`` for cron, watchdog and the original's rows, and after a
+            reset): only that record, redelivered, re-issues the start (see
+            :func:`~interlock.lifecycle.trigger.decide_trigger_write`).
     """
 
     pipeline_id: str
@@ -194,6 +203,7 @@ class RunRow:
     updated_at: datetime | None = None
     finished_at: datetime | None = None
     lock_expires_at: datetime | None = None
+    start_record: str | None = None
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> RunRow:
@@ -225,6 +235,7 @@ class RunRow:
             updated_at=time_attr(item, "updatedAt"),
             finished_at=time_attr(item, "finishedAt"),
             lock_expires_at=lock,
+            start_record=_str_attr(item, "startRecord"),
         )
 
     @property

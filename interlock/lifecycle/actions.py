@@ -96,12 +96,15 @@ class AcquireRun:
         schedule_id: ``cron`` or ``stream``.
         period: the run's period.
         at: the start instant.
+        record: the SequenceNumber of the stream record that starts the run (a trigger-sensor
+            write), kept on the row so that only that record, redelivered, re-issues the start.
     """
 
     pipeline_id: str
     schedule_id: str
     period: str
     at: datetime
+    record: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

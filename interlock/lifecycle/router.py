@@ -388,6 +388,7 @@ def decide_sensor(
         source=f"trigger sensor {write.key!r}",
         detail={"sensorKey": write.key},
         arrival=True,
+        record=write.sequence,
     )
 
 
@@ -441,6 +442,7 @@ def _start_or_not(
     source: str,
     detail: Mapping[str, Any],
     arrival: bool,
+    record: str | None = None,
 ) -> Decision:
     schedule_id = config.schedule_id
     identity = {"pipelineId": config.id, "scheduleId": schedule_id, "period": period.id}
@@ -478,7 +480,7 @@ def _start_or_not(
         )
     return Decision(
         actions=(
-            AcquireRun(config.id, schedule_id, period.id, now),
+            AcquireRun(config.id, schedule_id, period.id, now, record=record or None),
             *first,
             StartExecution(config.id, schedule_id, period.id, name, {**identity, "attempt": 1}),
         ),

@@ -10,11 +10,18 @@ it returns, as the watchdog does with :func:`~interlock.lifecycle.watchdog.scan`
     ignored, excluded           (not read if no period) other       decide_sensor's (PIPELINE_EXCLUDED,
                                                                     nothing)
     "start"                     none                    start       decide_sensor's start
+    "start"                     RUNNING, acquired by    resume      nothing here; the controller
+                                this very record (its               re-issues the attempt's start
+                                ``startRecord``): a                 (decide_resume): the first handling
+                                redelivery                          may have died before StartExecution
     "start"                     exists, and the key is  post-run    decide_postrun: its drift threshold
                                 a post-run key with a               decides whether the change deserves a
                                 stored baseline                     rerun (the original always treated it
                                                                     as late data)
-    "start"                     exists                  late-data   decide_late_data
+    "start"                     exists                  late-data   decide_late_data (nothing unless
+                                                                    the run COMPLETED: a write while it
+                                                                    is RUNNING starts nothing, so one
+                                                                    attempt is one StartExecution)
 """
 
 from __future__ import annotations
@@ -23,21 +30,39 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from interlock.lifecycle import postrun
+from interlock.lifecycle.actions import Decision
 from interlock.lifecycle.reruns import period_exclusion
 from interlock.lifecycle.router import decide_sensor
+from interlock.records import RunStatus
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
     from interlock.config.models import Calendar, PipelineConfig
-    from interlock.lifecycle.actions import Decision
     from interlock.lifecycle.router import SensorWrite
     from interlock.records import JobEntry, RunRow
 
-__all__ = ["TriggerChoice", "TriggerFacts", "TriggerPath", "decide_trigger_write"]
+__all__ = [
+    "TriggerChoice",
+    "TriggerFacts",
+    "TriggerPath",
+    "decide_trigger_write",
+    "started_by",
+]
 
-TriggerPath = Literal["start", "dry-run", "late-data", "post-run", "other"]
+TriggerPath = Literal["start", "resume", "dry-run", "late-data", "post-run", "other"]
+
+
+def started_by(row: RunRow | None, write: SensorWrite) -> bool:
+    """Whether ``row`` is a RUNNING run acquired by ``write``'s own stream record (so ``write`` is
+    that record delivered again, and its first handling may have died before StartExecution)."""
+    return (
+        row is not None
+        and row.status is RunStatus.RUNNING
+        and row.start_record is not None
+        and row.start_record == write.sequence
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +89,9 @@ class TriggerChoice:
     """Which path a trigger-sensor write takes, and that path's decision.
 
     Attributes:
-        path: ``start``, ``dry-run``, ``late-data``, ``post-run``, or ``other`` (ignored or
-            excluded: :func:`~interlock.lifecycle.router.decide_sensor`'s decision as is).
+        path: ``start``, ``resume`` (the controller re-issues the running attempt's start),
+            ``dry-run``, ``late-data``, ``post-run``, or ``other`` (ignored or excluded:
+            :func:`~interlock.lifecycle.router.decide_sensor`'s decision as is).
         decision: the decision to apply (the caller applies a ``late-data`` or ``other`` decision only
             when it has actions, and a ``post-run`` one always).
     """
@@ -92,7 +118,8 @@ def decide_trigger_write(
         calendars: the known calendars by name.
 
     Returns:
-        The path and its decision: ``start`` (AcquireRun + StartExecution), ``late-data``
+        The path and its decision: ``start`` (AcquireRun + StartExecution), ``resume`` (no actions:
+        the write is the redelivered record that acquired the RUNNING run), ``late-data``
         (:func:`~interlock.lifecycle.postrun.decide_late_data`), ``post-run``
         (:func:`~interlock.lifecycle.postrun.decide_postrun`), ``dry-run`` (observe only), or
         ``other`` (PIPELINE_EXCLUDED, or nothing with a reason).
@@ -105,6 +132,11 @@ def decide_trigger_write(
     row = facts.run_row
     if row is None:
         return TriggerChoice("start", decision)
+    if started_by(row, write):
+        reason = f"{write.key!r}: the record that started this RUNNING run, delivered again"
+        return TriggerChoice(
+            "resume", Decision(next="resume", output=decision.output, reason=reason)
+        )
     schedule, period = str(decision.output["scheduleId"]), str(decision.output["period"])
     if facts.baseline is not None and postrun.postrun_rule_key(config, write.key) is not None:
         chosen = postrun.decide_postrun(

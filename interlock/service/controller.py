@@ -10,8 +10,10 @@ handlers, so a record or a timer means the same thing on a laptop and in AWS::
                                              post-run key with a baseline) │ dry run →
                                              decide_dry_run_trigger
       start stopped by a RUNNING run row     decide_resume: the row's attempt is started again
-      (trigger, cron, retry, rerun: a        (idempotent by execution name, job starts by run
-      redelivery after a crash)              id: found, never started twice)
+      (cron, retry, rerun: a redelivery      (idempotent by execution name, job starts by run
+      after a crash; a trigger write only    id: found, never started twice); any other trigger
+      if the row's startRecord is its own    write while the run is RUNNING starts nothing (one
+      SequenceNumber)                        StartExecution per attempt)
       SensorWrite, post-run key              decide_postrun │ dry run → decide_dry_run_postrun
       JobLogWrite                            decide_job_log (+ baseline, SLA verdict on success)
                                              │ dry run → decide_dry_run_failure
@@ -96,10 +98,6 @@ WATCH_SWEEP: Final = timedelta(hours=6)
 for a change nothing marked: a stream record lost before the router saw it)."""
 CRON_TIMER_PREFIX: Final = "cron-"
 _MAX_TIMER_NAME: Final = 64
-
-
-def _running(row: RunRow | None) -> bool:
-    return row is not None and row.status is RunStatus.RUNNING
 
 
 def cron_timer_name(pipeline_id: str) -> str:
@@ -277,12 +275,14 @@ class Controller:
             run = RunRef(config.id, str(out["scheduleId"]), str(out["period"]))
             if result.stopped is None:
                 self._after_start(config, run, now, handled)
-            else:
-                self._resume(config, run, now, handled)
-        elif choice.path == "late-data" and facts.run_row is not None and _running(facts.run_row):
-            # a redelivered write whose first handling died between AcquireRun and StartExecution
-            row = facts.run_row
-            self._resume(config, RunRef(config.id, row.schedule, row.period), now, handled)
+            else:  # a concurrent handler acquired the run after our read: its start is its own
+                handled.reason = result.stopped
+        elif choice.path == "resume":
+            # the record that acquired the run, delivered again: its first handling may have died
+            # between AcquireRun and StartExecution (any other write while RUNNING starts nothing)
+            self._resume(
+                config, RunRef(config.id, str(out["scheduleId"]), str(out["period"])), now, handled
+            )
             handled.reason = decision.reason
         elif choice.path == "post-run" or decision.actions:
             self._apply(handled, decision)

@@ -412,7 +412,10 @@ class Executor:
 
     def _acquire(self, action: AcquireRun, acquired: set[_RunKey]) -> ActionOutcome:
         run = (action.pipeline_id, action.schedule_id, action.period)
-        if not self.store.control.acquire_run(*run, now=action.at, lock_ttl=self.lock_ttl):
+        acquired_now = self.store.control.acquire_run(
+            *run, now=action.at, lock_ttl=self.lock_ttl, record=action.record
+        )
+        if not acquired_now:
             return ActionOutcome(
                 action,
                 OutcomeStatus.CONFLICT,

@@ -331,7 +331,14 @@ class ControlStore(WatchRows, BoardRows):
         }
 
     def acquire_run(
-        self, pid: str, schedule: str, period: str, *, now: datetime, lock_ttl: timedelta
+        self,
+        pid: str,
+        schedule: str,
+        period: str,
+        *,
+        now: datetime,
+        lock_ttl: timedelta,
+        record: str | None = None,
     ) -> bool:
         """Start a run: create its RUNNING row iff there is none.
 
@@ -341,6 +348,8 @@ class ControlStore(WatchRows, BoardRows):
             period: the run's period.
             now: the start time.
             lock_ttl: how long the run may stay RUNNING before it counts as stale.
+            record: the SequenceNumber of the stream record starting the run, kept as
+                ``startRecord`` (see :attr:`~interlock.records.RunRow.start_record`).
 
         Returns:
             ``True`` if this call started the run; ``False`` if a row already exists (running or done).
@@ -351,6 +360,8 @@ class ControlStore(WatchRows, BoardRows):
             "attempt": 1,
             **self._lock_attrs(pid, schedule, period, now, lock_ttl),
         }
+        if record:
+            item["startRecord"] = record
         try:
             self.table.put(item, condition=absent())
         except ConflictError:
@@ -370,7 +381,7 @@ class ControlStore(WatchRows, BoardRows):
                 keys.pipeline_pk(pid),
                 keys.trigger_sk(schedule, period),
                 set={**self._lock_attrs(pid, schedule, period, now, lock_ttl)},
-                remove=("finishedAt",),
+                remove=("finishedAt", "startRecord"),  # a new attempt: no record started it
                 add={"attempt": 1},
                 condition=exists(),
             )

@@ -326,3 +326,77 @@ def test_the_event_sink_stores_a_redelivery_once_and_infra_alarms(world: AwsWorl
     (infra,) = world.store.events.for_pipeline("INFRASTRUCTURE")
     assert infra.type is EventType.INFRA_ALARM
     assert infra.timestamp == at  # the envelope has no timestamp: the time EventBridge gave
+
+
+def count_starts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of every StartExecution call any client makes from now on (the handlers' included)."""
+    import botocore.client  # type: ignore[import-untyped]
+
+    names: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(client: Any, operation: str, params: Any) -> Any:
+        if operation == "StartExecution":
+            names.append(str(params["name"]))
+        return original(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
+    return names
+
+
+def hold_tasks(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Hold the state machine's Task states until the returned event is set (the run stays RUNNING)."""
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    gate = threading.Event()
+    original = LambdaSimpleBackend.invoke
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        assert gate.wait(20), "the test never released the held Task"
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(LambdaSimpleBackend, "invoke", held)
+    return gate
+
+
+def rewrite_trigger(pid: str = PID) -> None:
+    """The producer writes its trigger sensor again (same content, a later ``updatedAt``)."""
+    table = boto3.resource("dynamodb", region_name=REGION).Table(f"{ENV}-interlock-control")
+    table.put_item(
+        Item={
+            "PK": f"PIPELINE#{pid}",
+            "SK": "SENSOR#upstream-complete",
+            "data": {"status": "ready"},
+            "updatedAt": (datetime.now(UTC) + timedelta(seconds=1))
+            .isoformat()
+            .replace("+00:00", "Z"),
+        }
+    )
+
+
+def test_trigger_writes_while_the_run_is_running_start_nothing_more(
+    world: AwsWorld, job: JobServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a run started by a trigger write, its execution held in its first Task (RUNNING)
+    push(tmp_path, job.url)
+    world.route(world.stream_records("control"))
+    starts = count_starts(monkeypatch)
+    gate = hold_tasks(monkeypatch)
+    produce()
+    assert world.route(world.stream_records("control")) == {"batchItemFailures": []}
+    assert starts == [f"{PID}-stream-{TODAY}-a1"]
+    # WHEN the producer writes the trigger twice more while the run is RUNNING
+    rewrite_trigger()
+    rewrite_trigger()
+    records = world.stream_records("control")
+    assert [r["eventName"] for r in records][-2:] == ["MODIFY", "MODIFY"]
+    assert world.route(records) == {"batchItemFailures": []}
+    # THEN nothing more was started: one StartExecution for the one attempt
+    run = world.store.control.get_run(PID, "stream", TODAY)
+    assert run is not None and run.status == "RUNNING"
+    assert starts == [f"{PID}-stream-{TODAY}-a1"]
+    gate.set()
+    world.pump()
+    assert starts == [f"{PID}-stream-{TODAY}-a1"]
+    assert len(job.calls) == 1
+    assert world.store.control.get_run(PID, "stream", TODAY).status == "COMPLETED"  # type: ignore[union-attr]

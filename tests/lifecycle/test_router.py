@@ -169,7 +169,7 @@ def test_trigger_sensor_starts_a_run() -> None:
     d = decide_sensor(config(), write(status="ready", date="2026-03-04"), now=NOW, calendars={})
     assert d.next == "start"
     acquire, arrival, start = d.actions
-    assert acquire == AcquireRun("orders", "stream", "2026-03-04", NOW)
+    assert acquire == AcquireRun("orders", "stream", "2026-03-04", NOW, record="100")
     assert arrival == PutBookkeeping(
         "orders",
         "first-sensor-arrival",
@@ -230,7 +230,7 @@ def test_hourly_period_from_date_and_hour_and_cron_schedule() -> None:
     cfg = config(schedule={"cron": "0 * * * *"})
     d = decide_sensor(cfg, write(status="ready", date="20260304", hour="07"), now=NOW, calendars={})
     assert d.next == "start"
-    assert d.actions[0] == AcquireRun("orders", "cron", "2026-03-04T07", NOW)
+    assert d.actions[0] == AcquireRun("orders", "cron", "2026-03-04T07", NOW, record="100")
     start = d.actions[2]
     assert isinstance(start, StartExecution)
     assert start.name == "orders-cron-2026-03-04T07-a1"

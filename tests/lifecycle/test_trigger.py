@@ -77,6 +77,24 @@ def test_a_running_run_gets_nothing_with_a_reason() -> None:
     assert "not completed" in decision.reason
 
 
+def test_only_the_record_that_started_the_running_run_resumes_it() -> None:
+    # the row keeps the SequenceNumber of the record that acquired it ("100" is write()'s)
+    mine = RunRow("orders", "stream", PERIOD, RunStatus.RUNNING, 1, DONE, start_record="100")
+    path, decision = decide(config(), TriggerFacts(dry_run=False, run_row=mine))
+    assert (path, decision.next, decision.actions) == ("resume", "resume", ())
+    assert "delivered again" in decision.reason
+    # a later write (another record), or a row no record started (cron, a reset, the original's)
+    for row in (
+        RunRow("orders", "stream", PERIOD, RunStatus.RUNNING, 1, DONE, start_record="99"),
+        RunRow("orders", "stream", PERIOD, RunStatus.RUNNING, 2, DONE),
+    ):
+        path, decision = decide(config(), TriggerFacts(dry_run=False, run_row=row))
+        assert (path, decision.actions) == ("late-data", ())
+    # once the run is over, its own record delivered again is a replay: nothing (not a resume)
+    done = RunRow("orders", "stream", PERIOD, RunStatus.COMPLETED, 1, DONE, start_record="100")
+    assert decide(config(), TriggerFacts(dry_run=False, run_row=done))[0] == "late-data"
+
+
 def test_a_post_run_key_with_a_baseline_goes_the_post_run_way() -> None:
     baseline = {"orders": {"count": 100, "status": "ready"}}
     facts = TriggerFacts(

@@ -219,6 +219,41 @@ def test_replayed_feed_starts_no_second_execution(
     assert run_status(store) is RunStatus.COMPLETED
 
 
+def test_trigger_writes_while_the_run_is_running_start_nothing_more(
+    store: Store,
+    clock: VirtualClock,
+    triggers: Callable[[str], TriggerRunner],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a run started by its trigger write, RUNNING (waiting for its job's first poll)
+    rt = runtime(store, clock, triggers)
+    starts: list[str] = []
+    start = rt.executions.start
+
+    def counted(name: str, input: Any) -> str:  # noqa: A002 - the port's word
+        starts.append(name)
+        return start(name, input)
+
+    monkeypatch.setattr(rt.executions, "start", counted)
+    setup_pipeline(store, count=12)
+    rt.tick()
+    assert starts == [NAME] and run_status(store) is RunStatus.RUNNING
+
+    # WHEN the producer writes the trigger again, twice, while the run is RUNNING (the tick handles
+    # records before it steps the execution, which then completes)
+    for _ in range(2):
+        clock.advance(timedelta(seconds=30))
+        store.control.put_sensor("orders", "orders-landed", TRIGGER, now=clock.now())
+    report = rt.tick()
+    assert report.records >= 2 and report.started == ()
+    rt.run_until(T0 + timedelta(hours=1))
+
+    # THEN the one attempt was started once, and it completed
+    assert starts == [NAME]
+    assert run_status(store) is RunStatus.COMPLETED
+    assert triggered(store) == 1
+
+
 def test_a_new_runtime_finishes_a_run_started_by_another(
     store: Store,
     clock: VirtualClock,

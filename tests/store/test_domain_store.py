@@ -316,13 +316,16 @@ def test_reset_run_needs_a_row_and_counts_attempts(control: ControlStore, clock:
     assert control.reset_run("p", "cron", "2026-03-02", now=T0, lock_ttl=LOCK) is False
     assert control.get_run("p", "cron", "2026-03-02") is None
 
-    control.acquire_run("p", "cron", "2026-03-02", now=T0, lock_ttl=LOCK)
+    control.acquire_run("p", "cron", "2026-03-02", now=T0, lock_ttl=LOCK, record="0042")
+    first = control.get_run("p", "cron", "2026-03-02")
+    assert first is not None and first.start_record == "0042"  # the record that acquired it
     control.set_run_status("p", "cron", "2026-03-02", RunStatus.FAILED_FINAL, now=T0)
     later = clock.advance(timedelta(hours=1))
     assert control.reset_run("p", "cron", "2026-03-02", now=later, lock_ttl=LOCK) is True
 
     run = control.get_run("p", "cron", "2026-03-02")
     assert run is not None
+    assert run.start_record is None  # a new attempt: its start is the reset's, not a record's
     assert (run.status, run.attempt, run.started_at) == (RunStatus.RUNNING, 2, later)
     assert run.finished_at is None and run.lock_expires_at == later + LOCK
     assert [r.pipeline_id for r in control.running_runs()] == ["p"]
