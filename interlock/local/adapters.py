@@ -99,6 +99,7 @@ def _canonical(value: Any) -> str:
 class _Snapshot:
     execution: asl.Execution
     version: int
+    input_text: str  # the execution's input as stored (canonical JSON): saved again unchanged
 
 
 class LocalExecutions:
@@ -131,20 +132,21 @@ class LocalExecutions:
         Raises:
             ExecutionConflictError: ``name`` exists with a different input.
         """
-        payload = json.loads(_canonical(dict(input)))
+        input_text = _canonical(dict(input))
+        payload = json.loads(input_text)
         execution_id = EXECUTION_ID_PREFIX + name
         item = self.table.get(EXECUTION_PK, name)
         if item is None:
             execution = asl.start(self.machine, payload, now=self.clock.now(), name=name)
             try:
-                self.table.put(self._item(execution, 1, payload), condition=absent())
+                self.table.put(self._item(execution, 1, input_text), condition=absent())
             except ConflictError:
                 item = self.table.get(EXECUTION_PK, name)
                 if item is None:
                     raise
             else:
                 return execution_id
-        if item.get("input") != _canonical(payload):
+        if item.get("input") != input_text:
             raise ExecutionConflictError(name, execution_id)
         return execution_id
 
@@ -171,7 +173,7 @@ class LocalExecutions:
         Returns:
             Whether it was saved (``False``: another runtime stepped it first).
         """
-        item = self._item(execution, snapshot.version + 1, execution.input)
+        item = self._item(execution, snapshot.version + 1, snapshot.input_text)
         try:
             self.table.put(item, condition=equals("version", snapshot.version))
         except ConflictError:
@@ -180,14 +182,15 @@ class LocalExecutions:
         return True
 
     @staticmethod
-    def _item(execution: asl.Execution, version: int, payload: Any) -> Item:
+    def _item(execution: asl.Execution, version: int, input_text: str) -> Item:
         item: Item = {
             "PK": EXECUTION_PK,
             "SK": execution.name,
             "status": execution.status.value,
             "state": execution.state,
-            "input": _canonical(payload),
-            "snapshot": _canonical(execution.to_dict()),
+            "input": input_text,
+            # saved at every step: no key sorting (nothing compares snapshots as text)
+            "snapshot": json.dumps(execution.to_dict(), separators=(",", ":"), default=str),
             "version": version,
         }
         if execution.status is asl.ExecutionStatus.RUNNING:
@@ -199,7 +202,7 @@ class LocalExecutions:
     @staticmethod
     def _read(item: Mapping[str, Any]) -> _Snapshot:
         execution = asl.Execution.from_dict(json.loads(str(item["snapshot"])))
-        return _Snapshot(execution, int(item["version"]))
+        return _Snapshot(execution, int(item["version"]), str(item["input"]))
 
 
 # -------------------------------------------------------------------------------------- timers

@@ -374,8 +374,9 @@ class EmbeddedRuntime:
             for record in batch.records:
                 dirty = self._handle(record, now) or dirty
             position = batch.position
-        # Only the runtime's own position rows were read: writing the position again would add one
-        # more such record, forever. Re-reading those few next time is cheaper.
+        # Only the runtime's own rows were read (on a DynamoDB store; SQLite's feed leaves them out,
+        # see EMBEDDED_PARTITIONS): writing the position again would add one more such record,
+        # forever. Re-reading those few next time is cheaper.
         if dirty:
             self.reset_feed(table, position)
         positions[table] = position

@@ -19,12 +19,27 @@ from __future__ import annotations
 
 from interlock.store.table import IndexSpec, TableSpec
 
-__all__ = ["CONTROL", "EVENTS", "JOBLOG", "RERUN", "TABLE_SPECS", "physical_name"]
+__all__ = [
+    "CONTROL",
+    "EMBEDDED_PARTITIONS",
+    "EVENTS",
+    "JOBLOG",
+    "RERUN",
+    "TABLE_SPECS",
+    "physical_name",
+]
+
+EMBEDDED_PARTITIONS = frozenset({"EXECUTION", "TIMER", "RUNTIME", "JOBSTART"})
+"""Control partitions the embedded runtime keeps for itself (its executions, timers, feed positions and
+durable job starts): the runtime reads them directly, never through the feed, so the SQLite driver
+writes no feed record for them (an execution saves a snapshot at every step: half the feed's records
+were these, read back only to be skipped)."""
 
 CONTROL = TableSpec(
     "control",
     indexes=(IndexSpec("GSI1", pk="GSI1PK", sk="GSI1SK", sk_type="S"),),
     stream=True,
+    unstreamed=EMBEDDED_PARTITIONS,
 )
 JOBLOG = TableSpec("joblog", stream=True)
 RERUN = TableSpec("rerun")

@@ -598,7 +598,11 @@ class SQLiteStore:
                 base, end = _feed_range(name)
                 conn.executemany(
                     _FEED,
-                    [(base, end, now, "REMOVE", pk, sk, doc, None, 1) for pk, sk, doc in rows],
+                    [
+                        (base, end, now, "REMOVE", pk, sk, doc, None, 1)
+                        for pk, sk, doc in rows
+                        if pk not in spec.unstreamed
+                    ],
                 )
             purged += len(rows)
         return MaintenanceResult(purged, self._trim(conn, now - self._retention, trim_limit))

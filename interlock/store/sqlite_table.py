@@ -75,6 +75,7 @@ class SQLiteTable:
         self._spec = spec
         self._name = spec.name
         self._stream = spec.stream
+        self._unstreamed = spec.unstreamed
         self._feed = _feed_range(spec.name)
         self._arn = (
             f"arn:aws:dynamodb:local:000000000000:table/{physical_name('local', spec.name)}"
@@ -322,7 +323,7 @@ class SQLiteTable:
     ) -> None:
         """Put one prepared item."""
         self._store._writes += 1
-        if condition is None and not self._stream:
+        if condition is None and (not self._stream or prepared.pk in self._unstreamed):
             # Nothing to check and no record to write: an expired item in the way is simply replaced.
             conn.execute(_UPSERT, prepared.row)
             return
@@ -385,7 +386,7 @@ class SQLiteTable:
         if old is None:
             return None  # nothing to delete: no record, as DynamoDB
         conn.execute(_DELETE, (self._name, pk, sk))
-        if self._stream:
+        if self._stream and pk not in self._unstreamed:
             conn.execute(_FEED, (*self._feed, now, "REMOVE", pk, sk, old, None, 0))
         return old
 
@@ -448,7 +449,7 @@ class SQLiteTable:
         doc, ttl = row
         if ttl is not None and ttl <= now:
             conn.execute(_DELETE, (self._name, pk, sk))
-            if self._stream:
+            if self._stream and pk not in self._unstreamed:
                 conn.execute(_FEED, (*self._feed, now, "REMOVE", pk, sk, doc, None, 1))
             return None
         return doc  # type: ignore[no-any-return]
@@ -457,7 +458,7 @@ class SQLiteTable:
         self, conn: sqlite3.Connection, now: float, prepared: _Prepared, old: str | None
     ) -> None:
         conn.execute(_UPSERT, prepared.row)
-        if self._stream:
+        if self._stream and prepared.pk not in self._unstreamed:
             event = "INSERT" if old is None else "MODIFY"
             conn.execute(
                 _FEED, (*self._feed, now, event, prepared.pk, prepared.sk, old, prepared.doc, 0)

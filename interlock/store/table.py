@@ -268,11 +268,15 @@ class TableSpec:
         name: logical name: ``control``, ``joblog``, ``rerun`` or ``events``.
         indexes: global secondary indexes.
         stream: whether writes appear in the change feed (DynamoDB Streams, NEW_AND_OLD_IMAGES).
+        unstreamed: partition keys whose writes the SQLite driver leaves out of its feed: the
+            embedded runtime's own bookkeeping (executions, timers, feed positions, job starts), which
+            no reader of the feed uses. DynamoDB Streams cannot leave rows out; its readers skip them.
     """
 
     name: str
     indexes: tuple[IndexSpec, ...] = ()
     stream: bool = False
+    unstreamed: frozenset[str] = frozenset()
 
     def index(self, name: str) -> IndexSpec:
         """The index called ``name``.

@@ -34,6 +34,7 @@ from interlock.store.sqlite import (
     number_key,
 )
 from interlock.store.table import (
+    TTL_ATTRIBUTE,
     ConflictError,
     StoreError,
     StoreUnavailableError,
@@ -41,6 +42,7 @@ from interlock.store.table import (
     absent,
     begins_with,
     between,
+    equals,
     sk_gt,
 )
 
@@ -490,6 +492,33 @@ def test_feed_records_carry_the_clock_sequence_and_arn(store, clock):
     assert first["eventSourceARN"].endswith("table/local-interlock-control/stream/sqlite")
     assert "userIdentity" not in first
     assert len(first["eventID"]) == 32 and first["eventID"] != second["eventID"]
+
+
+def test_the_embedded_runtimes_own_rows_write_no_feed_record(store, clock):
+    # GIVEN the control table, whose EXECUTION/TIMER/RUNTIME/JOBSTART partitions only the embedded
+    # runtime reads, and directly
+    from interlock.local.adapters import EXECUTION_PK, TIMER_PK
+    from interlock.local.runtime import _OWN_ROWS, RUNTIME_PK
+    from interlock.service.starts import JOB_START_PK
+    from interlock.store.specs import EMBEDDED_PARTITIONS
+
+    assert {EXECUTION_PK, TIMER_PK, RUNTIME_PK, JOB_START_PK} == EMBEDDED_PARTITIONS == _OWN_ROWS
+    table = store.table("control")
+    # WHEN they are put, updated (with a condition), expire and are deleted around a pipeline row
+    for pk in sorted(EMBEDDED_PARTITIONS):
+        table.put({"PK": pk, "SK": "x", "version": 1})
+        table.put({"PK": pk, "SK": "x", "version": 2}, condition=equals("version", 1))
+        table.update(pk, "x", set={"v": 3})
+        table.put({"PK": pk, "SK": "gone", TTL_ATTRIBUTE: int(clock.t) + 1})
+        table.delete(pk, "x")
+    table.put({"PK": PK, "SK": "SENSOR#a"})
+    clock.advance(5)
+    table.put({"PK": "TIMER", "SK": "gone"})  # replaces an expired row: no REMOVE record either
+    store.maintain()
+    # THEN the feed holds the pipeline row only, and the rows themselves were written
+    records = table.changes().records
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["PK"]["S"]) for r in records] == [("INSERT", PK)]
+    assert table.get("EXECUTION", "x") is None and table.get("TIMER", "gone") is not None
 
 
 def test_feed_positions_belong_to_one_table(store):
