@@ -87,7 +87,7 @@ variable "slack_bot_token" {
 }
 
 variable "slack_secret_arn" {
-  description = "Secrets Manager ARN of the Slack bot token; grants alert-dispatcher secretsmanager:GetSecretValue on it."
+  description = "Secrets Manager ARN of the Slack bot token (bot scopes chat:write, and channels:history or groups:history for a private channel: docs/deployers.md#the-slack-app); grants alert-dispatcher secretsmanager:GetSecretValue on it."
   type        = string
   default     = ""
 }

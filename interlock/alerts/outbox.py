@@ -9,6 +9,8 @@ Rows live in the events table, in partitions of their own (no event query ever r
                                                     queuedAt     RFC 3339
                                                     attempts     deliveries tried (N)
                                                     lastError    why the last one failed
+                                                    maybePosted  a failed try may have posted it (look
+                                                                 it up before posting again)
 
 Sort keys come from one atomic counter rather than the clock, so entries keep the order they were
 queued in across restarts, processes and a clock that jumps back (a virtual clock may). Rows carry no
@@ -21,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from interlock.store import keys
 from interlock.store.table import ConflictError, begins_with, exists, query_all
@@ -56,6 +58,8 @@ class OutboxEntry:
         event: the event.
         attempts: how many deliveries failed so far.
         last_error: why the last one failed.
+        maybe_posted: a failed try may have reached Slack (no answer, a reset, a 5xx): its message
+            must be looked up before it is posted again.
     """
 
     sk: str
@@ -63,6 +67,7 @@ class OutboxEntry:
     event: Event
     attempts: int
     last_error: str | None
+    maybe_posted: bool = False
 
 
 class Outbox:
@@ -80,13 +85,21 @@ class Outbox:
     def __repr__(self) -> str:
         return f"<Outbox {self.pk}>"
 
-    def add(self, event: Event, *, now: datetime, error: str | None = None) -> OutboxEntry:
+    def add(
+        self,
+        event: Event,
+        *,
+        now: datetime,
+        error: str | None = None,
+        maybe_posted: bool = False,
+    ) -> OutboxEntry:
         """Queue ``event`` behind everything already queued.
 
         Args:
             event: the event.
             now: when it was queued.
             error: why it is queued (the failed delivery), if it is.
+            maybe_posted: the failed delivery may have posted it.
 
         Returns:
             The entry.
@@ -109,8 +122,10 @@ class Outbox:
         }
         if error is not None:
             item["lastError"] = error
+        if maybe_posted:
+            item["maybePosted"] = True
         self.table.put(item)
-        return OutboxEntry(sk, key, event, int(item["attempts"]), error)
+        return OutboxEntry(sk, key, event, int(item["attempts"]), error, maybe_posted)
 
     def pending(self) -> list[OutboxEntry]:
         """Every readable queued entry, oldest first (unreadable rows are logged and left in place)."""
@@ -134,6 +149,7 @@ class Outbox:
                     event=event,
                     attempts=int(item.get("attempts", 0)),
                     last_error=error if isinstance(error, str) else None,
+                    maybe_posted=item.get("maybePosted") is True,
                 )
             )
         return out
@@ -144,11 +160,15 @@ class Outbox:
             item.get("runKey") == key for item in query_all(self.table, self.pk, begins_with(_MSG))
         )
 
-    def failed(self, entry: OutboxEntry, error: str) -> None:
-        """Record another failed delivery of ``entry`` (nothing, if it is gone: delivered by another process)."""
+    def failed(self, entry: OutboxEntry, error: str, *, maybe_posted: bool = False) -> None:
+        """Record another failed delivery of ``entry`` (nothing, if it is gone: delivered by another
+        process). ``maybe_posted`` marks it for a lookup before its next post; the mark is kept."""
+        changes: dict[str, Any] = {"lastError": error}
+        if maybe_posted:
+            changes["maybePosted"] = True
         try:
             self.table.update(
-                self.pk, entry.sk, set={"lastError": error}, add={"attempts": 1}, condition=exists()
+                self.pk, entry.sk, set=changes, add={"attempts": 1}, condition=exists()
             )
         except ConflictError:
             log.info("outbox entry %s/%s is gone; not recording its failure", self.pk, entry.sk)

@@ -32,14 +32,15 @@ def _no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        yield server
+def clock() -> VirtualClock:
+    return VirtualClock(START)
 
 
 @pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(START)
+def fake(clock: VirtualClock) -> Iterator[FakeSlack]:
+    # Slack's ts values follow the same (virtual) time as the events, as they would in production
+    with FakeSlack(clock=lambda: clock.now().timestamp()) as server:
+        yield server
 
 
 @pytest.fixture

@@ -183,11 +183,6 @@ def test_from_env_talks_to_the_fake(
     assert len(fake.posts()) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: a lost Slack answer posts the alert twice (Slack has no idempotency key; "
-    "slack-sdk retries a reset connection). A fix would look the event up in the thread first.",
-)
 def test_a_lost_answer_after_slack_posted_neither_loses_nor_doubles_the_alert(
     fake: FakeSlack, notifier: SlackNotifier, emit: EmitEvent
 ) -> None:
@@ -199,5 +194,7 @@ def test_a_lost_answer_after_slack_posted_neither_loses_nor_doubles_the_alert(
     # WHEN the next alert is sent (and whatever the outbox kept is flushed)
     notifier.notify(emit(T.JOB_FAILED))
     notifier.flush()
-    # THEN it is in the thread once
+    # THEN it is in the thread once: the thread was read instead of posting again
     assert _types(fake, root) == ["SLA_WARNING", "JOB_FAILED"]
+    assert [c.method for c in fake.calls[-2:]] == ["chat.postMessage", "conversations.replies"]
+    assert len(notifier.outbox) == 0
