@@ -2,6 +2,8 @@
 
 The outbox is flushed on every invocation; a message whose Slack post fails is reported by messageId,
 so SQS retries it (and dead-letters it after the queue's redrive count) instead of it being swallowed.
+A redelivered message (``ApproximateReceiveCount`` > 1) is looked up in Slack before it is posted:
+the failed try may have posted it (a lost answer), and Slack has no idempotency key.
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ def build(runtime: AwsRuntime) -> Callable[[dict[str, Any], Any], dict[str, Any]
     processor = BatchProcessor(event_type=EventType.SQS)
 
     def record_handler(record: SQSRecord) -> None:
-        runtime.dispatch(json.loads(record.body))
+        # a redelivered message may have been posted by the try that failed: look it up first
+        received = str(record.raw_event.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+        redelivered = received.isdigit() and int(received) > 1
+        runtime.dispatch(json.loads(record.body), redelivered=redelivered)
 
     @logger.inject_lambda_context
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

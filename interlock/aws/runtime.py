@@ -575,8 +575,13 @@ class AwsRuntime:
         events = EventStore(self.store.tables["events"], ttl_days=self.settings.events_ttl_days)
         return SlackNotifier(client, channel, events, self.clock)
 
-    def dispatch(self, body: Mapping[str, Any]) -> bool:
+    def dispatch(self, body: Mapping[str, Any], *, redelivered: bool = False) -> bool:
         """Deliver one alert (an EventBridge envelope from the alert queue) to Slack.
+
+        Args:
+            body: the EventBridge envelope.
+            redelivered: SQS delivered it before (and that try failed, maybe after Slack posted
+                it): its messages are looked up in Slack before they are posted.
 
         Returns:
             Whether Slack was called (``False``: Slack is off).
@@ -595,7 +600,7 @@ class AwsRuntime:
 
         received = _event_time(body.get("time")) or self.clock.now()
         event = Event.from_detail(detail, str(body.get("detail-type")), received_at=received)
-        notifier.deliver(event)
+        notifier.deliver(event, unsure=redelivered)
         return True
 
     def flush_outbox(self) -> int:

@@ -151,11 +151,13 @@ def test_warm_containers_read_configs_again_after_the_ttl(store: Store) -> None:
     assert runtime.controller.config("orders") == changed  # read again after the TTL
 
 
-def _sqs(message_id: str, event: Event) -> dict[str, Any]:
+def _sqs(message_id: str, event: Event, received: int | None = None) -> dict[str, Any]:
     body = {"id": message_id, "detail-type": event.type.value, "detail": event.to_detail()}
+    attributes = {} if received is None else {"ApproximateReceiveCount": str(received)}
     return {"messageId": message_id, "receiptHandle": "r", "body": json.dumps(body),
-            "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:us-east-1:1:alerts", "awsRegion": "us-east-1"}  # fmt: skip
+            "attributes": attributes, "messageAttributes": {}, "md5OfBody": "",
+            "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:1:alerts",
+            "awsRegion": "us-east-1"}  # fmt: skip
 
 
 def test_a_failed_slack_post_is_left_to_sqs_and_delivered_on_its_retry(
@@ -183,3 +185,34 @@ def test_a_failed_slack_post_is_left_to_sqs_and_delivered_on_its_retry(
         }
         assert len(slack.roots()) == 2
         assert all(len(slack.replies(root.ts)) == 1 for root in slack.roots())
+
+
+def test_a_redelivered_alert_that_slack_already_posted_is_not_posted_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeSlack() as slack:
+        env = {**ENV, "SLACK_CHANNEL_ID": "#alerts", "SLACK_BOT_TOKEN": "xoxb-1",
+               "SLACK_BASE_URL": slack.url}  # fmt: skip
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        module = cold_start("alert_dispatcher")
+        handler = module.build(AwsRuntime(Settings(env), store=store, clock=VirtualClock(NOW)))
+        failed = Event.create(EventType.JOB_FAILED, "orders", now=NOW, schedule_id="stream",
+                              date="2026-03-04", message="job failed: exit 1")  # fmt: skip
+        # GIVEN Slack posting the reply but its answer being lost, and the lookup failing (outage)
+        slack.drop_replies(1, method="chat.postMessage")  # the root's answer is lost
+        slack.fail_next(9, status=503, method="conversations.list")  # ... and cannot be looked up
+        other = Event.create(EventType.JOB_FAILED, "billing", now=NOW, schedule_id="stream",
+                             date="2026-03-04", message="job failed: exit 2")  # fmt: skip
+        batch = [_sqs("m1", failed, received=1), _sqs("m2", other, received=1)]
+        out = handler({"Records": batch}, FakeContext())
+        assert out == {"batchItemFailures": [{"itemIdentifier": "m1"}]}  # left to SQS
+        assert ["orders" in r.text for r in slack.roots()] == [True, False]  # Slack did post it
+        # WHEN SQS delivers it again (the second receive), Slack answering again
+        slack._failures.clear()  # noqa: SLF001 - the outage is over
+        out = handler({"Records": [_sqs("m1", failed, received=2)]}, FakeContext())
+        # THEN the root was found, not posted again; the alert is in its thread once
+        assert out == {"batchItemFailures": []}
+        roots = slack.roots()
+        assert ["orders" in r.text for r in roots] == [True, False]
+        assert [r.text.split("*")[1] for r in slack.replies(roots[0].ts)] == ["JOB_FAILED"]
