@@ -115,6 +115,9 @@ class LocalExecutions:
         self.table = store.tables["control"]
         self.machine = machine
         self.clock = clock
+        # name → (snapshot text, execution) of the last snapshot read or saved here: the next read of
+        # the same text skips parsing it (asl.step copies an execution before changing it)
+        self._parsed: dict[str, tuple[str, asl.Execution]] = {}
 
     def __repr__(self) -> str:
         return f"<LocalExecutions {self.table!r}>"
@@ -153,7 +156,7 @@ class LocalExecutions:
     def get(self, name: str) -> asl.Execution | None:
         """The execution's latest saved snapshot, or ``None``."""
         item = self.table.get(EXECUTION_PK, name)
-        return None if item is None else self._read(item).execution
+        return None if item is None else self._read(item, shared=False).execution
 
     def due(self, now: datetime) -> list[_Snapshot]:
         """RUNNING executions whose wake-up is at or before ``now``, earliest first (one Query)."""
@@ -179,6 +182,10 @@ class LocalExecutions:
         except ConflictError:
             log.warning("execution %s was saved by someone else; this step is dropped", execution)
             return False
+        if execution.status is asl.ExecutionStatus.RUNNING:
+            self._parsed[execution.name] = (item["snapshot"], execution)
+        else:
+            self._parsed.pop(execution.name, None)
         return True
 
     @staticmethod
@@ -199,9 +206,14 @@ class LocalExecutions:
             item[_GSI1SK] = _due_key(wake)
         return item
 
-    @staticmethod
-    def _read(item: Mapping[str, Any]) -> _Snapshot:
-        execution = asl.Execution.from_dict(json.loads(str(item["snapshot"])))
+    def _read(self, item: Mapping[str, Any], *, shared: bool = True) -> _Snapshot:
+        """The snapshot in ``item`` (``shared``: possibly the very object saved last, for asl.step)."""
+        text = str(item["snapshot"])
+        cached = self._parsed.get(item["SK"]) if shared else None
+        if cached is not None and cached[0] == text:
+            execution = cached[1]
+        else:
+            execution = asl.Execution.from_dict(json.loads(text))
         return _Snapshot(execution, int(item["version"]), str(item["input"]))
 
 

@@ -30,8 +30,10 @@ CANNED = {
     "lifecycle": (
         "lifecycle: sensor write → JOB_TRIGGERED, embedded runtime, 1000 pipelines\n"
         "  latency ms   p50 4.73   p90 7.83   p99 12.93   max 15.00   mean 4.43\n"
-        "  simulate: a day of 50 daily pipelines, 200 events, in 2.0 s; of 50 hourly pipelines"
-        " (1,200 runs), 4800 events, in 5.0 s\n"
+        "  simulate: a day of 50 daily pipelines, 200 events, in 2.0 s CPU (2.1 s wall); of 50"
+        " hourly pipelines (1,200 runs), 4800 events, in 5.0 s CPU (9.5 s wall)\n"
+        "  simulate vs pipelines (hourly, one day, CPU): 10: 1.00 s = 0.100 s per pipeline-day;"
+        "  25: 2.60 s = 0.104 s per pipeline-day;  50: 7.00 s = 0.140 s per pipeline-day\n"
         "  state transitions per evaluation interval: [3] over 12 intervals (target ≤ 3)\n"
     ),
     "store": (
@@ -82,6 +84,7 @@ def test_every_row_reads_its_bench_and_gives_a_verdict() -> None:
     assert verdicts == {
         "watchdog pass, 10,000 pipelines": "met",
         "`interlock simulate`, one day": "met",  # 5.0 s / 50 = 0.10 s per pipeline-day
+        "`interlock simulate`, a day vs pipeline count": "**missed**",  # 0.140 > 1.25 × 0.100
         "SQLite sensor writes/s": "met",  # 24,375 ≥ 20,000 and 90× moto
         "rule evaluations/s, one core": "met",
         "sensor write → JOB_TRIGGERED": "**missed**",  # p99 12.93 > 10
@@ -113,7 +116,14 @@ def test_every_row_reads_its_bench_and_gives_a_verdict() -> None:
     assert rows["rule evaluations/s, one core"][1] == (
         "250,000/s (min 240,000, max 260,000); values never repeating 180,000/s"
     )
-    assert rows["`interlock simulate`, one day"][1].startswith("0.10 s per hourly pipeline-day")
+    assert rows["`interlock simulate`, one day"][1] == (
+        "0.10 s CPU per hourly pipeline-day (50 hourly: 5.0 s CPU, 9.5 s wall); daily 0.04 s"
+    )
+    assert rows["`interlock simulate`, a day vs pipeline count"][1:3] == [
+        "10: 0.100 s, 25: 0.104 s, 50: 0.140 s per pipeline-day",
+        "5x the pipelines: 1.40x per pipeline-day",
+    ]
+    assert "Airflow sensors poke every 60 s" in rows["sensor write → JOB_TRIGGERED"][2]
 
 
 def test_a_bench_that_is_missing_crashed_or_changed_its_output_is_named_not_hidden() -> None:
