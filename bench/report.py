@@ -255,11 +255,17 @@ def _transitions(out: str) -> Verdict | None:
     ours = _search(r"backing off[^\n]*?(\d+) transitions", out)
     if original is None or ours is None:
         return None
-    return Verdict(
+    cost_ours = _search(r"backing off to 5 min\s+\$\s*([\d,]+)/month", out)
+    cost_theirs = _search(r"^\s+original\s+\$\s*([\d,]+)/month", out)
+    text, anchor = (
         f"{ours.group(1)} transitions (AWS poll backoff)",
         f"original {original.group(1)}",
-        met=int(ours.group(1)) < int(original.group(1)),
     )
+    if cost_ours is not None and cost_theirs is not None:
+        # USD 0.025 per 1,000 transitions (the bench's price): per run, and a month of 1,000 hourly
+        text += f"; ${int(ours.group(1)) * 0.000025:.5f} a run, ${cost_ours.group(1)} a month"
+        anchor += f"; ${cost_theirs.group(1)} a month (1,000 hourly pipelines)"
+    return Verdict(text, anchor, met=int(ours.group(1)) < int(original.group(1)))
 
 
 def _per_interval(out: str) -> Verdict | None:

@@ -62,6 +62,9 @@ CANNED = {
     "transitions": (
         "  original (27 states, 60 s polls):             163 transitions\n"
         "  ours, polls backing off to 5 min (AWS)         35 transitions,  9 polls\n"
+        "Step Functions cost, 1,000 hourly pipelines, 30 days, $0.025 per 1,000 transitions:\n"
+        "  original                                     $   2,934/month\n"
+        "  ours, polls backing off to 5 min             $     630/month\n"
     ),
 }
 
@@ -124,6 +127,10 @@ def test_every_row_reads_its_bench_and_gives_a_verdict() -> None:
         "5x the pipelines: 1.40x per pipeline-day",
     ]
     assert "Airflow sensors poke every 60 s" in rows["sensor write → JOB_TRIGGERED"][2]
+    assert rows["Step Functions transitions, one typical run"][1:3] == [
+        "35 transitions (AWS poll backoff); $0.00088 a run, $630 a month",
+        "original 163; $2,934 a month (1,000 hourly pipelines)",
+    ]
 
 
 def test_a_bench_that_is_missing_crashed_or_changed_its_output_is_named_not_hidden() -> None:
