@@ -56,8 +56,10 @@ locals {
 
     sla_monitor = concat([
       { Sid = "ReadTables", Effect = "Allow", Action = local.ddb_read, Resource = local.all_tables },
-      # SLA bookkeeping rows (claims, acks read) live in the control table
-      { Sid = "WriteControl", Effect = "Allow", Action = local.ddb_write, Resource = [local.table_arns.control] },
+      # claims (once-per-period alerts), a cron fire's run row and its first-arrival marks; a claim given
+      # back or a run released when a later action fails (DeleteItem). No UpdateItem: a run's status is
+      # set by run tasks, reruns and the watchdog, never by an SLA alert or a cron fire
+      { Sid = "WriteControl", Effect = "Allow", Action = ["dynamodb:PutItem", "dynamodb:DeleteItem"], Resource = [local.table_arns.control] },
       # a cron fire starts its run
       { Sid = "StartRuns", Effect = "Allow", Action = ["states:StartExecution"], Resource = [local.sfn_arn] },
       local.st_put_events,

@@ -20,7 +20,9 @@ locals {
     },
   ]
   operator_write_statements = [
-    { Sid = "OperatorRows", Effect = "Allow", Action = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"], Resource = [local.table_arns.control] },
+    # rerun requests, acks and dry-run overrides are put; switching dry run back to the config's value
+    # deletes the override (ControlStore.clear_override). Nothing updates a row or makes a transaction.
+    { Sid = "OperatorRows", Effect = "Allow", Action = ["dynamodb:PutItem", "dynamodb:DeleteItem"], Resource = [local.table_arns.control] },
     { Sid = "AuditEvents", Effect = "Allow", Action = ["dynamodb:PutItem"], Resource = [local.table_arns.events] },
     local.st_put_events,
   ]

@@ -20,7 +20,7 @@ the core's wiring), through :func:`interlock.service.wiring.build_services` (as 
                                invalid one publishes CONFIG_INVALID
     on_task(payload)           orchestrator decides, executor applies, output returned (or
                                Interlock.TriggerRetry raised for the state machine's backoff)
-    on_timer(payload)          a Scheduler fire (SLA alert, cron fire)
+    on_timer(payload)          a Scheduler fire (SLA alert, cron fire; any other kind is refused)
     watchdog()                 the watchdog pass; stale runs' executions stopped; lost cron timers set
     sink(event)                one events-table row per EventBridge event id (redelivery stored once)
     dispatch(body)             one Slack delivery; a failure raises so SQS retries (then dead-letters)
@@ -463,7 +463,21 @@ class AwsRuntime:
         return output
 
     def on_timer(self, payload: Mapping[str, Any]) -> Handled:
-        """A Scheduler fire (SLA alert or cron fire)."""
+        """A Scheduler fire (SLA alert or cron fire).
+
+        Only those two kinds: the module schedules nothing else for the sla-monitor, and its role is
+        granted what they need (no UpdateItem: a run's status is set by run tasks, reruns and the
+        watchdog). A ``watchdog`` payload, which the embedded runtime's timers carry, is refused here:
+        in AWS the watchdog function runs the pass, with the grants it needs.
+        """
+        from interlock.lifecycle.sla_monitor import TIMER_KIND
+        from interlock.service.controller import Handled
+
+        kind = payload.get("kind")
+        if kind not in ("cron", TIMER_KIND):
+            return Handled(
+                "timer", reason=f"timer kind {kind!r} is not an SLA alert or a cron fire"
+            )
         return self.controller.on_timer(payload, self.clock.now())
 
     def watchdog(self) -> Handled:

@@ -21,6 +21,8 @@ from interlock.cli import main as cli
 from interlock.events import EventType
 from interlock.lifecycle.router import execution_name
 from interlock.ports import VirtualClock
+from interlock.schedule import cron_period
+from interlock.store import keys
 from tests.aws.conftest import MOTO_CONFIG, set_aws_env
 from tests.aws.harness import STORE_URL, AwsWorld, FakeContext, check_grants
 from tests.aws.test_end_to_end import JobServer, pipeline_yaml, produce
@@ -42,15 +44,7 @@ EXPECTED_UNUSED: dict[str, dict[str, str]] = {
         " (reruns.decide_job_log → ResetRun) or a rerun request; every job here succeeds",
     },
     "orchestrator": {"dynamodb:DeleteItem": _DELETE},
-    "sla_monitor": {
-        "dynamodb:DeleteItem": _DELETE,
-        "dynamodb:UpdateItem": "SetRunStatus/ResetRun come from run tasks, reruns and the watchdog: a"
-        " timer reaches them only as a kind 'watchdog' timer (Controller._other_timer), which the AWS"
-        " module never schedules",
-        "scheduler:DeleteSchedule": "CancelTimer on a timer: plan_sla_timers' cancel of the absolute"
-        " pair under a relative SLA (sla.maxDuration) with a known first arrival, or a kind"
-        " 'watchdog' timer; nightly's SLA is absolute",
-    },
+    "sla_monitor": {"dynamodb:DeleteItem": _DELETE},
     "watchdog": {
         "scheduler:UpdateSchedule": "SchedulerTimers.schedule updates only when CreateSchedule"
         " conflicts with a set timer of another time or input; the watchdog's timers here are new",
@@ -68,8 +62,10 @@ pipeline:
   id: nightly
 schedule:
   cron: "0 * * * *"
+  trigger: {key: nightly-ready, check: exists}
 sla:
   deadline: ":50"
+  maxDuration: 2h
 job:
   type: http
   config: {url: "URL", method: POST}
@@ -95,6 +91,21 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsWorld]:
         )
 
 
+def first_arrival(world: AwsWorld, cron_payload: dict[str, str]) -> None:
+    """The fire's period already has its first trigger arrival and no run: a trigger write's start was
+    released (its StartExecution failed) and the fire comes before the record's retry. The fire then
+    starts the run under the relative SLA (maxDuration) and cancels the absolute pair its previous
+    fire planned ahead (plan_sla_timers' CancelTimer: the sla-monitor's DeleteSchedule)."""
+    fire = datetime.fromisoformat(cron_payload["fireAt"].replace("Z", "+00:00"))
+    period = cron_period(cron_payload["cron"], "UTC", fire).id
+    world.store.control.put_sensor(
+        "nightly",
+        keys.bookkeeping_key(keys.FIRST_SENSOR_ARRIVAL, period),
+        {"arrivedAt": keys.format_time(fire - timedelta(minutes=5))},
+        now=fire,
+    )
+
+
 def drive(world: AwsWorld, job: JobServer, tmp_path: Path) -> None:
     """Each handler down the paths that use its grants."""
     folder = tmp_path / "pipelines"
@@ -118,7 +129,13 @@ def drive(world: AwsWorld, job: JobServer, tmp_path: Path) -> None:
     # sla-monitor: every timer the run set fires (SLA alerts, the cron fire: a run, the next timer)
     sla = world.handler("sla_monitor")
     for _name, schedule in sorted(world.schedules().items()):
-        sla(json.loads(schedule["Target"]["Input"]), FakeContext("sla-monitor"))
+        payload = json.loads(schedule["Target"]["Input"])
+        if payload["kind"] == "cron":
+            first_arrival(world, payload)
+        sla(payload, FakeContext("sla-monitor"))
+    # a kind the module never schedules for the sla-monitor (the embedded watchdog's) does nothing
+    refused = sla({"kind": "watchdog"}, FakeContext("sla-monitor"))
+    assert refused["decisions"] == 0 and "not an SLA alert or a cron fire" in refused["reason"]
     # a daily period's SLA timer with no run row of its own: has the day run at all (Query)?
     nightly = next(s for n, s in world.schedules().items() if "sla-breach" in n)
     payload = json.loads(nightly["Target"]["Input"])

@@ -3,11 +3,12 @@
 ``deploy/terraform/operators.tf`` defines two policies for people: ``read_only`` (the board, the tail,
 explain) and ``operator`` (read_only plus reruns, acks and dry-run switches). A deployment under moto is
 read and acted on through the real faces — every read the TUI makes through :class:`interlock.Interlock`
-and the CLI's ``events tail`` and ``sensor ls``; then ``rerun``, ``ack`` and ``dry-run`` — with every
-botocore call recorded as its IAM action (:mod:`tests.deploy.iam_recorder`). Asserted: each recorded
+and the CLI's ``events tail`` and ``sensor ls``; then ``rerun``, ``ack`` and ``dry-run`` on and off —
+with every botocore call recorded as its IAM action (:mod:`tests.deploy.iam_recorder`). Asserted: each recorded
 read is granted by ``read_only``; each operator call by ``operator``; ``read_only`` grants no write at
 all (checked on the policy's action lists, the same lists ``terraform test`` renders; not an IAM policy
-simulation, which moto does not offer). Grants no face used are printed, not asserted.
+simulation, which moto does not offer); every write grant ``operator`` adds is used. Read grants no face
+used are printed, not asserted.
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ def test_read_only_and_operator_policies_cover_the_faces_and_read_only_writes_no
         assert main(["rerun", "silver-orders", "--yes", "--store", URL]) == 0
         assert main(["ack", "gold-revenue", "--reason", "known", "--store", URL]) == 0
         assert main(["dry-run", "on", "gold-revenue", "--reason", "shadow", "--store", URL]) == 0
+        assert main(["dry-run", "off", "gold-revenue", "--reason", "done", "--store", URL]) == 0
     capsys.readouterr()
     calls = recorder.by_function()
     reads, acts = calls["read_only"] - NEEDS_NO_GRANT, calls["operator"] - NEEDS_NO_GRANT
@@ -120,5 +122,8 @@ def test_read_only_and_operator_policies_cover_the_faces_and_read_only_writes_no
     writes = {a for a in read_grants if a.split(":", 1)[1].startswith(WRITE_VERBS)}
     assert writes == set()
     assert {a for a in reads if a.split(":", 1)[1].startswith(WRITE_VERBS)} == set()
+    # AND every write the operator policy adds is used by an action (dry-run off: the DeleteItem of
+    # the override; no UpdateItem, no ConditionCheckItem: nothing updates or makes a transaction)
+    assert (operator_grants - read_grants) - acts == set(), "an operator write grant no action used"
     unused = {"read_only": sorted(read_grants - reads), "operator": sorted(operator_grants - acts)}
     print("operator policies, grants no face used:", json.dumps(unused))
