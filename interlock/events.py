@@ -182,7 +182,7 @@ _SPECS: tuple[EventSpec, ...] = (
     EventSpec(_T.JOB_TRIGGERED, _I, False, "The job was launched; published once per run, reruns and recoveries included.", "orchestrator"),
     EventSpec(_T.RETRY_EXHAUSTED, _C, True, "Trigger retries after infrastructure errors, or the job-failure retry budget, are used up.", "orchestrator, stream-router"),
     EventSpec(_T.JOB_COMPLETED, _I, True, "A success record for the run landed in the job log.", "stream-router"),
-    EventSpec(_T.JOB_FAILED, _C, True, "Polling the job found that it failed.", "orchestrator"),
+    EventSpec(_T.JOB_FAILED, _C, True, "Polling the job found that it failed.", "orchestrator", ("runId", "category", "willRetry", "retry", "maxRetries", "nextAttempt")),
     EventSpec(_T.JOB_POLL_EXHAUSTED, _C, True, "The job-poll window elapsed without the job reaching a terminal state.", "orchestrator"),
     # ours: a job whose exit status was lost (Interlock killed with it) is held, never retried or failed.
     EventSpec(_T.JOB_OUTCOME_UNKNOWN, _C, True, "The job's outcome cannot be known (it is not running and left no exit status, e.g. killed together with Interlock); the run is held, not retried, until an operator decides.", "orchestrator", ("runId", "reason")),
@@ -258,17 +258,21 @@ class OnCall:
         action: what to do; ``PIPELINE`` and ``PERIOD`` stand for the event's pipeline and period.
         hint: the one line a Slack alert of this type ends with (``{p}``: pipeline, ``{d}``: period),
             unless the event carries its own ``actionHint``; ``None``: no hint.
+        retry_hint: the line instead of ``hint`` when the event says an automatic retry follows
+            (``willRetry``; ``{k}``: the retry, ``{n}``: the retry budget, ``{a}``: its attempt).
     """
 
     meaning: str
     action: str
     hint: str | None = None
+    retry_hint: str | None = None
 
 
 # The short hints Slack replies carry (alerts.format.action_hint) when the event has no actionHint of its
 # own; {p} and {d} are the event's pipeline and period.
 _ACK_HINT = "ack with `interlock ack {p} --period {d} --reason …`"
 _RERUN_HINT = "rerun with `interlock rerun {p} --period {d} --reason …`"
+_RETRY_HINT = "an automatic retry follows (retry {k} of {n}, attempt {a}): nothing to do unless RETRY_EXHAUSTED comes"
 _NOTHING = "Nothing: it is recorded for the run's history."
 _DRY = "Nothing is started in dry run. Compare with what you expected; switch it live with `interlock dry-run off PIPELINE --reason …` when the projections look right."
 _RERUN = "`interlock rerun PIPELINE --period PERIOD --reason …` (or `r` in the console)"
@@ -287,7 +291,7 @@ _ON_CALL: dict[EventType, OnCall] = {
     _T.JOB_TRIGGERED: OnCall("The job was started (once per run; reruns and recoveries included).", _NOTHING),
     _T.RETRY_EXHAUSTED: OnCall("The job failed and its automatic retries (`job.maxRetries`, or `maxCodeRetries` for permanent failures) are used up, or the trigger itself kept failing. The period has no good output.", f"Find the cause in the job's own logs (the run's events carry the error and its category); fix it, then {_RERUN}.", _RERUN_HINT),
     _T.JOB_COMPLETED: OnCall("The job succeeded.", _NOTHING),
-    _T.JOB_FAILED: OnCall("The job failed. With a retry budget left, a retry follows by itself (watch for RETRY_EXHAUSTED); with none, this is the only alert.", f"Look at the job's logs. If it will not be retried, fix the cause and {_RERUN}.", _RERUN_HINT),
+    _T.JOB_FAILED: OnCall("The job failed. With a retry budget left (`job.maxRetries`, or `maxCodeRetries` for permanent failures) and the day not excluded, a retry follows by itself and the alert says so (retry K of N); with none, this is the only alert.", f"If the alert says a retry follows: nothing yet — RETRY_EXHAUSTED comes if the retries fail too. Otherwise look at the job's logs, fix the cause and {_RERUN}.", _RERUN_HINT, _RETRY_HINT),
     _T.JOB_POLL_EXHAUSTED: OnCall("The job did not finish within `jobPollWindowSeconds`; Interlock stopped waiting for it.", f"Check the job itself (still running? hung?). Stop it if it is stuck, then {_RERUN}; raise `jobPollWindowSeconds` if it is simply slow.", "check the job, then " + _RERUN_HINT),
     _T.JOB_OUTCOME_UNKNOWN: OnCall("The job is not running and left no exit status (it was killed together with Interlock): whether it succeeded cannot be known, so the run is held — neither failed nor retried.", f"Check the job's output yourself. If it is incomplete, {_RERUN}; if it is good, nothing (the run ends with JOB_POLL_EXHAUSTED)."),
     _T.INFRA_FAILURE: OnCall("A rerun could not start because the run's lock could not be reset (a store error).", f"Check the store (DynamoDB errors, throttling alarms), then {_RERUN} again.", "check the store, then " + _RERUN_HINT),
@@ -471,6 +475,13 @@ def oncall_markdown(captures: Mapping[str, str] | None = None) -> str:
             slack = guide.hint.format(p="PIPELINE", d="PERIOD")
             own = "actionHint" in spec.detail_fields
             lead = "Its Slack reply ends with the event's `actionHint`, or else: " if own else ""
+            if guide.retry_hint is not None:
+                retrying = guide.retry_hint.format(k="K", n="N", a="A")
+                lines += [
+                    f"When an automatic retry follows, its Slack reply ends with: {retrying}.",
+                    "",
+                ]
+                lead = "Otherwise it ends with: "
             lines += [f"{lead or 'Its Slack reply ends with: '}{slack}.", ""]
     lines += [
         "## Recorded, never sent to Slack",

@@ -295,7 +295,11 @@ def root_message(view: RunView) -> Message:
 
 
 def action_hint(event: Event) -> str | None:
-    """What to do next: the event's ``actionHint``, else a default for its type (``None``: nothing)."""
+    """What to do next: the event's ``actionHint``, else a default for its type (``None``: nothing).
+
+    A JOB_FAILED whose detail says an automatic retry follows (``willRetry``) gets the catalogue's
+    ``retry_hint`` (retry k of n) instead of the manual rerun hint.
+    """
     hint = event.detail.get("actionHint")
     if isinstance(hint, str) and hint:
         return hint
@@ -307,8 +311,16 @@ def action_hint(event: Event) -> str | None:
             f"the rerun budget is spent{spent} or no sensor changed since the last success; "
             f"see `interlock explain {p}`"
         )
-    template = ON_CALL[event.type].hint
-    return template.format(p=p, d=d) if template is not None else None
+    guide = ON_CALL[event.type]
+    retry, budget, attempt = (event.detail.get(k) for k in ("retry", "maxRetries", "nextAttempt"))
+    if (
+        guide.retry_hint is not None
+        and event.detail.get("willRetry") is True
+        and all(isinstance(v, int) for v in (retry, budget, attempt))
+    ):
+        # the job failed but an automatic retry follows: "rerun with …" would ask for a second one
+        return guide.retry_hint.format(k=retry, n=budget, a=attempt)
+    return guide.hint.format(p=p, d=d) if guide.hint is not None else None
 
 
 def _deadline(detail: Mapping[str, Any]) -> str | None:

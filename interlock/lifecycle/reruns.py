@@ -61,10 +61,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RerunFacts",
+    "RetryOutlook",
     "budget_for",
     "decide_job_log",
     "decide_rerun",
     "period_exclusion",
+    "retry_outlook",
     "start_attempt",
 ]
 
@@ -87,6 +89,50 @@ def period_exclusion(
     if reason is None and not is_inclusion_day(config.schedule, day):
         reason = f"{day.isoformat()} is not in schedule.include.dates"
     return reason
+
+
+@dataclass(frozen=True, slots=True)
+class RetryOutlook:
+    """Whether an automatic retry follows a job failure (what :func:`decide_job_log` will decide).
+
+    Attributes:
+        follows: a retry will be started by itself.
+        retry: which retry it is (1 for the first); 0 when none follows.
+        budget: the budget it draws on (``maxRetries``, or ``maxCodeRetries`` for a permanent failure).
+    """
+
+    follows: bool
+    retry: int = 0
+    budget: int = 0
+
+
+def retry_outlook(
+    config: PipelineConfig,
+    *,
+    category: str | None,
+    retries_used: int,
+    period: str,
+    calendars: Mapping[str, Calendar],
+) -> RetryOutlook:
+    """Whether the failure of the run's current attempt will be retried automatically.
+
+    The same budget and calendar rules as :func:`decide_job_log` (a test holds them together), read
+    before the failure's job-log row is written, so that the JOB_FAILED alert can say what follows.
+
+    Args:
+        config: the pipeline's config.
+        category: the failure's category (``PERMANENT`` draws on ``maxCodeRetries``).
+        retries_used: ``job-fail-retry`` rerun rows already recorded for the run.
+        period: the run's period (an excluded day is not retried).
+        calendars: named calendars.
+    """
+    permanent = str(category or "").upper() == _PERMANENT
+    budget = config.job.maxCodeRetries if permanent else config.job.maxRetries
+    if budget == 0 or retries_used >= budget:
+        return RetryOutlook(False, 0, budget)
+    if period_exclusion(config, period, calendars) is not None:
+        return RetryOutlook(False, 0, budget)
+    return RetryOutlook(True, retries_used + 1, budget)
 
 
 def budget_for(config: PipelineConfig, reason: str) -> tuple[int, str]:

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
     from interlock.config.models import PipelineConfig
     from interlock.lifecycle.actions import Action, RunRef
+    from interlock.lifecycle.reruns import RetryOutlook
     from interlock.triggers.base import JobStatus, RunHandle
 
 __all__ = [
@@ -148,6 +149,19 @@ def _once(run: RunRef, type_: EventType, now: datetime) -> Claim:
 
 def _log(run: RunRef, event: JobEvent, now: datetime, **kw: Any) -> AppendJobLog:
     return AppendJobLog(run.pipeline_id, run.schedule_id, run.period, event, now, **kw)
+
+
+def _retry_detail(run: RunRef, retry: RetryOutlook | None) -> dict[str, Any]:
+    if retry is None:  # not known to the caller: the alert keeps the manual rerun hint
+        return {}
+    if not retry.follows:
+        return {"willRetry": False}
+    return {
+        "willRetry": True,
+        "retry": retry.retry,
+        "maxRetries": retry.budget,
+        "nextAttempt": run.attempt + 1,
+    }
 
 
 def _finish(run: RunRef, status: RunStatus, now: datetime) -> SetRunStatus:
@@ -372,6 +386,7 @@ def check_job_step(
     poll_window: timedelta,
     poll_interval: timedelta = JOB_POLL_INTERVAL,
     max_poll_interval: timedelta | None = None,
+    retry: RetryOutlook | None = None,
 ) -> Decision:
     """Decide on one poll of the started job (mode ``check-job``).
 
@@ -385,6 +400,10 @@ def check_job_step(
         poll_interval: the wait between polls (``job.pollInterval``, default 60 s).
         max_poll_interval: when set, polls back off: each wait is the time since ``poll_started_at``,
             at least ``poll_interval`` and at most this (:data:`JOB_POLL_MAX_INTERVAL`).
+        retry: whether a failure of this attempt will be retried automatically
+            (:func:`~interlock.lifecycle.reruns.retry_outlook`); JOB_FAILED then says so
+            (``willRetry``, and ``retry``/``maxRetries``/``nextAttempt`` when one follows), and its
+            Slack reply says "an automatic retry follows" instead of "rerun with …".
 
     Returns:
         COMPLETED (``success`` row, COMPLETED status); FAILED (``fail`` row with category, JOB_FAILED,
@@ -424,7 +443,15 @@ def check_job_step(
                 category=category,
                 detail={"attempt": run.attempt},
             ),
-            _event(run, EventType.JOB_FAILED, message, now, runId=handle.run_id, category=category),
+            _event(
+                run,
+                EventType.JOB_FAILED,
+                message,
+                now,
+                runId=handle.run_id,
+                category=category,
+                **_retry_detail(run, retry),
+            ),
             _finish(run, RunStatus.FAILED_FINAL, now),
         )
         output = _job_output(RunState.FAILED, 0, error=status.message, **echo)

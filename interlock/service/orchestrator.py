@@ -9,7 +9,8 @@ decision **without writing** (plan/act, STYLE rule 2)::
     -----------------  ---------------------------------------------  ------------------------------
     evaluate           store.control.get_config + .sensors            evaluate_step
     trigger            config; triggers(job.type).start(...)          trigger_step
-    check-job          config; triggers(job.type).status(...)         check_job_step
+    check-job          config; triggers(job.type).status(...);        check_job_step
+                       on a failure, the retries used (retry_outlook)
     trigger-exhausted  (the payload's ``cause``)                      trigger_exhausted_step
 
 The plan/act choice: :meth:`Orchestrator.handle` returns ``(output, decision)``. The caller applies
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from interlock.exceptions import InterlockError, ScheduleError
 from interlock.lifecycle.actions import Decision, RunRef
+from interlock.lifecycle.reruns import retry_outlook
 from interlock.lifecycle.router import execution_name
 from interlock.lifecycle.run import (
     JOB_POLL_INTERVAL,
@@ -49,10 +51,11 @@ from interlock.triggers.base import RunHandle, TriggerError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from interlock.config.models import PipelineConfig
+    from interlock.config.models import Calendar, PipelineConfig
+    from interlock.lifecycle.reruns import RetryOutlook
     from interlock.ports import Clock
     from interlock.store.control import ControlStore
-    from interlock.triggers.base import TriggerRunner
+    from interlock.triggers.base import JobStatus, TriggerRunner
 
 __all__ = [
     "MODES",
@@ -135,6 +138,9 @@ class Orchestrator:
         poll_backoff: when set, job polls without an explicit ``job.pollInterval`` back off up to this
             wait (each wait = the job's run time so far; :data:`~interlock.lifecycle.run.JOB_POLL_MAX_INTERVAL`
             in AWS, where each poll costs 3 state transitions); ``None``: a poll every 60 s.
+        retries_used: the ``job-fail-retry`` reruns a run has used (a count of rerun rows); with it,
+            a JOB_FAILED says whether an automatic retry follows (``None``: it does not say).
+        calendars: named calendars (an excluded day is not retried).
     """
 
     def __init__(
@@ -144,11 +150,15 @@ class Orchestrator:
         triggers: Callable[[str], TriggerRunner],
         clock: Clock,
         poll_backoff: timedelta | None = None,
+        retries_used: Callable[[RunRef], int] | None = None,
+        calendars: Mapping[str, Calendar] | None = None,
     ) -> None:
         self.store = store
         self.triggers = triggers
         self.clock = clock
         self.poll_backoff = poll_backoff
+        self.retries_used = retries_used
+        self.calendars: Mapping[str, Calendar] = dict(calendars or {})
 
     def __repr__(self) -> str:
         return f"<Orchestrator {self.store!r}>"
@@ -246,4 +256,17 @@ class Orchestrator:
             poll_interval=config.job.pollInterval or JOB_POLL_INTERVAL,
             # an explicit pollInterval is kept; the default backs off when asked (AWS: fewer transitions)
             max_poll_interval=None if config.job.pollInterval else self.poll_backoff,
+            retry=self._retry(config, run, status),
+        )
+
+    def _retry(self, config: PipelineConfig, run: RunRef, status: JobStatus) -> RetryOutlook | None:
+        """Whether a failed job will be retried by itself (read only for a failure)."""
+        if status.state != "failed" or self.retries_used is None:
+            return None
+        return retry_outlook(
+            config,
+            category=status.failure.value if status.failure is not None else None,
+            retries_used=self.retries_used(run),
+            period=run.period,
+            calendars=self.calendars,
         )

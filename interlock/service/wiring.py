@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from interlock.exceptions import InterlockError
 from interlock.lifecycle.run import TRIGGER_RETRY_ERROR
+from interlock.records import RerunReason, budget_bucket
 from interlock.service.bus import StoreBus
 from interlock.service.controller import Controller
 from interlock.service.executor import DEFAULT_LOCK_TTL, Executor
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
     from interlock.config.models import Calendar
     from interlock.events import Event
+    from interlock.lifecycle.actions import RunRef
     from interlock.ports import Clock, EventBus, Executions, Timers
     from interlock.service.controller import Handled
     from interlock.service.executor import ApplyResult
@@ -193,8 +195,20 @@ def build_services(
         store, bus, executions, clock, timers=timers, lock_ttl=lock_ttl or DEFAULT_LOCK_TTL
     )
     runners = DurableStarts(store, triggers, clock) if durable_starts else triggers
-    orchestrator = Orchestrator(store, triggers=runners, clock=clock, poll_backoff=poll_backoff)
     named = dict(calendars or {})
+
+    def retries_used(run: RunRef) -> int:
+        bucket = budget_bucket(RerunReason.JOB_FAIL_RETRY)
+        return store.reruns.count(run.pipeline_id, run.schedule_id, run.period, bucket)
+
+    orchestrator = Orchestrator(
+        store,
+        triggers=runners,
+        clock=clock,
+        poll_backoff=poll_backoff,
+        retries_used=retries_used,
+        calendars=named,
+    )
     flush = getattr(notifier, "flush", None)
     return Services(
         store=store,

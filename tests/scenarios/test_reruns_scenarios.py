@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from interlock.alerts.format import action_hint
 from tests.scenarios.harness import DAY, at, iso, jobs, pipeline, sensor, types, world
 
 READY = {"status": "ready"}
@@ -226,3 +227,26 @@ def test_rerun_next_day_of_yesterdays_period() -> None:
     )  # fmt: skip
     assert types(events) == ["VALIDATION_PASSED", "JOB_TRIGGERED", "JOB_FAILED", *RERUN]
     assert {e.date for e in events} == {TODAY}
+
+
+def test_job_failed_says_whether_an_automatic_retry_follows() -> None:
+    # the JOB_FAILED alert said "rerun with …" even when a retry followed by itself
+    cfg = pipeline(job=_job(maxRetries=1, maxCodeRetries=0))
+    events = world([cfg], [jobs(at(8), outcome="fail"), *_ready()], end=at(12))
+    first, second = [e for e in events if e.type.value == "JOB_FAILED"]
+    assert (first.detail["willRetry"], first.detail["retry"], first.detail["maxRetries"]) == (
+        True,
+        1,
+        1,
+    )
+    assert first.detail["nextAttempt"] == 2
+    assert action_hint(first) == (
+        "an automatic retry follows (retry 1 of 1, attempt 2): "
+        "nothing to do unless RETRY_EXHAUSTED comes"
+    )
+    # the retry failed too and the budget is spent: now, and only now, a rerun is up to on-call
+    assert second.detail["willRetry"] is False
+    assert action_hint(second) == (
+        f"rerun with `interlock rerun orders --period {TODAY} --reason …`"
+    )
+    assert types(events)[-1] == "RETRY_EXHAUSTED"
