@@ -331,7 +331,10 @@ def describe(rule: Rule) -> str:
 
 # ---------------------------------------------------------------------------------------- compiling
 
-_CACHE_SIZE: Final = 256
+_CACHE_SIZE: Final = 16_384
+# Above the pipelines one pass evaluates (a board, a watchdog sweep of 10,000): evicting oldest first,
+# a smaller cache loses every entry before the next pass needs it (256 made a 1,000-row board
+# recompile all its rules every time, 40 % of its cost).
 # id(obj) -> (obj, compiled). Holding obj keeps its id from being reused while the entry lives, so an
 # identity check on lookup is enough; models are frozen, so a compiled form never goes stale.
 _validations: dict[int, tuple[Validation, tuple[bool, tuple[_Check, ...]]]] = {}

@@ -349,8 +349,9 @@ def _recover_one(ctx: _Ctx, key: str, record: SensorRecord) -> Decision | None:
         return None
     ctx.recovered.add(period)
     run = RunRef(config.id, config.schedule_id, period)
-    actions: list[Action] = [
-        replace(a, at=ctx.now) if isinstance(a, AcquireRun) else a for a in started.actions
+    actions: list[Action] = [  # no stream record starts it: nothing for a redelivery to resume
+        replace(a, at=ctx.now, record=None) if isinstance(a, AcquireRun) else a
+        for a in started.actions
     ]
     try:
         actions += plan_sla_timers(config, run, now=ctx.now, arrived_at=written)

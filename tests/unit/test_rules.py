@@ -723,6 +723,31 @@ def test_compiled_validations_stay_correct_across_many_objects() -> None:
         assert evaluate_rule(r, {"s": {"f": 300}}, NOW).passed is (300 < threshold)
 
 
+def test_a_10000_pipeline_pass_compiles_each_validation_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN 10,000 live validations (a board or a watchdog pass over 10,000 pipelines), evaluated once
+    import interlock.rules as rules_module
+
+    validations = [validation("ALL", rule("gte", n)) for n in range(10_000)]
+    for v in validations:
+        evaluate(v, {"s": {"f": 5}}, NOW)
+    compiled: list[Rule] = []
+    real = rules_module._compile
+
+    def counting(r: Rule, *args: Any) -> Any:
+        compiled.append(r)
+        return real(r, *args)
+
+    monkeypatch.setattr(rules_module, "_compile", counting)
+    # WHEN the next pass evaluates them again
+    for v in validations:
+        evaluate(v, {"s": {"f": 5}}, NOW)
+    # THEN nothing is compiled again (a 256-entry cache recompiled all of them, every pass: 40 % of
+    # a 1,000-pipeline board's time)
+    assert compiled == []
+
+
 def test_repeated_evaluation_is_stable() -> None:
     v = validation("ALL", rule("equals", "ready"))
     first = evaluate(v, {"s": {"f": "ready"}}, NOW)
