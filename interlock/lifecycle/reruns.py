@@ -68,6 +68,7 @@ __all__ = [
     "period_exclusion",
     "retry_outlook",
     "start_attempt",
+    "started_by",
 ]
 
 _PERMANENT: Final = "PERMANENT"
@@ -170,6 +171,23 @@ class Unannounced:
     reason: str
     rerun_count: int
     unrecorded: bool = False
+
+
+def started_by(row: RunRow | None, record: str | None) -> bool:
+    """Whether ``row`` is a RUNNING run acquired by ``record`` (its ``startRecord``: a trigger write's
+    SequenceNumber, a cron fire's ``cron@<fireAt>``), so ``record`` is the input that started the run,
+    delivered again, and its first handling may have died between AcquireRun and StartExecution.
+
+    Only then does a start stopped by the run's row re-issue the attempt (:func:`decide_resume`);
+    any other trigger write or fire for a RUNNING period starts nothing (one StartExecution per
+    attempt).
+    """
+    return (
+        row is not None
+        and row.status is RunStatus.RUNNING
+        and bool(record)
+        and row.start_record == record
+    )
 
 
 def decide_resume(

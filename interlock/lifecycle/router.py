@@ -490,6 +490,12 @@ def _start_or_not(
     )
 
 
+def cron_fire_record(fire_at: datetime) -> str:
+    """A cron fire's identity on the run row it acquires (``startRecord``): ``cron@<fireAt>``, the
+    same for every delivery of the fire (the timer's payload carries ``fireAt``)."""
+    return f"cron@{keys.format_time(fire_at)}"
+
+
 def decide_cron(
     config: PipelineConfig,
     fire_at: datetime,
@@ -527,4 +533,5 @@ def decide_cron(
         source=f"cron {cron!r}",
         detail={"cron": cron, "fireAt": keys.format_time(fire_at)},
         arrival=False,
+        record=cron_fire_record(fire_at),
     )

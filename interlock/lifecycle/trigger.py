@@ -31,9 +31,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from interlock.lifecycle import postrun
 from interlock.lifecycle.actions import Decision
-from interlock.lifecycle.reruns import period_exclusion
+from interlock.lifecycle.reruns import period_exclusion, started_by
 from interlock.lifecycle.router import decide_sensor
-from interlock.records import RunStatus
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -43,26 +42,9 @@ if TYPE_CHECKING:
     from interlock.lifecycle.router import SensorWrite
     from interlock.records import JobEntry, RunRow
 
-__all__ = [
-    "TriggerChoice",
-    "TriggerFacts",
-    "TriggerPath",
-    "decide_trigger_write",
-    "started_by",
-]
+__all__ = ["TriggerChoice", "TriggerFacts", "TriggerPath", "decide_trigger_write"]
 
 TriggerPath = Literal["start", "resume", "dry-run", "late-data", "post-run", "other"]
-
-
-def started_by(row: RunRow | None, write: SensorWrite) -> bool:
-    """Whether ``row`` is a RUNNING run acquired by ``write``'s own stream record (so ``write`` is
-    that record delivered again, and its first handling may have died before StartExecution)."""
-    return (
-        row is not None
-        and row.status is RunStatus.RUNNING
-        and row.start_record is not None
-        and row.start_record == write.sequence
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +114,7 @@ def decide_trigger_write(
     row = facts.run_row
     if row is None:
         return TriggerChoice("start", decision)
-    if started_by(row, write):
+    if started_by(row, write.sequence):
         reason = f"{write.key!r}: the record that started this RUNNING run, delivered again"
         return TriggerChoice(
             "resume", Decision(next="resume", output=decision.output, reason=reason)

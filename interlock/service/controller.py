@@ -10,10 +10,10 @@ handlers, so a record or a timer means the same thing on a laptop and in AWS::
                                              post-run key with a baseline) │ dry run →
                                              decide_dry_run_trigger
       start stopped by a RUNNING run row     decide_resume: the row's attempt is started again
-      (cron, retry, rerun: a redelivery      (idempotent by execution name, job starts by run
-      after a crash; a trigger write only    id: found, never started twice); any other trigger
-      if the row's startRecord is its own    write while the run is RUNNING starts nothing (one
-      SequenceNumber)                        StartExecution per attempt)
+      (retry, rerun: a redelivery after a    (idempotent by execution name, job starts by run
+      crash; a trigger write or cron fire    id: found, never started twice); any other trigger
+      only if the row's startRecord is its   write or cron fire while the run is RUNNING starts
+      own: SequenceNumber, cron@<fireAt>)    nothing (one StartExecution per attempt)
       SensorWrite, post-run key              decide_postrun │ dry run → decide_dry_run_postrun
       JobLogWrite                            decide_job_log (+ baseline, SLA verdict on success)
                                              │ dry run → decide_dry_run_failure
@@ -38,6 +38,7 @@ from interlock.events import EventType
 from interlock.exceptions import InterlockError, ScheduleError, SLAError
 from interlock.lifecycle import dryrun, postrun, reruns, sla_monitor
 from interlock.lifecycle.actions import (
+    AcquireRun,
     Claim,
     Decision,
     PublishEvent,
@@ -98,6 +99,11 @@ WATCH_SWEEP: Final = timedelta(hours=6)
 for a change nothing marked: a stream record lost before the router saw it)."""
 CRON_TIMER_PREFIX: Final = "cron-"
 _MAX_TIMER_NAME: Final = 64
+
+
+def _acquired_by(decision: Decision) -> str | None:
+    """The ``record`` of the decision's AcquireRun (who it would have recorded as the starter)."""
+    return next((a.record for a in decision.actions if isinstance(a, AcquireRun)), None)
 
 
 def cron_timer_name(pipeline_id: str) -> str:
@@ -795,5 +801,10 @@ class Controller:
             run = RunRef(config.id, str(out["scheduleId"]), str(out["period"]))
             if result.stopped is None:
                 self._after_start(config, run, now, handled)
-            else:
+                return
+            row = self.store.control.get_run(config.id, run.schedule_id, run.period)
+            if reruns.started_by(row, _acquired_by(decision)):
+                # this fire, delivered again: its first handling may have died before StartExecution
                 self._resume(config, run, now, handled)
+            else:  # started by a trigger write or another fire of the period: not this fire's start
+                handled.reason = result.stopped
