@@ -263,3 +263,19 @@ def test_without_the_history_scope_the_alert_is_posted_again_not_lost(
     assert [c.error for c in fake.calls if c.method == "conversations.replies"] == ["missing_scope"]
     assert _types(fake, root) == ["SLA_WARNING", "JOB_FAILED", "JOB_FAILED"]  # at least once
     assert "channels:history" in caplog.text
+
+
+def test_a_channel_given_by_id_is_read_without_listing_channels(
+    fake: FakeSlack, store: Store, clock: VirtualClock, client: WebClient, emit: EmitEvent
+) -> None:
+    # the AWS runtime's SLACK_CHANNEL_ID is an id: no conversations.list (nor channels:read) needed
+    channel = fake.channel_id(CHANNEL)
+    notifier = SlackNotifier(client, channel, store.events, clock)
+    fake.drop_replies(1, method="chat.postMessage")
+
+    notifier.notify(emit(T.SLA_BREACH))
+
+    assert _methods(fake) == ["chat.postMessage", "conversations.history", "chat.postMessage"]
+    assert fake.calls[1].args["channel"] == channel
+    [root] = fake.roots()
+    assert _types(fake, root.ts) == ["SLA_BREACH"]
