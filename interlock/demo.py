@@ -241,7 +241,10 @@ def run_headless(project: Project, day: date, *, hours: int = 24) -> SimulationR
     from interlock.local.simulate import simulate
 
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return simulate(project, _entries(day), start=start, end=start + timedelta(hours=hours))
+    end = start + timedelta(hours=hours)
+    # --hours plays part of the day: the day's later events are simply not played
+    entries = [entry for entry in _entries(day) if entry.at <= end]
+    return simulate(project, entries, start=start, end=end)
 
 
 @dataclass

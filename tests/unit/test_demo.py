@@ -33,3 +33,12 @@ def test_write_timeline_writes_the_same_bytes(
     assert main(["demo", "--day", day, "--write-timeline", str(out)]) == 0
     assert out.read_bytes() == CHECKED_IN.read_bytes()
     assert "wrote" in capsys.readouterr().err
+
+
+def test_hours_plays_part_of_the_day(capsys: pytest.CaptureFixture[str]) -> None:
+    # WHEN the headless demo plays the first 12 hours of the example day
+    code = main(["demo", "--headless", "--day", EXAMPLE_DAY.isoformat(), "--hours", "12"])
+    # THEN it plays them (the day's later timeline lines used to be refused as out of range)
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "12 h simulated" in out.out + out.err
