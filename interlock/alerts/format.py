@@ -155,6 +155,7 @@ class RunView:
         sla_note: who acknowledged the SLA and until when, once acknowledged.
         last_event: the latest event of the run.
         last_at: when it happened.
+        retrying: the run's state is a JOB_FAILED after which an automatic retry follows.
     """
 
     pipeline_id: str
@@ -165,6 +166,7 @@ class RunView:
     sla_note: str | None
     last_event: EventType
     last_at: datetime
+    retrying: bool = False
 
     @classmethod
     def of(cls, events: Iterable[Event]) -> RunView:
@@ -200,7 +202,8 @@ class RunView:
         """The view after ``event`` (an event of this run)."""
         view = replace(self, last_event=event.type, last_at=event.timestamp)
         if event.type in RUN_STATES:
-            view = replace(view, run_event=event.type)
+            retrying = event.type is _T.JOB_FAILED and event.detail.get("willRetry") is True
+            view = replace(view, run_event=event.type, retrying=retrying)
             if event.type in (_T.RERUN_ACCEPTED, _T.JOB_TRIGGERED) and self.sla_event is _T.SLA_MET:
                 view = replace(view, sla_event=None, sla_note=None)
         if event.type is _T.SLA_ACKNOWLEDGED:
@@ -215,7 +218,9 @@ class RunView:
     @property
     def state(self) -> str:
         """The run's state in words (``"running"``, ``"failed"`` …); ``"—"`` before any is known."""
-        return RUN_STATES[self.run_event][0] if self.run_event is not None else "—"
+        if self.run_event is None:
+            return "—"
+        return "failed, retrying" if self.retrying else RUN_STATES[self.run_event][0]
 
     @property
     def sla(self) -> str | None:
@@ -229,6 +234,8 @@ class RunView:
     def tone(self) -> Tone:
         """The worst of the run's and the SLA's tones; a finished run's past SLA warning stays a warning."""
         run = RUN_STATES[self.run_event][1] if self.run_event is not None else Tone.INFO
+        if self.retrying:
+            run = Tone.WARN  # not a page yet: the retry may well succeed
         sla = SLA_STATES[self.sla_event][1] if self.sla_event is not None else Tone.OK
         if sla is Tone.BAD and run is Tone.OK:
             sla = (
@@ -244,6 +251,7 @@ class RunView:
             "slaNote": self.sla_note,
             "lastEvent": self.last_event.value,
             "lastAt": keys.format_time(self.last_at),
+            "retrying": self.retrying,
         }
 
     @classmethod
@@ -268,6 +276,7 @@ class RunView:
                 note if isinstance(note, str) else None,
                 EventType(last),
                 keys.parse_time(at),
+                item.get("retrying") is True,
             )
         except ValueError:
             return None  # a row written by another version: rebuild the view from events

@@ -57,6 +57,25 @@ def test_run_view_folds_events(
     assert view.last_event is types[-1]
 
 
+def test_a_failure_an_automatic_retry_follows_is_shown_as_retrying_until_the_next_state() -> None:
+    # GIVEN a run whose job failed with an automatic retry to follow
+    trig, failed, again, final = _events(
+        T.JOB_TRIGGERED, T.JOB_FAILED, T.JOB_TRIGGERED, T.JOB_FAILED
+    )
+    failed = failed.model_copy(update={"detail": {"willRetry": True, "retry": 1, "maxRetries": 1}})
+    # THEN the root says so, as a warning rather than a page, and keeps it across a restart
+    view = RunView.of([trig, failed])
+    assert (view.state, view.tone) == ("failed, retrying", Tone.WARN)
+    assert "— failed, retrying" in root_message(view).text
+    assert RunView.from_item(view.to_item(), failed) == view
+    # and once the retry runs and fails for good, it is a failure again
+    assert RunView.of([trig, failed, again]).state == "running"
+    assert (
+        RunView.of([trig, failed, again, final]).state,
+        RunView.of([trig, failed, again, final]).tone,
+    ) == ("failed", Tone.BAD)
+
+
 def test_an_acked_refire_keeps_showing_the_ack() -> None:
     breach, ack, refire = _events(T.SLA_BREACH, T.SLA_ACKNOWLEDGED, T.SLA_BREACH)
     ack = ack.model_copy(update={"actor": "alice", "detail": {"until": "12:00"}})
