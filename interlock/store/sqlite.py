@@ -52,7 +52,9 @@ Every write and its feed record commit together, or neither does::
     ├─ check the condition on the old item     fails → ConflictError, ROLLBACK: nothing written
     ├─ new doc == old doc? stop                a write that changes nothing writes no record (DynamoDB)
     ├─ INSERT OR REPLACE / DELETE items
-    ├─ INSERT INTO changes                     only for tables with a stream (control, joblog)
+    ├─ INSERT INTO changes                     only for tables with a stream (control, joblog),
+    │                                          and not for the embedded runtime's own rows
+    │                                          (TableSpec.unstreamed: executions, timers, …)
     ├─ every 1000 writes or 60 s of clock:     purge ≤ 100 expired items (REMOVE records), trim
     │                                          feed records older than the retention (24 h)
     COMMIT
