@@ -1,60 +1,75 @@
-"""Soak: the embedded runtime under a steady stream of sensor writes while a TUI-style tail reads.
+"""Soak: the embedded runtime under a steady stream of sensor writes while the console tails it.
 
 Run with ``make soak`` (or ``.venv/bin/python bench/soak.py [--pipelines 1000 --rate 500
---seconds 60]``). Loopback only, bounded; prints figures and exits non-zero if anything was lost.
+--seconds 60]``; ``make soak SOAK_ARGS="--seconds 180"``). Loopback only, bounded; prints figures and
+exits non-zero if anything was lost.
 
-One process, four threads over one SQLite store (each thread its own connection, as separate processes
-would have):
+Separate processes over one SQLite store, as a deployment would have them:
 
-* **writer**: ``--rate`` sensor writes per second (paced on the wall clock; ``--rate 0``: as fast as it
-  can) spread over ``--pipelines`` pipelines. Nine writes in ten are a rule input (``rows``); every
-  tenth is the pipeline's trigger (``ready``) for a new hourly period, which must start exactly one run.
-  Each write carries its sequence number and the instant it was written.
-* **runtime**: :class:`~interlock.local.runtime.EmbeddedRuntime` ticking on the system clock as
-  ``interlock run`` does; its jobs succeed at their first poll (an in-process trigger runner).
-* **tail**: what the TUI's events screen does, :meth:`interlock.Interlock.tail` every 0.5 s.
-* **main**: samples the process's RSS every second.
+* **runtime** (the process whose RSS is measured): :class:`~interlock.local.runtime.EmbeddedRuntime`
+  ticking on the system clock as ``interlock run`` does; its jobs succeed at their first poll (an
+  in-process trigger runner, so the soak measures Interlock rather than 9,000 ``true`` processes). Its
+  only bookkeeping is two preallocated shared arrays (the instant the router first had each write, and
+  the instant a trigger write's decision was applied), so its RSS is the runtime's.
+* **writer**: ``--rate`` sensor writes per second (paced on the wall clock; ``--rate 0``: as fast as
+  it can, up to ``--writes`` or :data:`UNPACED_CAP`) spread over ``--pipelines`` pipelines. Nine writes
+  in ten are a rule input (``rows``); every tenth is the pipeline's trigger (``ready``) for a new hourly
+  period, which must start exactly one run. Each write carries its sequence number; the writer notes
+  the instant it wrote it in a shared array (``CLOCK_MONOTONIC`` is one clock for every process).
+* **console**: the real ``interlock-tui --read-only`` in a tmux pseudo-terminal (a private tmux
+  server, ``-L``) on its events screen, polling the store every second. At the end the soak checks it
+  is still alive, captures its screen and looks for the last trigger round's period there, and
+  samples its RSS. Without tmux (or with ``--no-tui``) this part is skipped and the output says so.
+* **main**: starts the others, samples both RSS figures every second, then checks.
 
 After the writer stops, the runtime drains (up to ``--drain`` seconds). Checked: every write was seen
 by the router (each sequence number reached the controller at least once); every trigger write's
 period has a run, and its run completed; no period has two executions. Printed: writes/s achieved,
 write→router latency p50/p99/max (all writes), write→decision p50/p99 for trigger writes (the run's
-AcquireRun), events the tail saw, RSS at the start, the end and its peak, and the growth over the
-second half of the run (flat if small). The RSS includes the soak's own bookkeeping (a few dicts with
-an entry per write, ~30,000 in the default run), so it overstates the runtime's growth a little.
+AcquireRun), the runtime's RSS at the start, the end and its peak, its growth over the second half of
+the writing (MB and KB per write) with a verdict (flat: under ``--flat-mb``), and the console's
+figures. The earlier one-process soak read every event since its start twice a second in a thread
+(~1.6 KB of RSS per event held, 27,000 events in three minutes) and kept dicts per write; that, not the
+runtime, was its 46→164 MB (see docs/performance.md, "Soak").
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import multiprocessing
 import os
+import shlex
+import shutil
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from interlock.api import Interlock  # noqa: E402 - after the path tweak
-from interlock.clock import SystemClock  # noqa: E402
-from interlock.config.models import PipelineConfig  # noqa: E402
+from interlock.config.models import PipelineConfig  # noqa: E402 - after the path tweak
 from interlock.local.adapters import EXECUTION_PK  # noqa: E402
-from interlock.local.runtime import EmbeddedRuntime  # noqa: E402
 from interlock.store import open_store  # noqa: E402
 from interlock.store.table import query_all  # noqa: E402
 from interlock.triggers.base import JobStatus, RunHandle  # noqa: E402
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
+    from multiprocessing.sharedctypes import Synchronized
 
     from interlock.schedule import Period
 
-TRIGGER_EVERY = 10
+TRIGGER_EVERY: Final = 10
+UNPACED_CAP: Final = 200_000
+"""Most writes of an unpaced run without ``--writes`` (the shared arrays are preallocated)."""
+BASE: Final = datetime(2026, 1, 1, tzinfo=UTC)
+_REPO: Final = Path(__file__).resolve().parents[1]
 
 
 class _InstantJob:
@@ -81,9 +96,16 @@ def _config(i: int) -> PipelineConfig:
     )
 
 
-def _rss_mb() -> float:
-    pages = int(Path("/proc/self/statm").read_text(encoding="ascii").split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+def _rss_mb(pid: int | str = "self") -> float | None:
+    """VmRSS of a process in MB (``None``: it is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024 / 1e6
+    return None
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -93,11 +115,190 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def _period(base: datetime, k: int) -> Period:
+def _period(k: int) -> Period:
     from interlock.schedule import Period
 
-    at = base + timedelta(hours=k)
+    at = BASE + timedelta(hours=k)
     return Period(at.date(), at.hour)
+
+
+def trigger_of(seq: int, pipelines: int) -> tuple[str, str] | None:
+    """The (pipeline, period) a write triggers, or ``None`` for a rule-input write."""
+    round_ = seq // pipelines
+    if round_ % TRIGGER_EVERY != TRIGGER_EVERY - 1:
+        return None
+    return f"soak-{seq % pipelines:04d}", _period(round_ // TRIGGER_EVERY).id
+
+
+# ------------------------------------------------------------------------------ the processes
+
+
+def _run_runtime(
+    url: str, seen: Any, decided: Any, ready: Any, stop: Any, report: str
+) -> None:  # pragma: no cover - runs in a child process
+    """The runtime process: tick until told to stop; note when each write reached the router."""
+    from interlock.clock import SystemClock
+    from interlock.local.runtime import EmbeddedRuntime
+
+    runner = _InstantJob()
+    errors: list[str] = []
+    ticks = 0
+    with open_store(url) as store:
+        runtime = EmbeddedRuntime.build(
+            store, clock=SystemClock(), triggers=lambda _t: runner, watchdog_interval=None
+        )
+        controller = runtime.controller
+        route = controller.on_record
+        size = len(seen)
+
+        def routed(record: Mapping[str, Any], now: datetime) -> Any:
+            handled = route(record, now)
+            image = record.get("dynamodb", {}).get("NewImage", {})
+            seq = image.get("data", {}).get("M", {}).get("seq", {}).get("N")
+            if seq is not None and 0 <= (n := int(seq)) < size:
+                at = time.monotonic()
+                if not seen[n]:
+                    seen[n] = at
+                if handled.decisions and not decided[n]:
+                    decided[n] = at
+            return handled
+
+        controller.on_record = routed  # type: ignore[method-assign]
+        runtime.tick()  # boot: the store is read once before the clock starts
+        ready.set()
+        while not stop.is_set():
+            try:
+                tick = runtime.tick()
+            except Exception as exc:  # noqa: BLE001 - a soak reports, it does not die
+                errors.append(f"tick: {exc!r}")
+                continue
+            ticks += 1
+            if not (tick.records or tick.stepped):
+                stop.wait(0.02)
+    from interlock.store import keys
+
+    cached = keys._parse_time.cache_info().currsize  # the largest cache the runtime fills (bounded)
+    Path(report).write_text(
+        json.dumps({"errors": errors, "ticks": ticks, "parse_time_cache": cached}), encoding="utf-8"
+    )
+
+
+def _run_writer(
+    url: str,
+    pipelines: int,
+    rate: float,
+    seconds: float,
+    written: Any,
+    count: Synchronized[int],
+    go: Any,
+) -> None:  # pragma: no cover - runs in a child process
+    """The writer process: paced sensor writes, each instant noted in ``written``."""
+    with open_store(url) as store:
+        go.wait()
+        started = time.monotonic()
+        seq = 0
+        while (elapsed := time.monotonic() - started) < seconds and seq < len(written):
+            if rate > 0 and seq > elapsed * rate:
+                time.sleep(min(0.01, seq / rate - elapsed))
+                continue
+            pid = f"soak-{seq % pipelines:04d}"
+            stamp = datetime.now(UTC)
+            trigger = trigger_of(seq, pipelines)
+            written[seq] = time.monotonic()
+            if trigger is not None:
+                period = _period(seq // pipelines // TRIGGER_EVERY)
+                fields = {"seq": seq, "date": period.day.isoformat(), "hour": f"{period.hour:02d}"}
+                store.control.put_sensor(pid, "ready", fields, now=stamp)
+            else:
+                store.control.put_sensor(pid, "rows", {"seq": seq, "n": seq}, now=stamp)
+            seq += 1
+            count.value = seq
+
+
+class Console:
+    """``interlock-tui`` in a private tmux server's pseudo-terminal (loopback: a local socket)."""
+
+    def __init__(self, url: str) -> None:
+        self.server = f"interlock-soak-{os.getpid()}"
+        self.url = url
+        self.pid: int | None = None
+
+    def _tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["tmux", "-L", self.server, *args], capture_output=True, text=True, check=False
+        )
+
+    def start(self) -> None:
+        """Open the console on the board, then its events screen; raise if it never paints."""
+        script = Path(sys.executable).with_name("interlock-tui")
+        program = [str(script)] if script.exists() else [sys.executable, "-m", "tui"]
+        env = f"PYTHONPATH={shlex.quote(str(_REPO))} TERM=xterm-256color"
+        command = f"exec env {env} {shlex.join([*program, '--store', self.url, '--read-only'])}"
+        done = self._tmux("new-session", "-d", "-s", "soak", "-x", "160", "-y", "48", command)
+        if done.returncode:
+            raise RuntimeError(f"tmux new-session failed: {done.stderr.strip()}")
+        self.pid = int(self._tmux("display", "-p", "-t", "soak", "#{pane_pid}").stdout)
+        self._wait_for("soak-0", 60)  # the board's first paint lists the pipelines
+        self._tmux("send-keys", "-t", "soak", "e")
+        self._wait_for("Events", 30)
+
+    def _wait_for(self, text: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if text in self.screen():
+                return
+            if not self.alive():
+                break
+            time.sleep(0.25)
+        raise RuntimeError(f"the console never showed {text!r}: {self.screen()[-400:]!r}")
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", "soak").stdout
+
+    def alive(self) -> bool:
+        return self.pid is not None and _rss_mb(self.pid) is not None
+
+    def rss_mb(self) -> float | None:
+        return None if self.pid is None else _rss_mb(self.pid)
+
+    def stop(self) -> None:
+        """Quit the console (``q``), then take the tmux server down."""
+        if self.alive():
+            self._tmux("send-keys", "-t", "soak", "q")
+            deadline = time.monotonic() + 10
+            while self.alive() and time.monotonic() < deadline:
+                time.sleep(0.2)
+        self._tmux("kill-server")
+
+
+# ---------------------------------------------------------------------------------- the soak
+
+
+def _capacity(rate: float, seconds: float, max_writes: int | None) -> int:
+    if max_writes is not None:
+        return max_writes
+    if rate > 0:
+        return math.ceil(rate * seconds) + 1
+    return UNPACED_CAP
+
+
+def _rss_figures(
+    samples: Sequence[tuple[float, float]], half_from: float, half_writes: int, flat_mb: float
+) -> dict[str, Any]:
+    if not samples:
+        return {}
+    half = [mb for at, mb in samples if at >= half_from]
+    growth = max(half) - min(half) if half else float("nan")
+    return {
+        "start": round(samples[0][1], 1),
+        "end": round(samples[-1][1], 1),
+        "peak": round(max(mb for _, mb in samples), 1),
+        "second_half_growth_mb": round(growth, 1),
+        "second_half_writes": half_writes,
+        "second_half_kb_per_write": round(growth * 1000 / half_writes, 3) if half_writes else None,
+        "flat_below_mb": flat_mb,
+        "flat": bool(half) and growth < flat_mb,
+    }
 
 
 def soak(  # noqa: C901 - one scenario, read top to bottom
@@ -108,159 +309,109 @@ def soak(  # noqa: C901 - one scenario, read top to bottom
     drain: float,
     workdir: Path,
     max_writes: int | None = None,
+    tui: bool = True,
+    flat_mb: float = 5.0,
 ) -> dict[str, Any]:
     """Run the soak; return its figures (see the module docstring)."""
     url = f"sqlite:///{workdir / 'soak.db'}"
-    base = datetime(2026, 1, 1, tzinfo=UTC)
     with open_store(url) as setup:
         for i in range(pipelines):
             setup.control.put_config(_config(i), now=datetime.now(UTC))
-    runtime_store = open_store(url)
-    runner = _InstantJob()
-    runtime = EmbeddedRuntime.build(
-        runtime_store, clock=SystemClock(), triggers=lambda _t: runner, watchdog_interval=None
+    ctx = multiprocessing.get_context("spawn")  # clean processes: the runtime's RSS is its own
+    size = _capacity(rate, seconds, max_writes)
+    written, seen, decided = (ctx.RawArray("d", size) for _ in range(3))  # 0.0: not yet
+    count = ctx.Value("q", 0)
+    ready, stop, go = ctx.Event(), ctx.Event(), ctx.Event()
+    report = workdir / "runtime.json"
+    runtime = ctx.Process(
+        target=_run_runtime, args=(url, seen, decided, ready, stop, str(report)), name="runtime"
     )
-    seen: dict[int, float] = {}  # sequence → first instant the router had it
-    decided: dict[int, float] = {}  # trigger sequence → instant its decision was applied
-    controller = runtime.controller
-    route = controller.on_record
+    writer = ctx.Process(
+        target=_run_writer, args=(url, pipelines, rate, seconds, written, count, go), name="writer"
+    )
+    console: Console | None = None
+    skipped: str | None = None
+    if not tui:
+        skipped = "--no-tui"
+    elif shutil.which("tmux") is None:
+        skipped = "tmux not found"
+    runtime.start()
+    writer.start()
+    try:
+        if not ready.wait(120):
+            raise RuntimeError("the runtime did not start in 120 s")
+        if skipped is None:
+            console = Console(url)
+            console.start()
+        rss: list[tuple[float, float]] = []
+        tui_rss: list[tuple[float, float]] = []
 
-    def routed(record: Mapping[str, Any], now: datetime) -> Any:
-        handled = route(record, now)
-        image = record.get("dynamodb", {}).get("NewImage", {})
-        data = image.get("data", {}).get("M", {})
-        seq = data.get("seq", {}).get("N")
-        if seq is not None:
-            at = time.monotonic()
-            seen.setdefault(int(seq), at)
-            if handled.decisions:
-                decided.setdefault(int(seq), at)
-        return handled
+        def sample(at: float) -> None:
+            if (mb := _rss_mb(runtime.pid or 0)) is not None:
+                rss.append((at, mb))
+            if console is not None and (mb := console.rss_mb()) is not None:
+                tui_rss.append((at, mb))
 
-    controller.on_record = routed  # type: ignore[method-assign]
-
-    stop_runtime = threading.Event()
-    errors: list[str] = []
-
-    def run_loop() -> None:
-        while not stop_runtime.is_set():
-            try:
-                report = runtime.tick()
-            except Exception as exc:  # noqa: BLE001 - a soak reports, it does not die
-                errors.append(f"tick: {exc!r}")
-                continue
-            if not (report.records or report.stepped):
-                stop_runtime.wait(0.02)
-
-    written: dict[int, float] = {}
-    triggers: dict[int, tuple[str, str]] = {}
-    writer_done = threading.Event()
-
-    def write_loop() -> None:
-        with open_store(url) as store:
-            started = time.monotonic()
-            seq = 0
-            while (elapsed := time.monotonic() - started) < seconds and (
-                max_writes is None or seq < max_writes
-            ):
-                if rate > 0 and seq > elapsed * rate:
-                    time.sleep(min(0.01, seq / rate - elapsed))
-                    continue
-                pid = f"soak-{seq % pipelines:04d}"
-                round_ = seq // pipelines
-                stamp = datetime.now(UTC)
-                if round_ % TRIGGER_EVERY == TRIGGER_EVERY - 1:
-                    period = _period(base, round_ // TRIGGER_EVERY)
-                    fields = {
-                        "seq": seq,
-                        "date": period.day.isoformat(),
-                        "hour": f"{period.hour:02d}",
-                    }
-                    written[seq] = time.monotonic()
-                    store.control.put_sensor(pid, "ready", fields, now=stamp)
-                    triggers[seq] = (pid, period.id)
-                else:
-                    written[seq] = time.monotonic()
-                    store.control.put_sensor(pid, "rows", {"seq": seq, "n": seq}, now=stamp)
-                seq += 1
-        writer_done.set()
-
-    tailed: dict[tuple[str, ...], str] = {}
-
-    def tail_loop() -> None:
-        with open_store(url) as store:
-            api = Interlock(store)
-            since = datetime.now(UTC) - timedelta(minutes=1)
-            while True:
-                stopped = stop_runtime.is_set()  # one last read after the runtime stopped
-                for event in api.tail(since):
-                    key = (
-                        str(event.timestamp),
-                        event.type.value,
-                        event.pipeline_id,
-                        str(event.date),
-                    )
-                    tailed[key] = event.type.value
-                if stopped:
-                    return
-                stop_runtime.wait(0.5)
-
-    rss: list[tuple[float, float]] = []
-    threads = [threading.Thread(target=f, daemon=True) for f in (run_loop, write_loop, tail_loop)]
-    began = time.monotonic()
-    for t in threads:
-        t.start()
-    while not writer_done.is_set():
-        rss.append((time.monotonic() - began, _rss_mb()))
-        writer_done.wait(1.0)
-    write_seconds = time.monotonic() - began
-    deadline = time.monotonic() + drain
-    with open_store(url) as check:
-        while time.monotonic() < deadline:
-            rss.append((time.monotonic() - began, _rss_mb()))
-            pending = [s for s in written if s not in seen]
-            unfinished = [
-                (pid, p)
-                for pid, p in triggers.values()
-                if (row := check.control.get_run(pid, "stream", p)) is None
-                or row.status != "COMPLETED"
-            ]
-            if not pending and not unfinished:
-                break
-            time.sleep(0.5)
-        stop_runtime.set()
-        for t in threads:
-            t.join(timeout=10)
-        unseen = [s for s in written if s not in seen]
-        no_run = [
-            (pid, p)
-            for pid, p in triggers.values()
-            if check.control.get_run(pid, "stream", p) is None
-        ]
-        not_done = [
-            (pid, p)
-            for pid, p in triggers.values()
-            if (row := check.control.get_run(pid, "stream", p)) is not None
-            and row.status != "COMPLETED"
-        ]
-        executions = Counter(
-            str(item["SK"]).rsplit("-a", 1)[0]
-            for item in query_all(check.tables["control"], EXECUTION_PK)
-        )
-    runtime_store.close()
-    route_ms = [(seen[s] - written[s]) * 1000 for s in written if s in seen]
-    decide_ms = [(decided[s] - written[s]) * 1000 for s in triggers if s in decided]
-    half = [mb for at, mb in rss if at >= write_seconds / 2]
+        began = time.monotonic()
+        go.set()
+        while writer.is_alive():
+            sample(time.monotonic() - began)
+            writer.join(1.0)
+        write_seconds = time.monotonic() - began
+        n = count.value
+        triggers = {s: t for s in range(n) if (t := trigger_of(s, pipelines)) is not None}
+        deadline = time.monotonic() + drain
+        with open_store(url) as check:
+            while time.monotonic() < deadline:
+                sample(time.monotonic() - began)
+                pending = any(not seen[s] for s in range(n))
+                unfinished = any(
+                    (row := check.control.get_run(pid, "stream", p)) is None
+                    or row.status != "COMPLETED"
+                    for pid, p in triggers.values()
+                )
+                if not pending and not unfinished:
+                    break
+                time.sleep(0.5)
+            if console is not None:
+                time.sleep(3)  # a few more polls of the console's tail
+            stop.set()
+            runtime.join(30)
+            runs = [check.control.get_run(pid, "stream", p) for pid, p in triggers.values()]
+            executions = Counter(
+                str(item["SK"]).rsplit("-a", 1)[0]
+                for item in query_all(check.tables["control"], EXECUTION_PK)
+            )
+        tui_figures = _console_figures(console, skipped, triggers, tui_rss)
+    finally:
+        stop.set()
+        go.set()
+        for process in (writer, runtime):
+            process.join(10)
+            if process.is_alive():
+                process.kill()
+        if console is not None:
+            console.stop()
+    status = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
+    errors = list(status.get("errors", ["the runtime process wrote no report"]))
+    if runtime.exitcode:
+        errors.append(f"the runtime process exited with {runtime.exitcode}")
+    route_ms = [(seen[s] - written[s]) * 1000 for s in range(n) if seen[s]]
+    decide_ms = [(decided[s] - written[s]) * 1000 for s in triggers if decided[s]]
+    half_from = write_seconds / 2
+    half_writes = sum(1 for s in range(n) if written[s] - began >= half_from)
     return {
         "pipelines": pipelines,
-        "writes": len(written),
+        "writes": n,
         "write_seconds": round(write_seconds, 1),
-        "writes_per_second": round(len(written) / write_seconds, 1),
+        "writes_per_second": round(n / write_seconds, 1),
         "trigger_writes": len(triggers),
-        "unseen_writes": len(unseen),
-        "trigger_periods_without_run": len(no_run),
-        "runs_not_completed": len(not_done),
-        "periods_with_two_executions": sum(1 for n in executions.values() if n > 1),
+        "unseen_writes": sum(1 for s in range(n) if not seen[s]),
+        "trigger_periods_without_run": sum(1 for row in runs if row is None),
+        "runs_not_completed": sum(
+            1 for row in runs if row is not None and row.status != "COMPLETED"
+        ),
+        "periods_with_two_executions": sum(1 for k in executions.values() if k > 1),
         "write_to_router_ms": {
             "p50": round(_pct(route_ms, 0.5), 1),
             "p99": round(_pct(route_ms, 0.99), 1),
@@ -270,25 +421,69 @@ def soak(  # noqa: C901 - one scenario, read top to bottom
             "p50": round(_pct(decide_ms, 0.5), 1),
             "p99": round(_pct(decide_ms, 0.99), 1),
         },
-        "tail_saw_events": dict(Counter(tailed.values())),
-        "rss_mb": {
-            "start": round(rss[0][1], 1) if rss else None,
-            "end": round(rss[-1][1], 1) if rss else None,
-            "peak": round(max(mb for _, mb in rss), 1) if rss else None,
-            "second_half_growth": round(max(half) - min(half), 1) if half else None,
-        },
+        "runtime_ticks": status.get("ticks"),
+        "runtime_parse_time_cache_entries": status.get("parse_time_cache"),
+        "runtime_rss_mb": _rss_figures(rss, half_from, half_writes, flat_mb),
+        "console": tui_figures,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "errors": errors[:5],
     }
 
 
+def _console_figures(
+    console: Console | None,
+    skipped: str | None,
+    triggers: Mapping[int, tuple[str, str]],
+    samples: Sequence[tuple[float, float]],
+) -> dict[str, Any]:
+    if console is None:
+        return {"skipped": skipped}
+    screen = console.screen()
+    last_period = max((p for _, p in triggers.values()), default=None)
+    return {
+        "alive": console.alive(),
+        "on_events_screen": "Events" in screen,
+        "last_period": last_period,
+        "shows_last_period": last_period is not None and last_period in screen,
+        "rss_mb": {
+            "start": round(samples[0][1], 1) if samples else None,
+            "end": round(samples[-1][1], 1) if samples else None,
+            "peak": round(max(mb for _, mb in samples), 1) if samples else None,
+        },
+        "screen_lines_with_last_period": [
+            " ".join(line.split())
+            for line in screen.splitlines()
+            if last_period and last_period[5:] in line
+        ][:3],
+    }
+
+
 def lost(figures: Mapping[str, Any]) -> bool:
-    """Whether the soak lost or doubled anything."""
+    """Whether the soak lost or doubled anything, or the console it ran died or went blind."""
+    console = figures.get("console", {})
+    blind = "skipped" not in console and not (
+        console.get("alive") and console.get("shows_last_period")
+    )
     return bool(
         figures["unseen_writes"]
         or figures["trigger_periods_without_run"]
         or figures["runs_not_completed"]
         or figures["periods_with_two_executions"]
         or figures["errors"]
+        or blind
+    )
+
+
+def verdict(figures: Mapping[str, Any]) -> str:
+    """One line on the runtime's RSS over the second half of the writing."""
+    rss = figures["runtime_rss_mb"]
+    if not rss:
+        return "RSS: no samples"
+    word = "flat" if rss["flat"] else "NOT flat"
+    return (
+        f"RSS verdict: {word} — runtime {rss['second_half_growth_mb']:+.1f} MB over the second "
+        f"half ({rss['second_half_writes']} writes, {rss['second_half_kb_per_write']} KB/write; "
+        f"flat means under {rss['flat_below_mb']} MB); start {rss['start']} MB, end {rss['end']} MB"
     )
 
 
@@ -299,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--drain", type=float, default=120.0, help="seconds allowed to catch up")
     parser.add_argument("--writes", type=int, default=None, help="stop after this many writes")
+    parser.add_argument("--no-tui", action="store_true", help="do not run the console")
+    parser.add_argument("--flat-mb", type=float, default=5.0, help="RSS growth that is still flat")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="interlock-soak-") as folder:
         figures = soak(
@@ -308,10 +505,15 @@ def main(argv: list[str] | None = None) -> int:
             drain=args.drain,
             workdir=Path(folder),
             max_writes=args.writes,
+            tui=not args.no_tui,
+            flat_mb=args.flat_mb,
         )
     print(json.dumps(figures, indent=2))
+    print(verdict(figures))
+    if "skipped" in figures["console"]:
+        print(f"console: skipped ({figures['console']['skipped']}): nothing tailed the store")
     if lost(figures):
-        print("soak: something was lost or doubled", file=sys.stderr)
+        print("soak: something was lost or doubled, or the console died", file=sys.stderr)
         return 1
     return 0
 
