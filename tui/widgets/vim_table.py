@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
@@ -56,7 +57,7 @@ def fit_widths(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], room: 
     widths = []
     for index, column in enumerate(columns):
         widest = max(
-            (Text(c).cell_len if isinstance(c, str) else c.cell_len for c in _col(rows, index)),
+            (cell_len(c) if isinstance(c, str) else c.cell_len for c in _col(rows, index)),
             default=0,
         )
         natural = max(len(column.label), widest)
@@ -90,7 +91,12 @@ def cut(cell: Cell, width: int, *, words: bool = False) -> Text:
     With ``words``, a cut that would leave less than two letters of a word ends at the word before,
     with no mark: the board's ``08:12 JOB_FAILED`` in five to seven cells is ``08:12``.
     """
-    text = Text(cell) if isinstance(cell, str) else cell.copy()
+    if isinstance(cell, str):
+        text = Text(cell)
+    elif cell.cell_len <= width:
+        return cell  # fits: shown as it is (Text cells are never changed after they are made)
+    else:
+        text = cell.copy()
     if text.cell_len <= width:
         return text
     if words:
