@@ -69,7 +69,12 @@ locals {
 
     watchdog = concat([
       { Sid = "ReadTables", Effect = "Allow", Action = local.ddb_read, Resource = local.all_tables },
-      { Sid = "WriteControl", Effect = "Allow", Action = local.ddb_write, Resource = [local.table_arns.control] },
+      # control rows of its own checks; job-log and rerun rows when it replays a stream record (below)
+      { Sid = "WriteTables", Effect = "Allow", Action = local.ddb_write, Resource = [local.table_arns.control, local.table_arns.joblog, local.table_arns.rerun] },
+      # the stream-router's on-failure messages name a batch (metadata only): the watchdog reads the
+      # batch's records from the stream and handles them as the stream-router would (stream_replay)
+      { Sid = "ReadStreamDLQs", Effect = "Allow", Action = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource = [aws_sqs_queue.stream_dlq["control"].arn, aws_sqs_queue.stream_dlq["joblog"].arn] },
+      { Sid = "ReplayStreamRecords", Effect = "Allow", Action = ["dynamodb:GetShardIterator", "dynamodb:GetRecords"], Resource = ["${local.table_arns.control}/stream/*", "${local.table_arns.joblog}/stream/*"] },
       { Sid = "RestartRuns", Effect = "Allow", Action = ["states:StartExecution"], Resource = [local.sfn_arn] },
       # a stale run's execution is described and stopped
       { Sid = "StopStaleRuns", Effect = "Allow", Action = ["states:DescribeExecution", "states:StopExecution"], Resource = [local.executions] },

@@ -58,6 +58,9 @@ locals {
     watchdog = merge(local.env_common, local.env_scheduler, {
       STATE_MACHINE_ARN   = local.sfn_arn
       SFN_TIMEOUT_SECONDS = tostring(var.sfn_timeout_seconds)
+      # the stream-router's on-failure destinations, replayed by each pass (interlock.aws.stream_replay)
+      STREAM_DLQ_CONTROL_URL = aws_sqs_queue.stream_dlq["control"].url
+      STREAM_DLQ_JOBLOG_URL  = aws_sqs_queue.stream_dlq["joblog"].url
     })
     event_sink = merge(local.env_common, {
       EVENTS_TTL_DAYS = tostring(var.events_table_ttl_days)

@@ -39,7 +39,10 @@ output "lambda_role_names" { value = { for k, r in aws_iam_role.lambda : k => r.
 
 output "alert_queue_url" { value = aws_sqs_queue.alerts.url }
 output "alert_dlq_url" { value = aws_sqs_queue.alert_dlq.url }
-output "stream_dlq_urls" { value = { for k, q in aws_sqs_queue.stream_dlq : k => q.url } }
+output "stream_dlq_urls" {
+  value       = { for k, q in aws_sqs_queue.stream_dlq : k => q.url }
+  description = "Stream-router on-failure queues (control, joblog): batch metadata the watchdog replays from the stream each pass (not to be redriven)."
+}
 
 output "scheduler_role_arn" { value = aws_iam_role.scheduler.arn }
 

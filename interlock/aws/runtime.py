@@ -21,7 +21,8 @@ the core's wiring), through :func:`interlock.service.wiring.build_services` (as 
     on_task(payload)           orchestrator decides, executor applies, output returned (or
                                Interlock.TriggerRetry raised for the state machine's backoff)
     on_timer(payload)          a Scheduler fire (SLA alert, cron fire; any other kind is refused)
-    watchdog()                 the watchdog pass; stale runs' executions stopped; lost cron timers set
+    watchdog()                 stream DLQs replayed (interlock.aws.stream_replay), then the watchdog
+                               pass; stale runs' executions stopped; lost cron timers set
     sink(event)                one events-table row per EventBridge event id (redelivery stored once)
     dispatch(body)             one Slack delivery; a failure raises so SQS retries (then dead-letters)
 
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
     from interlock.alerts.slack import SlackNotifier
+    from interlock.aws.stream_replay import BatchInfo, ReplayReport
     from interlock.config.models import Calendar
     from interlock.ports import Clock, EventBus
     from interlock.service.controller import Controller, Handled
@@ -244,7 +246,7 @@ class AwsRuntime:
         settings: the environment.
         clock: the clock (default: the wall clock).
         clients: boto3 clients by service name (``dynamodb``, ``dynamodbstreams``, ``stepfunctions``,
-            ``scheduler``, ``events``, ``secretsmanager``); any not given is built on first use.
+            ``scheduler``, ``events``, ``secretsmanager``, ``sqs``); any not given is built on first use.
         triggers: the trigger runner of a job type (default: :func:`interlock.triggers.runner_for`,
             one runner per type kept for the container's life).
         calendars: named calendars (default: read from ``CALENDARS_PATH`` if set).
@@ -481,10 +483,13 @@ class AwsRuntime:
         return self.controller.on_timer(payload, self.clock.now())
 
     def watchdog(self) -> Handled:
-        """The watchdog pass, then: stale runs' executions stopped, lost cron timers set again."""
+        """The watchdog pass, after the stream records the stream-router gave up on are replayed
+        (:meth:`replay_stream_failures`); then stale runs' executions stopped, lost cron timers set
+        again."""
         from interlock.lifecycle.actions import PublishEvent, SetRunStatus
         from interlock.lifecycle.router import execution_name
 
+        self.replay_stream_failures()
         now = self.clock.now()
         handled = self.controller.watchdog(now)
         for decision, result in handled.decisions:
@@ -507,6 +512,73 @@ class AwsRuntime:
         # sweep): a lost timer is set again within a fire, without a Scheduler call per pipeline
         self.ensure_cron_timers(now, only=handled.watched)
         return handled
+
+    def replay_stream_failures(self) -> ReplayReport | None:
+        """Read the stream DLQs (``STREAM_DLQ_CONTROL_URL``, ``STREAM_DLQ_JOBLOG_URL``) and hand the
+        records of each failed batch to :meth:`on_stream_record`, the stream-router's path
+        (:mod:`interlock.aws.stream_replay`). A batch past the stream's retention is lost: the error
+        is logged, a WATCHDOG_DEGRADED names it, and this pass sweeps every pipeline (what the lost
+        records carried is found by the sweep's checks, not six hours later).
+
+        Returns:
+            What was replayed, or ``None`` when no DLQ is configured.
+        """
+        from interlock.aws.stream_replay import StreamReplay
+
+        queues = {
+            table: url
+            for table, url in (
+                ("control", self.settings.get("STREAM_DLQ_CONTROL_URL")),
+                ("joblog", self.settings.get("STREAM_DLQ_JOBLOG_URL")),
+            )
+            if url is not None
+        }
+        if not queues:
+            return None
+        streams = self.clients.get("dynamodbstreams") or getattr(
+            self.store.backend, "streams_client", None
+        )
+        replay = StreamReplay(
+            queues,
+            sqs=self._client("sqs"),
+            streams=streams if streams is not None else self._client("dynamodbstreams"),
+            handle=self.on_stream_record,
+            on_gone=self._stream_range_lost,
+        )
+        report = replay.run()
+        if report.replayed or report.failed or report.gone or report.given_up:
+            log.info(
+                "stream DLQs: %d batches replayed (%d records), %d failed again, %d lost, %d left"
+                " for humans",
+                report.replayed, report.records, report.failed, len(report.gone), report.given_up,
+            )  # fmt: skip
+        return report
+
+    def _client(self, service: str) -> Any:
+        if service not in self.clients:
+            from interlock.aws._clients import build_client
+
+            self.clients[service] = build_client(service, region=None, endpoint_url=None)
+        return self.clients[service]
+
+    def _stream_range_lost(self, info: BatchInfo) -> None:
+        from interlock.envelope import Event
+        from interlock.events import INFRASTRUCTURE
+
+        now = self.clock.now()
+        self.store.control.set_sweep_state(now)  # this pass sweeps every pipeline
+        self.bus.publish(
+            Event.create(
+                EventType.WATCHDOG_DEGRADED,
+                INFRASTRUCTURE,
+                now=now,
+                message=(
+                    f"stream records the stream-router gave up on are past the stream's retention"
+                    f" and were not replayed: {info}; a sweep of every pipeline was started"
+                ),
+                detail={"errors": [f"stream records lost: {info}"]},
+            )
+        )
 
     def ensure_cron_timers(self, now: datetime, *, only: Iterable[str] | None = None) -> list[str]:
         """Set the cron timer of every cron pipeline whose timer is not set (lost, or never set).

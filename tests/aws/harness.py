@@ -58,6 +58,7 @@ HANDLERS = (
     "event_sink",
     "alert_dispatcher",
 )
+STREAMS = ("control", "joblog")
 DEADLINE_SECONDS = 20.0
 RECORDED: dict[str, set[str]] = {}
 """The calls each function made, over every world of this process (for the unused-grant figure)."""
@@ -121,7 +122,10 @@ class AwsWorld:
         self.scheduler.create_schedule_group(Name=GROUP)
         self.sink_queue = self._bus_and_queues()
         self.state_machine_arn = self._state_machine()
-        for name, value in lambda_env(self.state_machine_arn, **env).items():
+        # the stream-router's on-failure destinations, which the watchdog reads (stream_replay)
+        self.stream_dlqs = {t: self._queue(f"{ENV}-interlock-sr-{t}-dlq")[0] for t in STREAMS}
+        dlq_env = {f"STREAM_DLQ_{t.upper()}_URL": url for t, url in self.stream_dlqs.items()}
+        for name, value in lambda_env(self.state_machine_arn, **dlq_env, **env).items():
             monkeypatch.setenv(name, value)
         self.modules = {}
         for name in HANDLERS:

@@ -26,6 +26,7 @@ from interlock.store import keys
 from tests.aws.conftest import MOTO_CONFIG, set_aws_env
 from tests.aws.harness import STORE_URL, AwsWorld, FakeContext, check_grants
 from tests.aws.test_end_to_end import JobServer, pipeline_yaml, produce
+from tests.aws.test_stream_replay_moto import dead_letter, failed_batch, queued
 from tests.deploy.iam_recorder import granted, unused_grants
 
 if TYPE_CHECKING:
@@ -161,8 +162,13 @@ def drive(world: AwsWorld, job: JobServer, tmp_path: Path) -> None:
     world.stream_records("control")  # the late sensors below reach no stream-router
     world.stream_records("joblog")
     produce("late")
+    # a batch the stream-router gave up on (the stream's first record, handled long ago: replayed,
+    # it changes nothing): the watchdog reads it from the stream DLQ and the stream (stream_replay)
+    first = world.store.tables["control"].changes(None, limit=1).records
+    dead_letter(world, failed_batch(first))
     clock.set(now + timedelta(minutes=20))
     watchdog({}, FakeContext("watchdog"))
+    assert queued(world) == 0
     world.pump()
     world.sink()
     assert EventType.TRIGGER_RECOVERED in world.event_types("late")
