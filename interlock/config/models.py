@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
@@ -232,6 +232,10 @@ class Validation(ConfigModel):
 # -------------------------------------------------------------------------------------- schedule
 
 
+_AS_RULE: Final = "_as_rule"
+"""Where a :class:`TriggerCondition` keeps its :meth:`~TriggerCondition.as_rule` (in ``__dict__``)."""
+
+
 class TriggerCondition(ConfigModel):
     """The sensor write that starts evaluation: a rule on a sensor whose key starts with ``key``."""
 
@@ -269,9 +273,22 @@ class TriggerCondition(ConfigModel):
         return self
 
     def as_rule(self) -> Rule:
-        """The trigger's condition as a :class:`Rule` on the written sensor."""
+        """The trigger's condition as a :class:`Rule` on the written sensor.
+
+        The same Rule object on every call: :mod:`interlock.rules` keeps compiled rules by identity
+        (up to 16,384), so a new Rule per trigger write (or per board row) added an entry each time and
+        pushed the validation rules out; a 60 s soak kept 3,000 such copies. The instance keeps it
+        beside its fields (``model_copy(update=...)`` gives a copy whose fields differ by identity, so
+        that copy builds its own).
+        """
         # An empty field with `exists` is how the original's files spell "no field".
-        return Rule(key=self.key, check=self.check, field=self.field or None, value=self.value)
+        source = (self.key, self.check, self.field or None, self.value)
+        kept = self.__dict__.get(_AS_RULE)
+        if kept is not None and all(a is b for a, b in zip(kept[0], source, strict=True)):
+            return kept[1]  # type: ignore[no-any-return]
+        rule = Rule(key=source[0], check=source[1], field=source[2], value=source[3])
+        self.__dict__[_AS_RULE] = (source, rule)  # not a field: equality and dumps ignore it
+        return rule
 
 
 class EvaluationSettings(ConfigModel):

@@ -179,6 +179,25 @@ def test_trigger_condition_reads_like_a_rule() -> None:
         TriggerCondition.model_validate({"key": "k", "deadline": "noon"})
 
 
+def test_a_trigger_gives_one_rule_object_so_compiled_rules_do_not_pile_up() -> None:
+    # interlock.rules keeps compiled rules by identity: a new Rule per trigger write (the soak: 1,000
+    # a round) filled that cache with copies and pushed the validation rules out.
+    from datetime import UTC, datetime
+
+    from interlock import rules
+
+    t = TriggerCondition.model_validate({"key": "ready", "check": "gte", "field": "n", "value": 0})
+    assert t.as_rule() is t.as_rule()
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    for n in range(50):
+        assert rules.evaluate_rule(t.as_rule(), {"ready": {"n": n}}, now).passed
+    kept = [rule for rule, _ in rules._rules.values() if rule == t.as_rule()]
+    assert len(kept) == 1
+    other = t.model_copy(update={"key": "done"})  # a copy with other fields gets its own rule
+    assert other.as_rule().key == "done"
+    assert t.as_rule().key == "ready"
+
+
 def test_calendar_weekdays_and_dates() -> None:
     cal = Calendar.model_validate(
         {"name": "x", "days": ["Saturday", "sun"], "dates": ["2026-12-25"]}
