@@ -1,4 +1,5 @@
-"""watchdog: the scheduled watchdog pass (index Queries, never a Scan) and lost cron timers set again."""
+"""watchdog: stream DLQ batches replayed, then the scheduled watchdog pass (index Queries, never a
+Scan) and lost cron timers set again."""
 
 from __future__ import annotations
 
@@ -22,8 +23,18 @@ def build(runtime: AwsRuntime) -> Callable[[dict[str, Any], Any], dict[str, Any]
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         runtime.refresh_configs()
         handled = runtime.watchdog()
-        logger.info("watchdog pass", decisions=len(handled.decisions))
-        return {"decisions": len(handled.decisions)}
+        out: dict[str, Any] = {"decisions": len(handled.decisions)}
+        replay = runtime.last_replay
+        if replay is not None:  # the stream DLQs replayed first (interlock.aws.stream_replay)
+            out["dlq"] = {
+                "replayed": replay.replayed,
+                "records": replay.records,
+                "failed": replay.failed,
+                "lost": len(replay.gone),
+                "leftForHumans": replay.given_up,
+            }
+        logger.info("watchdog pass", **out)
+        return out
 
     return handler
 

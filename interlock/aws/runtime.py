@@ -276,6 +276,8 @@ class AwsRuntime:
         self._runners: dict[str, TriggerRunner] = {}
         self._calendars = calendars
         self._config_read_at: datetime | None = None
+        self.last_replay: ReplayReport | None = None
+        """What the last :meth:`replay_stream_failures` did (``None``: no DLQ configured)."""
 
     def __repr__(self) -> str:
         return f"<AwsRuntime {self.settings.get('ENVIRONMENT') or 'explicit tables'}>"
@@ -545,7 +547,7 @@ class AwsRuntime:
             handle=self.on_stream_record,
             on_gone=self._stream_range_lost,
         )
-        report = replay.run()
+        report = self.last_replay = replay.run()
         if report.replayed or report.failed or report.gone or report.given_up:
             log.info(
                 "stream DLQs: %d batches replayed (%d records), %d failed again, %d lost, %d left"

@@ -142,8 +142,9 @@ def test_a_batch_the_stream_router_gave_up_on_starts_its_run_once_in_the_next_pa
     dead_letter(world, failed_batch(records))
     assert starts(world, "orders") == 0
     # WHEN one watchdog pass runs
-    watchdog_pass(world)
+    out = watchdog_pass(world)
     # THEN the record started the run, exactly once, and the message is gone
+    assert out["dlq"] == {"replayed": 1, "records": 1, "failed": 0, "lost": 0, "leftForHumans": 0}
     assert starts(world, "orders") == 1
     assert queued(world) == 0
     types = published(world, "orders")
@@ -269,3 +270,24 @@ def test_without_dlq_urls_the_watchdog_replays_nothing(world: AwsWorld) -> None:
     environ.pop("STREAM_DLQ_CONTROL_URL")
     environ.pop("STREAM_DLQ_JOBLOG_URL")
     assert AwsRuntime(Settings(environ)).replay_stream_failures() is None
+
+
+def test_a_job_log_batch_is_replayed_from_its_own_queue_and_announced_once(
+    world: AwsWorld,
+) -> None:
+    # GIVEN the job-log row of a run's success (attempt 1), whose batch the stream-router failed
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    world.store.joblog.append(
+        "orders", "stream", day, "success", now=datetime.now(UTC), detail={"attempt": 1}
+    )
+    records = world.stream_records("joblog")
+    assert len(records) == 1
+    dead_letter(world, failed_batch(records), table="joblog")
+    # WHEN the watchdog passes, and the same message comes again (at-least-once delivery)
+    watchdog_pass(world)
+    assert queued(world, "joblog") == 0
+    dead_letter(world, failed_batch(records), table="joblog")
+    watchdog_pass(world)
+    # THEN the success was announced once
+    assert queued(world, "joblog") == 0
+    assert published(world, "orders").count(EventType.JOB_COMPLETED) == 1
