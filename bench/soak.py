@@ -282,6 +282,15 @@ def _capacity(rate: float, seconds: float, max_writes: int | None) -> int:
     return UNPACED_CAP
 
 
+def _every(samples: Sequence[tuple[float, float]], seconds: float) -> list[float]:
+    """One sample per ``seconds`` (the first at or after each multiple), rounded to whole MB."""
+    out: list[float] = []
+    for at, mb in samples:
+        if at >= len(out) * seconds:
+            out.append(round(mb))
+    return out
+
+
 def _rss_figures(
     samples: Sequence[tuple[float, float]], half_from: float, half_writes: int, flat_mb: float
 ) -> dict[str, Any]:
@@ -296,6 +305,7 @@ def _rss_figures(
         "second_half_growth_mb": round(growth, 1),
         "second_half_writes": half_writes,
         "second_half_kb_per_write": round(growth * 1000 / half_writes, 3) if half_writes else None,
+        "every_10_s": _every(samples, 10),
         "flat_below_mb": flat_mb,
         "flat": bool(half) and growth < flat_mb,
     }
@@ -449,6 +459,7 @@ def _console_figures(
             "start": round(samples[0][1], 1) if samples else None,
             "end": round(samples[-1][1], 1) if samples else None,
             "peak": round(max(mb for _, mb in samples), 1) if samples else None,
+            "every_10_s": _every(samples, 10),
         },
         "screen_lines_with_last_period": [
             " ".join(line.split())

@@ -539,3 +539,32 @@ async def test_detail_says_why_a_period_is_not_judged(
         # THEN the detail says it is not watched, and why, as `interlock explain` does
         assert "not watched" in summary
         assert "fell before Interlock watched the pipeline" in summary
+
+
+def loads(seen: list[Message]) -> int:
+    """How many boards were loaded (the hook sees a message once per node it bubbles through)."""
+    return len({id(m) for m in seen if isinstance(m, BoardLoaded)})
+
+
+async def test_a_covered_board_reads_the_store_only_once_it_is_back(
+    app_factory: Callable[..., InterlockApp],
+) -> None:
+    # Textual keeps a covered screen's timers running: the board must not read every pipeline every
+    # refresh while the events screen (or any other) is on top of it.
+    seen: list[Message] = []
+    app = app_factory()
+    async with app.run_test(size=SIZE, message_hook=seen.append) as pilot:
+        await settle(pilot)
+        board = _board(app)
+        await pilot.press("e")
+        await settle(pilot)
+        assert isinstance(app.screen, EventsScreen)
+        loaded = loads(seen)
+        board.reload()  # what its refresh timer does
+        board.reload()
+        await settle(pilot)
+        assert loads(seen) == loaded
+        await pilot.press("escape")
+        await settle(pilot)
+        assert _board(app) is board
+        assert loads(seen) == loaded + 1

@@ -40,6 +40,7 @@ class BoardScreen(PipelineActionsScreen):
         self.board: Board | None = None
         self.filter_text = ""
         self.sort = "problems"
+        self._stale = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="head"):
@@ -62,7 +63,20 @@ class BoardScreen(PipelineActionsScreen):
             self.set_interval(self.iapp.refresh_seconds, self.reload)
 
     def reload(self) -> None:
+        """Read the board again; while another screen covers this one, only once it is back.
+
+        Textual keeps a covered screen's timers running: under the events screen the board read all
+        1,000 pipelines of the soak every 10 s for nobody, beside the tail.
+        """
+        if self.board is not None and self.app.screen is not self:
+            self._stale = True
+            return
         self._load()
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self._stale = False
+            self._load()
 
     def action_reload(self) -> None:
         self.reload()
