@@ -24,13 +24,14 @@ Separate processes over one SQLite store, as a deployment would have them:
 
 After the writer stops, the runtime drains (up to ``--drain`` seconds). Checked: every write was seen
 by the router (each sequence number reached the controller at least once); every trigger write's
-period has a run, and its run completed; no period has two executions. Printed: writes/s achieved,
-write→router latency p50/p99/max (all writes), write→decision p50/p99 for trigger writes (the run's
-AcquireRun), the runtime's RSS at the start, the end and its peak, its growth over the second half of
-the writing (MB and KB per write) with a verdict (flat: under ``--flat-mb``), and the console's
-figures. The earlier one-process soak read every event since its start twice a second in a thread
-(~1.6 KB of RSS per event held, 27,000 events in three minutes) and kept dicts per write; that, not the
-runtime, was its 46→164 MB (see docs/performance.md, "Soak").
+period has a run, and its run completed; no period has two executions; the console (when run) is alive
+and shows the last period. Printed: writes/s achieved, write→router latency p50/p99/max (all writes),
+write→decision p50/p99 for trigger writes (the run's AcquireRun), the runtime's RSS at the start, the
+end, its peak and every 10 s, its growth over the second half of the writing (MB and KB per write) with
+a verdict (flat: under ``--flat-mb``), how full its largest bounded cache is (parsed timestamps), and
+the console's figures. The earlier one-process soak read every event since its start twice a second in
+a thread (~1.6 KB of RSS per event held, 27,000 events in three minutes) and kept dicts per write: most
+of its 46→164 MB. What the runtime itself grows by is in docs/performance.md, "Soak".
 """
 
 from __future__ import annotations
