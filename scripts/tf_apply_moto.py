@@ -20,7 +20,11 @@ and Scheduler group, with each handler given the environment Terraform set on it
    forwards every Lambda invocation: the stream event source mappings Terraform created deliver a
    producer's sensor writes to the stream-router (asynchronously, as in AWS), the state machine runs in
    moto with its Tasks in the orchestrator handler, the Glue job (created here, as a deployer's) runs in
-   moto, and the run must end COMPLETED with one SUCCEEDED execution.
+   moto, and the run must end COMPLETED with one SUCCEEDED execution. Then the watchdog replays a
+   stream batch the stream-router gave up on (the on-failure message for the range of those sensor
+   writes, sent to the queue its STREAM_DLQ_CONTROL_URL names): the message is deleted, every record
+   of the range handled, and no second execution starts. moto's stream shard is patched to keep its
+   records after delivering them (a DynamoDB stream keeps them 24 h; moto forgot them).
 
 Prints timings and counts; exits non-zero on any failure, 0 with a printed reason when terraform, the
 provider mirror or moto_server is missing.
@@ -113,6 +117,7 @@ def _forward_invocations(url: str) -> None:
 
     from moto.awslambda.models import LambdaFunction
     from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.dynamodb.models.table import StreamShard
     from moto.events.models import Rule
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
@@ -175,6 +180,24 @@ def _forward_invocations(url: str) -> None:
             finally:
                 self.targets = saved
 
+    def add(self: Any, old: Any, new: Any) -> None:
+        # moto's stream shard forgets its records once an event source mapping delivered them (and
+        # numbers the next ones from the start again); a DynamoDB stream keeps them 24 h, which the
+        # watchdog's replay of a failed batch reads: keep them, deliver each new record once
+        from moto.awslambda.utils import get_backend
+        from moto.dynamodb.models.table import StreamRecord
+
+        view = self.table.stream_specification["StreamViewType"]
+        name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+        record = StreamRecord(
+            self.table, view, name, old, new, len(self.items) + self.starting_sequence_number
+        )
+        self.items.append(record)
+        for arn, esm in self.table.lambda_event_source_mappings.items():
+            backend = get_backend(self.account_id, arn.split(":")[3])
+            backend.send_dynamodb_items(arn, [record], esm.event_source_arn)
+
+    StreamShard.add = add  # type: ignore[method-assign]
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
     LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
     LambdaFunction.invoke = function_invoke  # type: ignore[method-assign]
@@ -518,6 +541,70 @@ def run_pipeline(lambdas: Lambdas, endpoint: str) -> None:
     )
     if run is None or run.status != "COMPLETED" or [s for _, s in statuses] != ["SUCCEEDED"]:
         raise SystemExit("the pipeline did not complete through the applied stack")
+    replay_dead_letters(lambdas, endpoint, machine)
+
+
+def replay_dead_letters(lambdas: Lambdas, endpoint: str, machine: str) -> None:
+    """The watchdog replays a stream batch the stream-router gave up on: the message Lambda's
+    on-failure destination would send (moto sends none) for the range of the producer's sensor writes goes to
+    the queue named by the watchdog's own STREAM_DLQ_CONTROL_URL; one pass reads the batch from the
+    stream, hands it to the stream-router's path (the run exists: nothing starts twice) and deletes it."""
+    import boto3
+
+    start = time.perf_counter()
+    url = lambdas.env["watchdog"]["STREAM_DLQ_CONTROL_URL"]
+    sqs = boto3.client("sqs", region_name=REGION, endpoint_url=endpoint)
+    ddb = boto3.client("dynamodb", region_name=REGION, endpoint_url=endpoint)
+    streams = boto3.client("dynamodbstreams", region_name=REGION, endpoint_url=endpoint)
+    arn = ddb.describe_table(TableName=f"{ENVIRONMENT}-interlock-control")["Table"][
+        "LatestStreamArn"
+    ]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+    sensors = [r for r in records if r["dynamodb"]["Keys"]["SK"]["S"].startswith("SENSOR#")]
+    if not sensors:
+        keys_seen = [r["dynamodb"]["Keys"] for r in records][:20]
+        raise SystemExit(
+            f"no sensor record in the control stream ({len(records)} records): {keys_seen}"
+        )
+    seqs = [r["dynamodb"]["SequenceNumber"] for r in sensors]
+    batch = [
+        r for r in records if int(seqs[0]) <= int(r["dynamodb"]["SequenceNumber"]) <= int(seqs[-1])
+    ]
+    info = {"streamArn": arn, "shardId": shard, "startSequenceNumber": seqs[0],
+            "endSequenceNumber": seqs[-1], "batchSize": len(batch)}  # fmt: skip
+    body = {"requestContext": {"condition": "RetryAttemptsExhausted"}, "DDBStreamBatchInfo": info}
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+    before = len(boto3.client("stepfunctions", region_name=REGION, endpoint_url=endpoint)
+                 .list_executions(stateMachineArn=machine)["executions"])  # fmt: skip
+    out = lambdas.call("watchdog", {})
+    while time.monotonic() - lambdas.last_call < 3:  # what the pass wrote, streamed and handled
+        time.sleep(0.2)
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    left = int(attrs["ApproximateNumberOfMessages"]) + int(
+        attrs["ApproximateNumberOfMessagesNotVisible"]
+    )
+    sfn = boto3.client("stepfunctions", region_name=REGION, endpoint_url=endpoint)
+    executions = sfn.list_executions(stateMachineArn=machine)["executions"]
+    after = len(executions)
+    from interlock.store.factory import open_store
+
+    store = open_store(f"dynamodb://{ENVIRONMENT}?region={REGION}&endpoint={endpoint}")
+    late = [e for e in store.events.for_pipeline(PIPELINE) if e.type.value == "LATE_DATA_ARRIVAL"]
+    print(
+        f"stream DLQ replay: {len(batch)} records ({len(seqs)} sensor writes) from {seqs[0]} to"
+        f" {seqs[-1]} of {shard};"
+        f" watchdog answered {out}; messages left {left}; executions {before} -> {after}"
+        f" ({', '.join(e['name'] for e in executions)}); late-data events {len(late)};"
+        f" {time.perf_counter() - start:.1f} s"
+    )
+    if late or left or after != before or out.get("dlq", {}).get("records") != len(batch):
+        raise SystemExit(
+            "the watchdog did not replay the stream DLQ message through the applied stack"
+        )
 
 
 # ------------------------------------------------------------------------------------- main

@@ -38,8 +38,10 @@ step (DESIGN §4; the original published it twice, §13 item 9).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from interlock.events import EventType
@@ -59,8 +61,6 @@ from interlock.schedule import cron_period, exclusion_reason, is_inclusion_day, 
 from interlock.store import codec, keys
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from interlock.config.models import Calendar, PipelineConfig
     from interlock.lifecycle.actions import Action
     from interlock.schedule import Period
@@ -100,7 +100,9 @@ class SensorWrite:
         key: the sensor key (without ``SENSOR#``).
         fields: the sensor's fields (``data`` map or flat attributes, read alike).
         sequence: the record's SequenceNumber.
-        updated_at: when the producer wrote it (the row's ``updatedAt``), if known: the write's id.
+        updated_at: when the producer wrote it (the row's ``updatedAt``), else when DynamoDB wrote it
+            (the record's ``ApproximateCreationDateTime``, rounded up to the second), if known: the
+            write's id (a record replayed after the run finished is not late data).
         unchanged: the record's ``OldImage`` equals its ``NewImage`` (a write that changed nothing, or
             a redelivered no-op record): nothing new was written.
     """
@@ -253,9 +255,25 @@ def route(record: Mapping[str, Any]) -> RouterInput:
         routed = _classify(pid, sk, image, sequence)
     except ValueError as exc:
         return Malformed(str(exc), sequence)
+    if isinstance(routed, SensorWrite) and routed.updated_at is None:
+        written = _created_at(ddb)
+        if written is not None:
+            routed = replace(routed, updated_at=written)
     if isinstance(routed, SensorWrite) and event_name == "MODIFY" and _unchanged(ddb, image):
         return replace(routed, unchanged=True)
     return routed
+
+
+def _created_at(ddb: Mapping[str, Any]) -> datetime | None:
+    """When DynamoDB wrote the row (``ApproximateCreationDateTime``, epoch seconds), rounded **up** to
+    the whole second: a write known to be before a run's finish is one the run saw; one in the
+    finish's own second still counts as after it (late data is never missed for the rounding)."""
+    value = ddb.get("ApproximateCreationDateTime")
+    if isinstance(value, datetime):
+        value = value.timestamp()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return datetime.fromtimestamp(math.ceil(value), tz=UTC)
 
 
 def _unchanged(ddb: Mapping[str, Any], image: dict[str, Any] | None) -> bool:

@@ -52,17 +52,19 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[AwsWorld]
         check_grants(built)
 
 
-def write_sensor(pid: str) -> None:
-    """A producer's trigger sensor, written with boto3 as docs/producers.md shows."""
+def write_sensor(pid: str, *, stamped: bool = True) -> None:
+    """A producer's trigger sensor, written with boto3 as docs/producers.md shows (``stamped``: with
+    its ``updatedAt``, which producers may leave out)."""
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    item = {
+        "PK": {"S": f"PIPELINE#{pid}"},
+        "SK": {"S": "SENSOR#ready"},
+        "data": {"M": {"status": {"S": "ready"}}},
+    }
+    if stamped:
+        item["updatedAt"] = {"S": now}
     boto3.client("dynamodb", region_name=REGION).put_item(
-        TableName=f"{ENV}-interlock-control",
-        Item={
-            "PK": {"S": f"PIPELINE#{pid}"},
-            "SK": {"S": "SENSOR#ready"},
-            "data": {"M": {"status": {"S": "ready"}}},
-            "updatedAt": {"S": now},
-        },
+        TableName=f"{ENV}-interlock-control", Item=item
     )
 
 
@@ -291,3 +293,36 @@ def test_a_job_log_batch_is_replayed_from_its_own_queue_and_announced_once(
     # THEN the success was announced once
     assert queued(world, "joblog") == 0
     assert published(world, "orders").count(EventType.JOB_COMPLETED) == 1
+
+
+def test_a_trigger_without_updated_at_replayed_after_its_run_succeeded_is_not_late_data(
+    world: AwsWorld,
+) -> None:
+    # GIVEN a trigger sensor written without updatedAt, whose run the stream-router started and
+    # which then succeeded; Lambda had given up on a later record of the same batch
+    write_sensor("orders", stamped=False)
+    records = world.stream_records("control")
+    world.route(records)
+    assert starts(world, "orders") == 1
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    finished = datetime.now(UTC) + timedelta(seconds=2)  # the job ran after the write's second
+    world.store.joblog.append(
+        "orders", "stream", day, "success", now=finished, detail={"attempt": 1}
+    )
+    world.store.control.set_run_status("orders", "stream", day, "COMPLETED", now=finished)
+    world.stream_records("control")
+    world.stream_records("joblog")
+    # WHEN the watchdog replays the batch, after the run's success
+    dead_letter(world, failed_batch(records))
+    watchdog_pass(
+        world,
+        AwsRuntime(
+            Settings.from_env("watchdog"), clock=VirtualClock(finished + timedelta(minutes=5))
+        ),
+    )
+    # THEN the write is known by when DynamoDB wrote it (ApproximateCreationDateTime), before the
+    # run finished: a replay, not late data; no rerun, no second execution
+    assert queued(world) == 0
+    assert EventType.LATE_DATA_ARRIVAL not in published(world, "orders")
+    assert world.store.reruns.attempts("orders", "stream", day) == []
+    assert starts(world, "orders") == 1

@@ -94,3 +94,28 @@ def test_late_data_needs_a_new_write(
     written_at: datetime | None, unchanged: bool, expected: list[EventType]
 ) -> None:
     assert late(written_at, unchanged) == expected
+
+
+def test_without_updated_at_the_write_is_known_by_when_dynamodb_wrote_it() -> None:
+    # the record's ApproximateCreationDateTime (epoch seconds), rounded up to the whole second
+    rec = modify(None, {"status": "ready"}, event="INSERT")
+    rec["dynamodb"]["ApproximateCreationDateTime"] = FINISHED.timestamp() - 60.4
+    got = route(rec)
+    assert isinstance(got, SensorWrite)
+    assert got.updated_at == FINISHED - timedelta(seconds=60)
+    # the producer's own updatedAt wins
+    stamped = modify(None, {"status": "ready", "updatedAt": "2026-03-04T08:00:00Z"}, event="INSERT")
+    stamped["dynamodb"]["ApproximateCreationDateTime"] = FINISHED.timestamp()
+    got = route(stamped)
+    assert isinstance(got, SensorWrite) and got.updated_at == datetime(2026, 3, 4, 8, tzinfo=UTC)
+    # neither: unknown
+    got = route(modify(None, {"status": "ready"}, event="INSERT"))
+    assert isinstance(got, SensorWrite) and got.updated_at is None
+
+
+def test_a_write_in_the_second_the_run_finished_still_counts_as_late_data() -> None:
+    rec = modify(None, {"status": "ready"}, event="INSERT")
+    rec["dynamodb"]["ApproximateCreationDateTime"] = FINISHED.timestamp() + 0.2
+    got = route(rec)
+    assert isinstance(got, SensorWrite) and got.updated_at is not None
+    assert got.updated_at > FINISHED  # rounded up: never before the finish it may follow
