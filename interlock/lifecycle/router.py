@@ -101,7 +101,7 @@ class SensorWrite:
         fields: the sensor's fields (``data`` map or flat attributes, read alike).
         sequence: the record's SequenceNumber.
         updated_at: when the producer wrote it (the row's ``updatedAt``), else when DynamoDB wrote it
-            (the record's ``ApproximateCreationDateTime``, rounded up to the second), if known: the
+            (the second after the record's ``ApproximateCreationDateTime``), if known: the
             write's id (a record replayed after the run finished is not late data).
         unchanged: the record's ``OldImage`` equals its ``NewImage`` (a write that changed nothing, or
             a redelivered no-op record): nothing new was written.
@@ -265,15 +265,16 @@ def route(record: Mapping[str, Any]) -> RouterInput:
 
 
 def _created_at(ddb: Mapping[str, Any]) -> datetime | None:
-    """When DynamoDB wrote the row (``ApproximateCreationDateTime``, epoch seconds), rounded **up** to
-    the whole second: a write known to be before a run's finish is one the run saw; one in the
-    finish's own second still counts as after it (late data is never missed for the rounding)."""
+    """The latest instant DynamoDB can have written the row: ``ApproximateCreationDateTime`` is epoch
+    seconds rounded **down** (AWS, and the embedded feed), so the second after it. A write known to be
+    before a run's finish is one the run saw; one in the finish's own second still counts as after it
+    (late data is never missed for the rounding)."""
     value = ddb.get("ApproximateCreationDateTime")
     if isinstance(value, datetime):
         value = value.timestamp()
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return datetime.fromtimestamp(math.ceil(value), tz=UTC)
+    return datetime.fromtimestamp(math.floor(value) + 1, tz=UTC)
 
 
 def _unchanged(ddb: Mapping[str, Any], image: dict[str, Any] | None) -> bool:

@@ -97,7 +97,7 @@ def test_late_data_needs_a_new_write(
 
 
 def test_without_updated_at_the_write_is_known_by_when_dynamodb_wrote_it() -> None:
-    # the record's ApproximateCreationDateTime (epoch seconds), rounded up to the whole second
+    # the second after the record's ApproximateCreationDateTime (epoch seconds, rounded down)
     rec = modify(None, {"status": "ready"}, event="INSERT")
     rec["dynamodb"]["ApproximateCreationDateTime"] = FINISHED.timestamp() - 60.4
     got = route(rec)
@@ -119,3 +119,7 @@ def test_a_write_in_the_second_the_run_finished_still_counts_as_late_data() -> N
     got = route(rec)
     assert isinstance(got, SensorWrite) and got.updated_at is not None
     assert got.updated_at > FINISHED  # rounded up: never before the finish it may follow
+    # AWS rounds the creation time down to the second: 09:30:00 may be 09:30:00.9, after the finish
+    rec["dynamodb"]["ApproximateCreationDateTime"] = int(FINISHED.timestamp())
+    got = route(rec)
+    assert isinstance(got, SensorWrite) and got.updated_at == FINISHED + timedelta(seconds=1)
