@@ -32,6 +32,7 @@ def build(runtime: AwsRuntime) -> Callable[[dict[str, Any], Any], dict[str, Any]
                 "failed": replay.failed,
                 "lost": len(replay.gone),
                 "leftForHumans": replay.given_up,
+                "deferred": replay.deferred,
             }
         logger.info("watchdog pass", **out)
         return out

@@ -13,7 +13,8 @@ Nothing else ever reads those records again, so each watchdog pass, before its u
 
     per queue  GetQueueAttributes (ApproximateNumberOfMessages): 0 → done (one call per empty queue)
                ReceiveMessage (≤ 10 a call, ApproximateReceiveCount, a visibility of VISIBILITY),
-               again while a full page of new messages came back
+               again while a full page of new messages came back and the pass has spent less than
+               BUDGET on replays (a flood is worked off over passes; the watchdog's own checks run)
     per message
       received more than MAX_RECEIVES times ─▶ log an error, leave it (the DLQ-depth alarm stays on)
       GetShardIterator AT_SEQUENCE_NUMBER start, GetRecords until past end
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -57,6 +59,8 @@ MAX_RECEIVES: Final = 5
 """A message received more often than this is left for humans (its records failed that many times)."""
 VISIBILITY: Final = 120
 """Seconds a received message stays hidden (twice the watchdog's 60 s timeout: one pass owns it)."""
+BUDGET: Final = 20.0
+"""Seconds of replay after which a pass takes no new page of messages (the watchdog's timeout is 60 s)."""
 MAX_EMPTY_READS: Final = 5
 """GetRecords answers without records, in a row, before the range is called unreadable for now."""
 _GONE_CODES: Final = frozenset({"TrimmedDataAccessException", "ResourceNotFoundException"})
@@ -181,6 +185,7 @@ class ReplayReport:
         failed: messages left in the queue (a record failed; retried on a later pass).
         gone: messages whose range can no longer be read (logged, deleted).
         given_up: messages received more than :data:`MAX_RECEIVES` times (logged, left for humans).
+        deferred: the budget was spent with messages left to read (the next pass goes on).
     """
 
     replayed: int = 0
@@ -188,6 +193,7 @@ class ReplayReport:
     failed: int = 0
     gone: list[BatchInfo] = field(default_factory=list)
     given_up: int = 0
+    deferred: bool = False
 
 
 class StreamReplay:
@@ -199,6 +205,8 @@ class StreamReplay:
         streams: a ``dynamodbstreams`` client.
         handle: one record → handled (raises when it fails: the stream-router's record path).
         on_gone: called for a batch whose records can no longer be read (after the error is logged).
+        budget: seconds after which no new page of messages is received (:data:`BUDGET`).
+        clock: monotonic seconds (the budget's clock).
     """
 
     def __init__(
@@ -209,16 +217,22 @@ class StreamReplay:
         streams: Any,
         handle: Callable[[Mapping[str, Any]], object],
         on_gone: Callable[[BatchInfo], None] | None = None,
+        budget: float = BUDGET,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.queues = dict(queues)
         self.sqs = sqs
         self.streams = streams
         self.handle = handle
         self.on_gone = on_gone
+        self.budget = budget
+        self.clock = clock
+        self._started = 0.0
 
     def run(self) -> ReplayReport:
         """Every queue once (a failing queue is logged and skipped: the pass goes on)."""
         report = ReplayReport()
+        self._started = self.clock()
         for table, url in self.queues.items():
             try:
                 self._queue(table, url, report)
@@ -234,6 +248,10 @@ class StreamReplay:
             return
         seen: set[str] = set()
         while True:
+            if self.clock() - self._started >= self.budget:
+                report.deferred = True
+                log.warning("stream DLQ of %s: replay budget spent; the rest next pass", table)
+                return
             messages = self.sqs.receive_message(
                 QueueUrl=url,
                 MaxNumberOfMessages=10,

@@ -147,3 +147,22 @@ def test_a_message_that_is_not_a_batch_description_is_left_for_humans() -> None:
     report = StreamReplay({"control": "q"}, sqs=sqs, streams=Streams([]),
                           handle=lambda r: None).run()  # fmt: skip
     assert report.given_up == 1 and sqs.deleted == []
+
+
+def test_a_flood_is_worked_off_over_passes_within_the_budget() -> None:
+    # GIVEN more than a page of messages and a pass whose budget is spent after the first page
+    now = [0.0]
+
+    class Pages(Sqs):
+        def receive_message(self, **_: Any) -> dict[str, Any]:
+            now[0] += 30.0  # the page's replays take 30 s
+            page, self.messages = self.messages[:10], self.messages[10:]
+            return {"Messages": page}
+
+    sqs = Pages([body(INFO)] * 25)
+    streams = Streams([[200, 300, 400]])
+    report = StreamReplay({"control": "q"}, sqs=sqs, streams=streams, handle=lambda r: None,
+                          budget=20.0, clock=lambda: now[0]).run()  # fmt: skip
+    # THEN one page was replayed, the rest is left for the next pass (not received: no try spent)
+    assert (report.replayed, report.deferred) == (10, True)
+    assert len(sqs.messages) == 15
