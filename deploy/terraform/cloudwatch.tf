@@ -7,18 +7,18 @@ locals {
 
   alarms = merge(
     { for k, f in local.functions : "${replace(k, "_", "-")}-errors" => {
-      namespace  = "AWS/Lambda", metric = "Errors", statistic = "Sum", threshold = 1
+      namespace  = "AWS/Lambda", metric = "Errors", statistic = "Sum", threshold = 1, periods = 1
       dimensions = { FunctionName = f.name }
       desc       = "${f.name} returned errors"
     } },
     {
       "sfn-failures" = {
-        namespace  = "AWS/States", metric = "ExecutionsFailed", statistic = "Sum", threshold = 1
+        namespace  = "AWS/States", metric = "ExecutionsFailed", statistic = "Sum", threshold = 1, periods = 1
         dimensions = { StateMachineArn = aws_sfn_state_machine.this.arn }
         desc       = "Pipeline executions failed (infrastructure failure, not a job failure)"
       }
       "sfn-timeouts" = {
-        namespace  = "AWS/States", metric = "ExecutionsTimedOut", statistic = "Sum", threshold = 1
+        namespace  = "AWS/States", metric = "ExecutionsTimedOut", statistic = "Sum", threshold = 1, periods = 1
         dimensions = { StateMachineArn = aws_sfn_state_machine.this.arn }
         desc       = "Pipeline executions hit the state machine TimeoutSeconds (sfn_timeout_seconds)"
       }
@@ -28,12 +28,16 @@ locals {
       "sr-joblog"  = aws_sqs_queue.stream_dlq["joblog"].name,
       "alert"      = aws_sqs_queue.alert_dlq.name,
       } : "dlq-${q}-depth" => {
-      namespace  = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", statistic = "Sum", threshold = 1
+      namespace = "AWS/SQS", metric = "ApproximateNumberOfMessagesVisible", statistic = "Sum", threshold = 1
+      # a stream DLQ message is replayed by the next watchdog pass (5 min) and deleted: only one still
+      # there after three periods (15 min) is one the watchdog could not replay
+      periods    = q == "alert" ? 1 : 3
       dimensions = { QueueName = queue }
-      desc       = "Messages waiting in ${queue}: records or alerts that were not processed"
+      desc = (q == "alert" ? "Messages waiting in ${queue}: alerts that were not delivered"
+      : "Messages waiting in ${queue} for 15 minutes: stream batches the watchdog could not replay")
     } },
     { for s in ["control", "joblog"] : "stream-${s}-iterator-age" => {
-      namespace = "AWS/Lambda", metric = "IteratorAge", statistic = "Maximum", threshold = 300000
+      namespace = "AWS/Lambda", metric = "IteratorAge", statistic = "Maximum", threshold = 300000, periods = 1
       dimensions = {
         FunctionName       = local.functions.stream_router.name
         EventSourceMapping = aws_lambda_event_source_mapping.stream[s].uuid
@@ -52,7 +56,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
   metric_name         = each.value.metric
   statistic           = each.value.statistic
   period              = 300
-  evaluation_periods  = 1
+  evaluation_periods  = each.value.periods
   threshold           = each.value.threshold
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"

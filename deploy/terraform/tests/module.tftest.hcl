@@ -152,6 +152,10 @@ run "resources" {
     condition     = aws_cloudwatch_metric_alarm.this["stream-control-iterator-age"].threshold == 300000 && aws_cloudwatch_metric_alarm.this["stream-control-iterator-age"].dimensions.EventSourceMapping == aws_lambda_event_source_mapping.stream["control"].uuid && aws_cloudwatch_metric_alarm.this["dlq-alert-depth"].dimensions.QueueName == "test-interlock-alert-dlq"
     error_message = "iterator age and DLQ depth alarms"
   }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.this["dlq-sr-control-depth"].evaluation_periods == 3 && aws_cloudwatch_metric_alarm.this["dlq-sr-joblog-depth"].evaluation_periods == 3 && aws_cloudwatch_metric_alarm.this["dlq-alert-depth"].evaluation_periods == 1 && aws_cloudwatch_metric_alarm.this["watchdog-errors"].evaluation_periods == 1
+    error_message = "a stream DLQ alarms after 15 minutes (the watchdog replays a message within 5); the alert DLQ and the rest at once"
+  }
 
   # IAM statements (policies are jsonencode'd, so they can be read here)
   assert {
