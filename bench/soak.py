@@ -28,8 +28,8 @@ period has a run, and its run completed; no period has two executions; the conso
 and shows the last period. Printed: writes/s achieved, write→router latency p50/p99/max (all writes),
 write→decision p50/p99 for trigger writes (the run's AcquireRun), the runtime's RSS at the start, the
 end, its peak and every 10 s, its growth over the second half of the writing (MB and KB per write) with
-a verdict (flat: under ``--flat-mb``), how full its largest bounded cache is (parsed timestamps), and
-the console's figures. The earlier one-process soak read every event since its start twice a second in
+a verdict (flat: under ``--flat-mb``), how full its largest bounded cache is (parsed timestamps), the
+CPU seconds the runtime and the console used, and the console's figures. The earlier one-process soak read every event since its start twice a second in
 a thread (~1.6 KB of RSS per event held, 27,000 events in three minutes) and kept dicts per write: most
 of its 46→164 MB. What the runtime itself grows by is in docs/performance.md, "Soak".
 """
@@ -107,6 +107,16 @@ def _rss_mb(pid: int | str = "self") -> float | None:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024 / 1e6
     return None
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds a process has used so far (``None``: it is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -386,6 +396,8 @@ def soak(  # noqa: C901 - one scenario, read top to bottom
                 time.sleep(0.5)
             if console is not None:
                 time.sleep(3)  # a few more polls of the console's tail
+            runtime_cpu = _cpu_seconds(runtime.pid)
+            console_cpu = _cpu_seconds(console.pid) if console is not None else None
             stop.set()
             runtime.join(30)
             runs = [check.control.get_run(pid, "stream", p) for pid, p in triggers.values()]
@@ -433,6 +445,10 @@ def soak(  # noqa: C901 - one scenario, read top to bottom
             "p99": round(_pct(decide_ms, 0.99), 1),
         },
         "runtime_ticks": status.get("ticks"),
+        "cpu_seconds": {
+            "runtime": None if runtime_cpu is None else round(runtime_cpu, 1),
+            "console": None if console_cpu is None else round(console_cpu, 1),
+        },
         "runtime_parse_time_cache_entries": status.get("parse_time_cache"),
         "runtime_rss_mb": _rss_figures(rss, half_from, half_writes, flat_mb),
         "console": tui_figures,

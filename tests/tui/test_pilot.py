@@ -568,3 +568,51 @@ async def test_a_covered_board_reads_the_store_only_once_it_is_back(
         await settle(pilot)
         assert _board(app) is board
         assert loads(seen) == loaded + 1
+
+
+async def test_a_full_event_table_is_cut_back_with_room_to_spare(
+    app_factory: Callable[..., InterlockApp],
+) -> None:
+    from tui.widgets.event_table import MAX_ROWS, TRIM_TO
+
+    app = app_factory(tail_seconds=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        table = app.screen.query_one(EventTable)
+        table.events.clear()
+        table.rebuild()
+
+        def events(n: int, start: int) -> list[Event]:
+            return [
+                Event.create(
+                    EventType.JOB_COMPLETED,
+                    f"p-{i}",
+                    now=NOW + timedelta(milliseconds=i),
+                    message=f"done {i}",
+                )
+                for i in range(start, start + n)
+            ]
+
+        table.add_events(events(MAX_ROWS, 0))
+        assert table.row_count == MAX_ROWS
+        table.add_events(events(1, MAX_ROWS))  # one too many: cut back to TRIM_TO, newest kept
+        assert table.row_count == len(table.events) == TRIM_TO
+        assert table.events[-1].message == f"done {MAX_ROWS}"
+        rebuilds = 0
+        real = table.rebuild
+
+        def counted() -> None:
+            nonlocal rebuilds
+            rebuilds += 1
+            real()
+
+        table.rebuild = counted  # type: ignore[method-assign]
+        table.add_events(events(MAX_ROWS - TRIM_TO, MAX_ROWS + 1))  # fills up again: no relayout
+        assert rebuilds == 0
+        assert table.row_count == MAX_ROWS
+        assert (
+            table.selected is not None
+            and table.selected.message == f"done {2 * MAX_ROWS - TRIM_TO}"
+        )
