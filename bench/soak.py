@@ -17,9 +17,9 @@ Separate processes over one SQLite store, as a deployment would have them:
   period, which must start exactly one run. Each write carries its sequence number; the writer notes
   the instant it wrote it in a shared array (``CLOCK_MONOTONIC`` is one clock for every process).
 * **console**: the real ``interlock-tui --read-only`` in a tmux pseudo-terminal (a private tmux
-  server, ``-L``) on its events screen, polling the store every second. At the end the soak checks it
-  is still alive, captures its screen and looks for the last trigger round's period there, and
-  samples its RSS. Without tmux (or with ``--no-tui``) this part is skipped and the output says so.
+  server whose socket is in the soak's temporary folder, ``-S``) on its events screen, polling the
+  store every second. At the end the soak checks it is still alive, captures its screen and looks for
+  the last trigger round's period there, and samples its RSS. Without tmux (or with ``--no-tui``) this part is skipped and the output says so.
 * **main**: starts the others, samples both RSS figures every second, then checks.
 
 After the writer stops, the runtime drains (up to ``--drain`` seconds). Checked: every write was seen
@@ -229,14 +229,14 @@ def _run_writer(
 class Console:
     """``interlock-tui`` in a private tmux server's pseudo-terminal (loopback: a local socket)."""
 
-    def __init__(self, url: str) -> None:
-        self.server = f"interlock-soak-{os.getpid()}"
+    def __init__(self, url: str, folder: Path) -> None:
+        self.socket = str(folder / "tmux.sock")  # goes with the folder: nothing left in /tmp/tmux-*
         self.url = url
         self.pid: int | None = None
 
     def _tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            ["tmux", "-L", self.server, *args], capture_output=True, text=True, check=False
+            ["tmux", "-S", self.socket, *args], capture_output=True, text=True, check=False
         )
 
     def start(self) -> None:
@@ -362,7 +362,7 @@ def soak(  # noqa: C901 - one scenario, read top to bottom
         if not ready.wait(120):
             raise RuntimeError("the runtime did not start in 120 s")
         if skipped is None:
-            console = Console(url)
+            console = Console(url, workdir)
             console.start()
         rss: list[tuple[float, float]] = []
         tui_rss: list[tuple[float, float]] = []
