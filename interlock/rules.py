@@ -397,7 +397,10 @@ _ABSENT: Final = object()
 # that has not moved), and building a result and its reason is most of an evaluation's cost. Floats and
 # Decimals are not remembered (equal values can print differently: 1.0 and 1, -0.0 and 0.0), nor ages
 # (they depend on now).
-_MEMO_SIZE: Final = 64
+_MEMO_SIZE: Final = 8
+# 8, not more: up to 16,384 compiled rules each keep a memo, so the worst case (values that never repeat,
+# 10,000 pipelines) is 16,384 × 8 results (~50 MB), where 64 allowed ~400 MB; the repeating values that
+# make the memo worth having (a status, a count that has not moved) are a handful per rule.
 # Longer strings are not remembered: 64 results holding a megabyte-long sensor value each, per rule of
 # every cached validation, would be memory a controller should not hold for a speed-up.
 _MEMO_MAX_TEXT: Final = 256
