@@ -142,6 +142,64 @@ def test_a_trimmed_range_is_deleted_and_reported() -> None:
     assert lost == [INFO] and report.gone == [INFO] and sqs.deleted == ["h0"]
 
 
+# The whole on-failure message Lambda sends for a DynamoDB stream batch, field for field as
+# aws-lambda-powertools models it (DynamoDBStreamLambdaOnFailureDestinationModel, from the AWS docs'
+# "services-dynamodb-errors" page): a second, independent reading of the shape from_body relies on.
+AWS_MESSAGE: dict[str, Any] = {
+    "requestContext": {
+        "requestId": "316aa6d0-8154-xmpl-9af7-85d5f4a6bc81",
+        "functionArn": "arn:aws:lambda:eu-west-1:123456789012:function:prod-interlock-stream-router",
+        "condition": "RetryAttemptsExhausted",
+        "approximateInvokeCount": 4,
+    },
+    "responseContext": {
+        "statusCode": 200,
+        "executedVersion": "$LATEST",
+        "functionError": "Unhandled",
+    },
+    "version": "1.0",
+    "timestamp": "2026-12-05T18:22:26.479Z",
+    "DDBStreamBatchInfo": {
+        "shardId": "shardId-00000001733356800000-7f1a2b3c",
+        "startSequenceNumber": "800000000000012345678901",
+        "endSequenceNumber": "800000000000012345678999",
+        "approximateArrivalOfFirstRecord": "2026-12-05T18:21:49Z",
+        "approximateArrivalOfLastRecord": "2026-12-05T18:21:50Z",
+        "batchSize": 3,
+        "streamArn": ARN,
+    },
+}
+
+
+def test_the_message_lambda_sends_is_read_as_its_batch() -> None:
+    from aws_lambda_powertools.utilities.parser import parse
+    from aws_lambda_powertools.utilities.parser.models import (
+        DynamoDBStreamLambdaOnFailureDestinationModel,
+    )
+
+    # the sample is the shape Powertools validates (so a typo in it fails here, not in production)
+    parse(event=AWS_MESSAGE, model=DynamoDBStreamLambdaOnFailureDestinationModel)
+    info = BatchInfo.from_body(json.dumps(AWS_MESSAGE))
+    assert info == BatchInfo(
+        ARN, "shardId-00000001733356800000-7f1a2b3c", "800000000000012345678901",
+        "800000000000012345678999", 3,
+    )  # fmt: skip
+
+
+def test_the_messages_these_tests_build_are_the_shape_lambda_sends() -> None:
+    from aws_lambda_powertools.utilities.parser import parse
+    from aws_lambda_powertools.utilities.parser.models import (
+        DynamoDBStreamLambdaOnFailureDestinationModel,
+    )
+
+    ours = json.loads(body(INFO))["DDBStreamBatchInfo"]
+    theirs = AWS_MESSAGE["DDBStreamBatchInfo"]
+    # what from_body reads is a subset of what Lambda sends, under the same names
+    assert set(ours) <= set(theirs)
+    message = {**AWS_MESSAGE, "DDBStreamBatchInfo": {**theirs, **ours}}
+    parse(event=message, model=DynamoDBStreamLambdaOnFailureDestinationModel)
+
+
 def test_a_message_that_is_not_a_batch_description_is_left_for_humans() -> None:
     sqs = Sqs(['{"hello": 1}'])
     report = StreamReplay({"control": "q"}, sqs=sqs, streams=Streams([]),
