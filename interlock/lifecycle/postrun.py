@@ -168,10 +168,15 @@ def decide_late_data(
     now: datetime,
     written_at: datetime | None = None,
     unchanged: bool = False,
+    record: str | None = None,
 ) -> Decision:
     """A trigger sensor was written for a period that already has a run (reference §4.3).
 
-    Same record redelivered, or the producer wrote again? The write's id is its ``updatedAt``:
+    Same record redelivered, or the producer wrote again? The record that acquired the run (``record``
+    equal to the run's ``startRecord``), delivered again after the run finished, is a replay whatever
+    its time says (a write with no ``updatedAt`` is dated by the second after DynamoDB's
+    ``ApproximateCreationDateTime``, which can fall after a run that finished within that second).
+    Otherwise the write's id is its ``updatedAt``:
 
     * ``written_at`` at or before the run's finish: a replay of a write the run already saw; nothing.
     * ``unchanged`` (the stream record's old and new images are equal: a write that changed nothing,
@@ -190,6 +195,8 @@ def decide_late_data(
         return Decision(reason=f"{pid} {period}: a run exists and is not completed")
     if latest_job is None or latest_job.event != JobEvent.SUCCESS:
         return Decision(reason=f"{pid} {period}: latest job row is not a success")
+    if record is not None and run_row.start_record == record:
+        return Decision(reason=f"{sensor_key!r}: the record that started this run, delivered again")
     finished = run_row.finished_at
     if written_at is not None and finished is not None and written_at <= finished:
         return Decision(reason=f"{sensor_key!r} was written before the run finished (a replay)")

@@ -144,5 +144,6 @@ def decide_trigger_write(
         now=now,
         written_at=write.updated_at,
         unchanged=write.unchanged,
+        record=write.sequence,
     )
     return TriggerChoice("late-data", late)

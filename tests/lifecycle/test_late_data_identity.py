@@ -123,3 +123,41 @@ def test_a_write_in_the_second_the_run_finished_still_counts_as_late_data() -> N
     rec["dynamodb"]["ApproximateCreationDateTime"] = int(FINISHED.timestamp())
     got = route(rec)
     assert isinstance(got, SensorWrite) and got.updated_at == FINISHED + timedelta(seconds=1)
+
+
+def test_the_record_that_started_the_run_replayed_in_its_finish_second_is_not_late_data() -> None:
+    """Found by `make tf-apply-moto`: a trigger write with no updatedAt at 09:30:00.2 started a run that
+    finished at 09:30:00.8; the watchdog replayed the stream batch holding that write, dated 09:30:01 (the
+    second after its ApproximateCreationDateTime), and a rerun started. The run's startRecord names it."""
+    started = datetime(2026, 3, 4, 9, 30, 0, 800_000, tzinfo=UTC)
+    rec = modify(None, {"status": "ready"}, event="INSERT")
+    rec["dynamodb"]["ApproximateCreationDateTime"] = int(started.timestamp())
+    write = route(rec)
+    assert isinstance(write, SensorWrite) and write.updated_at is not None
+    assert write.updated_at > started  # by time alone it would look written after the finish
+
+    def decide(run_started_by: str | None) -> list[EventType]:
+        decision = decide_late_data(
+            config(),
+            sensor_key="orders-landed",
+            schedule_id="stream",
+            period="2026-03-04",
+            run_row=RunRow(
+                "orders",
+                "stream",
+                "2026-03-04",
+                RunStatus.COMPLETED,
+                1,
+                finished_at=started,
+                start_record=run_started_by,
+            ),  # fmt: skip
+            latest_job=JobEntry(JobEvent.SUCCESS, started),
+            now=started + timedelta(seconds=3),
+            written_at=write.updated_at,
+            record=write.sequence,
+        )
+        return [a.type for a in decision.actions if isinstance(a, PublishEvent)]
+
+    assert decide(write.sequence) == []  # the record that started the run, delivered again
+    assert decide("6") == [EventType.LATE_DATA_ARRIVAL]  # another record: late data still caught
+    assert decide(None) == [EventType.LATE_DATA_ARRIVAL]  # cron/watchdog runs: by time, as before
