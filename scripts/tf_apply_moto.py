@@ -9,7 +9,9 @@ and Scheduler group, with each handler given the environment Terraform set on it
 
 1. moto_server (``moto[server]``) starts on a free loopback port, in its own process, with two calls
    moto lacks added (Step Functions ``ValidateStateMachineDefinition`` and ``ListStateMachineVersions``,
-   which the provider calls), and Step Functions executing its definitions.
+   which the provider calls), and Step Functions executing its definitions. The server logs every
+   request the AWS SDK retries, and answers a retried Lambda CreateFunction with the function its
+   first attempt created (a lost answer otherwise failed the apply with 409 "Function already exist").
 2. The example is applied from a scratch copy (``.cache/tf-apply-moto/root``): its ``main.tf`` with the
    module source and paths rewritten for that folder, plus a ``moto_override.tf`` pointing every AWS endpoint at
    the server. The Lambda code is ``deploy/dist`` when built (``make lambdas``), else the module's test
@@ -38,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -72,6 +75,10 @@ SERVICES = (
 
 # ------------------------------------------------------------------------------------- the server
 
+# markers of the server log's own lines (printed on a failed apply)
+SDK_RETRY = "sdk-retry:"
+CREATE_FUNCTION = "create-function:"
+
 
 def serve(port: int) -> None:
     """Run moto_server on 127.0.0.1:``port`` with the two Step Functions calls the provider needs."""
@@ -96,6 +103,8 @@ def serve(port: int) -> None:
 
     StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition  # type: ignore[attr-defined]
     StepFunctionResponse.list_state_machine_versions = list_state_machine_versions  # type: ignore[attr-defined]
+    _log_sdk_retries()
+    _answer_retried_create_function()
     forward = os.environ.get("INTERLOCK_MOTO_INVOKE_URL")
     if forward:
         _forward_invocations(forward)
@@ -106,6 +115,85 @@ def serve(port: int) -> None:
             time.sleep(3600)
     except KeyboardInterrupt:
         server.stop()
+
+
+def _log_sdk_retries() -> None:
+    """Every request the AWS SDK sends again (``amz-sdk-request: attempt=N``, N > 1) is written to the
+    server log with its invocation id: a retry is otherwise invisible here (the provider logs it only
+    under TF_LOG=DEBUG), and a retried create is how a resource comes to "already exist"."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original = DomainDispatcherApplication.__call__
+
+    def call(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        # "attempt=2; max=25" (the Go SDK), "ttl=…; attempt=2; max=3" (botocore)
+        attempt = environ.get("HTTP_AMZ_SDK_REQUEST", "")
+        number = re.search(r"attempt=(\d+)", attempt)
+        if number and number.group(1) != "1":
+            what = environ.get("HTTP_X_AMZ_TARGET") or environ.get("PATH_INFO", "")
+            print(
+                f"{SDK_RETRY} {environ.get('REQUEST_METHOD')} {what} ({attempt}, invocation"
+                f" {environ.get('HTTP_AMZ_SDK_INVOCATION_ID')})",
+                flush=True,
+            )
+        return original(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = call  # type: ignore[method-assign]
+
+
+def _answer_retried_create_function() -> None:
+    """Lambda CreateFunction, answered once per SDK invocation.
+
+    The provider sends CreateFunction again, with the same ``amz-sdk-invocation-id``, when the
+    first attempt got no usable answer (a 5xx or a broken connection; the SDK has no time-out of its
+    own). If moto had created the function by then, the retry got 409 "Function already exist" and
+    the provider (which retries ResourceConflictException for five minutes) failed the apply: the
+    failure seen once in 7 runs. AWS would do the same, but it is no property of the module under
+    test; so a retry of an invocation that already reached this method is answered with the function it
+    created, and logged. A CreateFunction of a new invocation for an existing function still gets 409.
+    Each call is logged with its attempt, invocation id and time taken."""
+    import threading
+
+    from moto.awslambda.exceptions import FunctionAlreadyExists
+    from moto.awslambda.responses import LambdaResponse
+
+    original = LambdaResponse.create_function
+    seen: set[str] = set()  # invocation ids whose CreateFunction reached moto
+    lock = threading.Lock()
+
+    def create_function(self: Any) -> Any:
+        name = str(self.json_body.get("FunctionName", "")).rsplit(":", 1)[-1]
+        invocation = self.headers.get("amz-sdk-invocation-id") or ""
+        attempt = self.headers.get("amz-sdk-request") or "attempt=?"
+        start = time.perf_counter()
+        with lock:
+            retried = bool(invocation) and invocation in seen
+            seen.add(invocation)
+            try:
+                answer = original(self)
+                outcome = str(answer[0])
+            except FunctionAlreadyExists:
+                if not retried:
+                    outcome = "409 (a new invocation: left as moto answers it)"
+                    raise
+                config = self.backend.get_function(name, None).get_configuration(on_create=True)
+                answer = 201, {"status": 201}, json.dumps(config)
+                outcome = (
+                    "201 (a retry of an invocation that created it: answered with that function)"
+                )
+            except Exception as exc:
+                outcome = f"error {type(exc).__name__}: {exc}"
+                raise
+            finally:
+                ms = (time.perf_counter() - start) * 1000
+                print(
+                    f"{CREATE_FUNCTION} {name} ({attempt}, invocation {invocation}):"
+                    f" {outcome} in {ms:.0f} ms",
+                    flush=True,
+                )
+        return answer
+
+    LambdaResponse.create_function = create_function  # type: ignore[method-assign]
 
 
 def _forward_invocations(url: str) -> None:
@@ -236,6 +324,22 @@ def start_server(log: Path, forward: str | None = None) -> tuple[subprocess.Pope
             time.sleep(0.1)
 
 
+def server_notes() -> str:
+    """What the server log says about SDK retries, CreateFunction calls and server errors."""
+    log = WORK / "moto_server.log"
+    if not log.exists():
+        return ""
+    lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    keep = [
+        line
+        for line in lines
+        if line.startswith((SDK_RETRY, CREATE_FUNCTION))
+        or "Error on request" in line
+        or '" 5' in line
+    ]
+    return f"\nmoto server ({log}):\n" + "\n".join(keep[-60:]) if keep else ""
+
+
 # ------------------------------------------------------------------------------------- terraform
 
 
@@ -344,7 +448,10 @@ def run_tf(args: list[str], cwd: Path, env: dict[str, str], log: Path) -> float:
         )
     if proc.returncode != 0:
         tail = log.read_text(encoding="utf-8")[-4000:]
-        raise SystemExit(f"terraform {args[0]} failed (exit {proc.returncode}); log {log}:\n{tail}")
+        raise SystemExit(
+            f"terraform {args[0]} failed (exit {proc.returncode}); log {log}:\n{tail}"
+            f"{server_notes()}"
+        )
     return time.perf_counter() - start
 
 
