@@ -22,7 +22,9 @@ Methods: ``auth.test``, ``chat.postMessage`` (returns ``ok``, ``channel`` id, a 
 
 Faults: :meth:`FakeSlack.fail_next` answers with an error (429 with ``Retry-After``, 5xx, ``ok: false``);
 :meth:`FakeSlack.drop_replies` does the work and closes the connection without answering (a lost
-answer); :meth:`FakeSlack.drop_requests` closes the connection without doing the work.
+answer); :meth:`FakeSlack.drop_requests` closes the connection without doing the work;
+:meth:`FakeSlack.hold_next` keeps a call open without answering (before or after doing its work) until
+:meth:`FakeSlack.release`: the moment to ``kill -9`` a client in the middle of a post.
 """
 
 from __future__ import annotations
@@ -95,6 +97,14 @@ class _Failure:
     method: str | None
 
 
+@dataclass(slots=True)
+class _Hold:
+    method: str
+    posted: bool
+    skip: int
+    arrived: threading.Event = field(default_factory=threading.Event)
+
+
 class FakeSlack:
     """A Slack Web API stand-in on ``127.0.0.1`` (a free port), served from a daemon thread.
 
@@ -127,6 +137,8 @@ class FakeSlack:
         self._drop_method: str | None = None
         self._skips = 0
         self._skip_method: str | None = None
+        self._holds: list[_Hold] = []
+        self._released = threading.Event()
         self._last_us = 0
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -158,7 +170,8 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
+        """Stop serving and release the port (and any held call)."""
+        self._released.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -239,6 +252,38 @@ class FakeSlack:
             self._skips += count
             self._skip_method = method
 
+    def hold_next(self, method: str, *, posted: bool, after: int = 0) -> threading.Event:
+        """Keep a call of ``method`` open, unanswered, until :meth:`release`; then close it unanswered.
+
+        Args:
+            method: the Web API method, e.g. ``chat.postMessage``.
+            posted: do the call's work before holding it (Slack posted; the answer will be lost) or
+                not (the call is recorded with status 0 and error ``held``, nothing is done).
+            after: let this many calls of ``method`` through first.
+
+        Returns:
+            An event set once the call is held: the client is then waiting inside the request.
+        """
+        hold = _Hold(method, posted, after)
+        with self._lock:
+            self._released.clear()
+            self._holds.append(hold)
+        return hold.arrived
+
+    def release(self) -> None:
+        """Let held calls end (their connections close without an answer)."""
+        self._released.set()
+
+    def _take_hold(self, method: str) -> _Hold | None:
+        for hold in self._holds:
+            if hold.method == method:
+                if hold.skip > 0:
+                    hold.skip -= 1
+                    return None
+                self._holds.remove(hold)
+                return hold
+        return None
+
     def channel_id(self, channel: str) -> str:
         """The id the fake gives a channel name (ids map to themselves)."""
         with self._lock:
@@ -289,8 +334,11 @@ class FakeSlack:
             args.update(parse_qsl(raw))
         auth = request.headers.get("Authorization") or ""
         with self._lock:
+            hold = self._take_hold(method)
             skip = self._skips > 0 and self._skip_method in (None, method)
-            if skip:
+            if hold is not None and not hold.posted:
+                self.calls.append(SlackCall(method, args, 0, "held"))
+            elif skip:
                 self._skips -= 1
                 self.calls.append(SlackCall(method, args, 0, "dropped"))
             else:
@@ -299,6 +347,10 @@ class FakeSlack:
                 self.calls.append(SlackCall(method, args, status, error))
             drop = skip or (self._drops > 0 and self._drop_method in (None, method))
             self._drops -= 1 if drop and not skip else 0
+        if hold is not None:
+            hold.arrived.set()
+            self._released.wait()
+            drop = True
         if drop:
             request.close_connection = True
             request.connection.close()

@@ -11,6 +11,13 @@ Rows live in the events table, in partitions of their own (no event query ever r
                                                     lastError    why the last one failed
                                                     maybePosted  a failed try may have posted it (look
                                                                  it up before posting again)
+                                                    inFlight     a delivery began and has not ended: a
+                                                                 process that dies mid-post leaves it, and
+                                                                 the next flush looks the post up first
+
+Every Slack delivery goes through a row here: :meth:`Outbox.add` (``in_flight``) before the first request
+to Slack, :meth:`Outbox.remove` after the last answer. A ``kill -9`` anywhere in between leaves the row,
+so the alert is neither lost (the next flush delivers it) nor posted twice (it is looked up first).
 
 Sort keys come from one atomic counter rather than the clock, so entries keep the order they were
 queued in across restarts, processes and a clock that jumps back (a virtual clock may). Rows carry no
@@ -58,8 +65,9 @@ class OutboxEntry:
         event: the event.
         attempts: how many deliveries failed so far.
         last_error: why the last one failed.
-        maybe_posted: a failed try may have reached Slack (no answer, a reset, a 5xx): its message
-            must be looked up before it is posted again.
+        maybe_posted: a failed try may have reached Slack (no answer, a reset, a 5xx), or a delivery
+            was under way when its process died: its message must be looked up before it is posted
+            again.
     """
 
     sk: str
@@ -92,6 +100,7 @@ class Outbox:
         now: datetime,
         error: str | None = None,
         maybe_posted: bool = False,
+        in_flight: bool = False,
     ) -> OutboxEntry:
         """Queue ``event`` behind everything already queued.
 
@@ -100,6 +109,8 @@ class Outbox:
             now: when it was queued.
             error: why it is queued (the failed delivery), if it is.
             maybe_posted: the failed delivery may have posted it.
+            in_flight: the caller delivers it right away (then :meth:`remove` or :meth:`failed`); read
+                back before either, it counts as maybe posted.
 
         Returns:
             The entry.
@@ -124,6 +135,8 @@ class Outbox:
             item["lastError"] = error
         if maybe_posted:
             item["maybePosted"] = True
+        if in_flight:
+            item["inFlight"] = True
         self.table.put(item)
         return OutboxEntry(sk, key, event, int(item["attempts"]), error, maybe_posted)
 
@@ -149,7 +162,7 @@ class Outbox:
                     event=event,
                     attempts=int(item.get("attempts", 0)),
                     last_error=error if isinstance(error, str) else None,
-                    maybe_posted=item.get("maybePosted") is True,
+                    maybe_posted=item.get("maybePosted") is True or item.get("inFlight") is True,
                 )
             )
         return out
@@ -160,15 +173,34 @@ class Outbox:
             item.get("runKey") == key for item in query_all(self.table, self.pk, begins_with(_MSG))
         )
 
+    def begin(self, entry: OutboxEntry) -> bool:
+        """Mark ``entry`` in flight before delivering it (see :meth:`add`'s ``in_flight``).
+
+        Returns:
+            ``False`` if it is gone (delivered by another process): do not deliver it.
+        """
+        try:
+            self.table.update(self.pk, entry.sk, set={"inFlight": True}, condition=exists())
+        except ConflictError:
+            log.info("outbox entry %s/%s is gone; not delivering it", self.pk, entry.sk)
+            return False
+        return True
+
     def failed(self, entry: OutboxEntry, error: str, *, maybe_posted: bool = False) -> None:
         """Record another failed delivery of ``entry`` (nothing, if it is gone: delivered by another
-        process). ``maybe_posted`` marks it for a lookup before its next post; the mark is kept."""
+        process), which is no longer in flight. ``maybe_posted`` marks it for a lookup before its next
+        post; the mark is kept."""
         changes: dict[str, Any] = {"lastError": error}
         if maybe_posted:
             changes["maybePosted"] = True
         try:
             self.table.update(
-                self.pk, entry.sk, set=changes, add={"attempts": 1}, condition=exists()
+                self.pk,
+                entry.sk,
+                set=changes,
+                remove=("inFlight",),
+                add={"attempts": 1},
+                condition=exists(),
             )
         except ConflictError:
             log.info("outbox entry %s/%s is gone; not recording its failure", self.pk, entry.sk)

@@ -38,7 +38,9 @@ The lookups need the bot scopes ``channels:history`` (public channel) or ``group
 and ``channels:read`` / ``groups:read`` when the channel is given by name rather than id. Without them
 a lookup is refused, logged, and the alert is posted again: at least once, as before.
 
-Delivery is at least once: a crash between a successful post and the outbox delete re-posts that reply.
+Nothing lost or doubled on a crash: an event Slack must hear of is written to the outbox *in flight*
+before the first request and removed after the last answer; a process killed in between leaves the
+entry, and the next flush (of the restarted runtime) delivers it as above, looking its posts up first.
 The root's state is kept on the run's thread row (``runEvent``, ``slaEvent``, ``lastEvent`` …), so a
 restarted notifier renders the same root and keeps using the same thread.
 """
@@ -63,6 +65,7 @@ from interlock.alerts.base import AlertConfigError, should_alert
 from interlock.alerts.format import RunView, reply_message, root_message, standalone_message
 from interlock.alerts.outbox import Outbox, run_key
 from interlock.exceptions import InterlockError
+from interlock.service.crashpoint import crash_point
 from interlock.store import keys
 from interlock.store.events import SlackThread
 from interlock.store.table import ConflictError, exists
@@ -458,13 +461,20 @@ class SlackNotifier:
             self.outbox.add(event, now=now)
             self.flush()
             return
+        if not self._has_work(event):
+            return
+        # durable before Slack hears of it: a process killed from here on leaves the entry in flight,
+        # and the next flush delivers it (looking it up first), so it is neither lost nor doubled
+        entry = self.outbox.add(event, now=now, in_flight=True)
         try:
             self._deliver(event)
         except SlackDeliveryError as exc:
             log.warning("Slack delivery of %r failed (%s); queued in the outbox", event, exc)
-            self.outbox.add(event, now=now, error=str(exc), maybe_posted=exc.ambiguous)
+            self.outbox.failed(entry, str(exc), maybe_posted=exc.ambiguous)
             self._failed(exc)
         else:
+            crash_point("slack-delivered")  # reliability tests: posted, its entry not yet removed
+            self.outbox.remove(entry)
             self._recovered()
 
     __call__ = notify
@@ -488,6 +498,8 @@ class SlackNotifier:
         for entry in self.outbox.pending():
             if entry.run_key in blocked:
                 continue
+            if not entry.maybe_posted and not self.outbox.begin(entry):
+                continue  # delivered meanwhile by another process
             try:
                 self._deliver(entry.event, unsure=entry.maybe_posted)
             except SlackDeliveryError as exc:
@@ -499,6 +511,7 @@ class SlackNotifier:
                 log.warning("queued %r still fails (%s)", entry.event, exc)
                 blocked.add(entry.run_key)
                 continue
+            crash_point("slack-delivered")
             self.outbox.remove(entry)
             self._recovered()
             delivered += 1
@@ -529,6 +542,14 @@ class SlackNotifier:
             SlackDeliveryError: Slack refused or failed.
         """
         self._deliver(event, unsure=unsure)
+
+    def _has_work(self, event: Event) -> bool:
+        """Whether delivering ``event`` would call Slack: an alert, or an update of its run's thread."""
+        if should_alert(event):
+            return True
+        if not event.schedule_id or not event.date:
+            return False
+        return self.events.get_thread(event.pipeline_id, event.schedule_id, event.date) is not None
 
     def _deliver(self, event: Event, *, unsure: bool = False) -> None:
         alert = should_alert(event)

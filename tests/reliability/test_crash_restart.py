@@ -76,8 +76,14 @@ job:
 class Runtime:
     """One `interlock run` process; its event lines are read with a deadline."""
 
-    def __init__(self, pipelines: Path, url: str, crash_at: str | None = None) -> None:
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+    def __init__(
+        self,
+        pipelines: Path,
+        url: str,
+        crash_at: str | None = None,
+        env_extra: dict[str, str] | None = None,
+    ) -> None:
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **(env_extra or {}))
         env.pop("INTERLOCK_CRASH_AT", None)
         if crash_at:
             env["INTERLOCK_CRASH_AT"] = crash_at
