@@ -58,7 +58,7 @@ schedule:
 job:
   type: command
   pollInterval: 1s
-  config: {{command: [{py}, {job}, {log}, {busy}, {marker}]}}
+  config: {{command: {command}}}
 """
 
 HTTP_PIPELINE = """\
@@ -172,22 +172,20 @@ def events(url: str, type_: str) -> list[Any]:
         return [e for e in store.events.for_pipeline("crashy") if e.type == type_]
 
 
+def command_pipelines(tmp_path: Path, command: list[str]) -> Path:
+    """A pipelines directory holding ``crashy``, whose command job runs ``command``."""
+    d = tmp_path / "pipelines"
+    d.mkdir()
+    (d / "crashy.yaml").write_text(COMMAND_PIPELINE.format(command=json.dumps(command)))
+    return d
+
+
 def _command_world(tmp_path: Path) -> tuple[Path, Path, Path]:
     job = tmp_path / "job.py"
     job.write_text(JOB)
     log, busy, marker = tmp_path / "ran.log", tmp_path / "busy", tmp_path / "go"
-    d = tmp_path / "pipelines"
-    d.mkdir()
-    (d / "crashy.yaml").write_text(
-        COMMAND_PIPELINE.format(
-            py=json.dumps(sys.executable),
-            job=json.dumps(str(job)),
-            log=json.dumps(str(log)),
-            busy=json.dumps(str(busy)),
-            marker=json.dumps(str(marker)),
-        )  # fmt: skip
-    )
-    return d, log, marker
+    command = [sys.executable, str(job), str(log), str(busy), str(marker)]
+    return command_pipelines(tmp_path, command), log, marker
 
 
 def _assert_once(url: str) -> None:

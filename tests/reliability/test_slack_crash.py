@@ -14,7 +14,6 @@ kill after an alert *from the outbox* was posted (at the crash point) posted it 
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import time
@@ -26,22 +25,11 @@ from interlock.alerts.fake_slack import FakeSlack
 from interlock.alerts.outbox import Outbox
 from interlock.cli import main
 from interlock.store import open_store
-from tests.reliability.test_crash_restart import DEADLINE, Runtime
+from tests.reliability.test_crash_restart import DEADLINE, Runtime, command_pipelines
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
-
-PIPELINE = """\
-pipeline: {{id: crashy}}
-schedule:
-  trigger: {{key: ready, check: exists}}
-  evaluation: {{window: 5m, interval: 1s}}
-job:
-  type: command
-  pollInterval: 1s
-  config: {{command: [{py}, -c, "raise SystemExit(3)"]}}
-"""
 
 
 @pytest.fixture
@@ -53,10 +41,8 @@ def fake() -> Iterator[FakeSlack]:
 
 
 def _world(tmp_path: Path) -> tuple[Path, str]:
-    d = tmp_path / "pipelines"
-    d.mkdir()
-    (d / "crashy.yaml").write_text(PIPELINE.format(py=json.dumps(sys.executable)))
-    return d, f"sqlite:///{tmp_path}/run.db"
+    pipelines = command_pipelines(tmp_path, [sys.executable, "-c", "raise SystemExit(3)"])
+    return pipelines, f"sqlite:///{tmp_path}/run.db"
 
 
 def _slack_env(fake: FakeSlack) -> dict[str, str]:
